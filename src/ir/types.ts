@@ -218,6 +218,13 @@ export interface Graph {
   /** The graph's results, in order. */
   readonly outputs: readonly ValueId[];
   readonly weights: Weights;
+  /**
+   * Tensor layout at the graph's border, when it came from a framework that is not NHWC (the ONNX
+   * importer sets `{ input: 'NCHW' }`). Executors and emitted modules then accept 4-D inputs and
+   * return 4-D outputs in that layout, transposing at the border only; inside, values are NHWC.
+   * Absent means NHWC.
+   */
+  readonly layout?: { readonly input: 'NCHW' | 'NHWC' };
 }
 
 export const f32 = (shape: readonly number[]): TensorType => ({ dtype: 'f32', shape });
