@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SlimcError } from '../ir/errors.ts';
 import { inputsOf } from '../ir/node.ts';
-import type { Graph, ValueId, WeightName } from '../ir/types.ts';
+import { formatShape } from '../ir/shapes.ts';
+import type { Graph, Node, ValueId, WeightName } from '../ir/types.ts';
 import { ensureBackend } from './backend.ts';
 import { batchOf, batchedShape, bindInputs, commonBatch, namedInputs, type GraphInputs } from './inputs.ts';
 import { evalNode, type ParamLookup } from './kernels.ts';
@@ -63,7 +64,7 @@ export async function interpret(graph: Graph, inputs: GraphInputs, opts: Interpr
  */
 export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tensor>>, params?: ParamSource): tf.Tensor[] {
   const bound = bindInputs(graph, inputs);
-  commonBatch(bound.map(([node, t]) => [node, batchOf(node, t)]));
+  const batch = commonBatch(bound.map(([node, t]) => [node, batchOf(node, t)]));
   const callerOwned = new Set<tf.Tensor>(Object.values(inputs));
   const weights = resolveParams(graph, params);
   const remainingUses = countUses(graph);
@@ -87,6 +88,7 @@ export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tenso
       const args = inputsOf(node);
       const value = node.op === 'input' ? inputs[node.id] : evalNode(node, args.map((v) => env.get(v) as tf.Tensor), weights.lookup);
       env.set(node.id, value);
+      checkShape(node, value, batch);
       args.forEach(release);
       // A value nobody reads (dead code) is freed at once.
       if (remainingUses.get(node.id) === 0) free(node.id);
@@ -108,6 +110,15 @@ export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tenso
     // Empty after a complete run; after a failure it holds the live intermediates.
     for (const t of env.values()) if (!callerOwned.has(t)) t.dispose();
     weights.done();
+  }
+}
+
+/** The kernel's result must have the node's declared type at batch N: a disagreement between
+ *  the shape rules and the kernels is a bug to report, not a number to pass on. */
+function checkShape(node: Node, value: tf.Tensor, batch: number): void {
+  const expected = [batch, ...node.type.shape.slice(1)];
+  if (formatShape(value.shape) !== formatShape(expected)) {
+    throw new SlimcError(`${node.op}: computed shape ${formatShape(value.shape)}, but the node declares ${formatShape(expected)}`, `%${node.id}`);
   }
 }
 
