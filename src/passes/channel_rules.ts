@@ -1,0 +1,76 @@
+// Per-op facts about how channels move through a layer, shared by the channel dataflow
+// analysis and the pruning rewrite: the one place that knows conv weight layout, grouping,
+// padding effects and flatten's NHWC mapping (in the spirit of Torch-Pruning's index maps).
+import { padAmounts } from '../ir/shapes.ts';
+import type { Conv2dNode, DenseNode, Graph, Padding, Pair, TensorType } from '../ir/types.ts';
+
+/** How a conv's channels relate: dense (groups 1), depthwise (1:1), or grouped. */
+export type ConvKind = 'full' | 'depthwise' | 'grouped';
+
+export function convKind(node: Conv2dNode, input: TensorType): ConvKind {
+  const cin = input.shape[3];
+  const cout = node.type.shape[3];
+  if (node.groups === 1) return 'full';
+  if (node.groups === cin && cout === cin) return 'depthwise';
+  return 'grouped';
+}
+
+/**
+ * True when no output position of the conv sees padding, so a spatially constant input channel
+ * contributes the same amount everywhere and can be folded into the bias.
+ */
+export function seesNoPadding(window: SlidingWindow, input: TensorType): boolean {
+  const [, h, w] = input.shape;
+  const dilations = window.dilations ?? [1, 1];
+  const ph = padAmounts(h, window.kernel[0], window.strides[0], dilations[0], window.padding, 'h');
+  const pw = padAmounts(w, window.kernel[1], window.strides[1], dilations[1], window.padding, 'w');
+  return ph[0] === 0 && ph[1] === 0 && pw[0] === 0 && pw[1] === 0;
+}
+
+/** The sliding-window attributes of a conv or pooling node. */
+export interface SlidingWindow {
+  readonly kernel: Pair;
+  readonly strides: Pair;
+  readonly dilations?: Pair;
+  readonly padding: Padding;
+}
+
+/**
+ * The linear map of a conv (summed over kernel positions) or dense layer, as an
+ * [inputs x outputs] table: sum[i*out + o] = total weight from input channel i to output o,
+ * nonzero[i*out + o] = whether any of those weights is nonzero. For grouped convs, i is the
+ * channel's index within its group.
+ */
+export interface LinearTable {
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly sum: Float64Array;
+  readonly nonzero: Uint8Array;
+}
+
+export function linearTable(graph: Graph, node: Conv2dNode | DenseNode): LinearTable {
+  const w = graph.weights[node.op === 'conv2d' ? node.filter : node.weight];
+  const [inputs, outputs] = w.shape.slice(-2);
+  const positions = w.data.length / (inputs * outputs);
+  const sum = new Float64Array(inputs * outputs);
+  const nonzero = new Uint8Array(inputs * outputs);
+  const plane = inputs * outputs;
+  for (let p = 0; p < positions; p++) {
+    for (let k = 0; k < plane; k++) {
+      const v = w.data[p * plane + k];
+      if (v !== 0) {
+        sum[k] += v;
+        nonzero[k] = 1;
+      }
+    }
+  }
+  return { inputs, outputs, sum, nonzero };
+}
+
+/** Output channel -> its group's first input channel, for a conv with `groups`. */
+export function groupOf(node: Conv2dNode, cin: number, o: number): { group: number; firstInput: number; width: number } {
+  const cout = node.type.shape[3];
+  const group = Math.floor(o / (cout / node.groups));
+  const width = cin / node.groups;
+  return { group, firstInput: group * width, width };
+}
