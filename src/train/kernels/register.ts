@@ -1,0 +1,112 @@
+// Installs what training needs beyond stock tfjs: replacement backward kernels for the wasm
+// backend, and conv gradient functions that also handle dilation.
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dFilterGrad, conv2dInputGrad, convGeometry, depthwiseFilterGrad, depthwiseInputGrad, type ConvGeometry } from './conv_backprop.ts';
+import { maxPoolGrad, unsortedSegmentSum } from './js_kernels.ts';
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type PadAttr = Parameters<typeof convGeometry>[4];
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+interface ConvAttrs {
+  readonly strides: number | [number, number];
+  readonly dilations?: number | [number, number];
+  readonly pad: PadAttr;
+  readonly dimRoundingMode?: Rounding;
+}
+
+/** A kernel input as a tensor: the engine hands kernels the tensors the op was called with. */
+function tensor4d(info: tf.TensorInfo | undefined, what: string): tf.Tensor4D {
+  if (!(info instanceof tf.Tensor) || info.rank !== 4) throw new Error(`${what} must be a rank-4 tensor`);
+  return info as tf.Tensor4D;
+}
+
+const attrsOf = <T>(args: KernelArgs) => args.attrs as unknown as T;
+
+const geometryOf = (a: ConvAttrs, xShape: readonly number[], filterShape: readonly number[], depthwise: boolean): ConvGeometry =>
+  convGeometry(xShape, filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise);
+
+/** Kernels with tfjs semantics (attribute names and meaning as tfjs-backend-cpu's). */
+const wasmKernels: readonly { readonly name: string; readonly run: (args: KernelArgs) => tf.TensorInfo }[] = [
+  {
+    name: 'Conv2DBackpropFilter',
+    run: (args) => {
+      const x = tensor4d(args.inputs.x, 'x');
+      const a = attrsOf<ConvAttrs & { filterShape: number[] }>(args);
+      return conv2dFilterGrad(x, tensor4d(args.inputs.dy, 'dy'), a.filterShape, geometryOf(a, x.shape, a.filterShape, false));
+    },
+  },
+  {
+    name: 'Conv2DBackpropInput',
+    run: (args) => {
+      const filter = tensor4d(args.inputs.filter, 'filter');
+      const a = attrsOf<ConvAttrs & { inputShape: number[] }>(args);
+      return conv2dInputGrad(tensor4d(args.inputs.dy, 'dy'), filter, a.inputShape, geometryOf(a, a.inputShape, filter.shape, false));
+    },
+  },
+  {
+    name: 'DepthwiseConv2dNativeBackpropFilter',
+    run: (args) => {
+      const x = tensor4d(args.inputs.x, 'x');
+      const a = attrsOf<ConvAttrs & { filterShape: number[] }>(args);
+      return depthwiseFilterGrad(x, tensor4d(args.inputs.dy, 'dy'), a.filterShape, geometryOf(a, x.shape, a.filterShape, true));
+    },
+  },
+  {
+    name: 'DepthwiseConv2dNativeBackpropInput',
+    run: (args) => {
+      const filter = tensor4d(args.inputs.filter, 'filter');
+      const a = attrsOf<ConvAttrs & { inputShape: number[] }>(args);
+      return depthwiseInputGrad(tensor4d(args.inputs.dy, 'dy'), filter, a.inputShape, geometryOf(a, a.inputShape, filter.shape, true));
+    },
+  },
+  { name: 'MaxPoolGrad', run: maxPoolGrad },
+  { name: 'UnsortedSegmentSum', run: unsortedSegmentSum },
+];
+
+/** Names of the wasm kernels this module replaces or adds. */
+export const WASM_TRAINING_KERNELS: readonly string[] = wasmKernels.map((k) => k.name);
+
+/**
+ * Registers the replacement kernels for backend 'wasm'. Call after tfjs-backend-wasm has been
+ * imported (its own registrations would otherwise replace these). Idempotent.
+ */
+export function registerWasmTrainingKernels(): void {
+  for (const k of wasmKernels) {
+    const existing = tf.getKernel(k.name, 'wasm');
+    if (existing?.kernelFunc === k.run) continue;
+    if (existing) tf.unregisterKernel(k.name, 'wasm');
+    tf.registerKernel({ kernelName: k.name, backendName: 'wasm', kernelFunc: k.run });
+  }
+}
+
+const isOne = (v: number | readonly number[] | undefined) => v === undefined || (typeof v === 'number' ? v === 1 : v.every((d) => d === 1));
+
+let convGradientsRegistered = false;
+
+/**
+ * Replaces the gradient functions of Conv2D and DepthwiseConv2dNative by ones that also handle
+ * dilation (tfjs's throw "dilation rates greater than 1 are not yet supported"). Undilated convs
+ * keep tfjs's own gradient. Needs tfjs's gradients registered first.
+ */
+export function registerDilatedConvGradients(): void {
+  if (convGradientsRegistered) return;
+  for (const [kernelName, depthwise] of [['Conv2D', false], ['DepthwiseConv2dNative', true]] as const) {
+    const stock = tf.getGradient(kernelName);
+    if (!stock) throw new Error(`tfjs's gradient of ${kernelName} is not registered`);
+    tf.registerGradient({
+      ...stock,
+      gradFunc: (dy, saved, attrs) => {
+        const a = attrs as unknown as ConvAttrs;
+        if (isOne(a.dilations)) return stock.gradFunc(dy, saved, attrs);
+        const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const g = geometryOf(a, x.shape, filter.shape, depthwise);
+        const dy4 = dy as tf.Tensor4D;
+        return depthwise
+          ? { x: () => depthwiseInputGrad(dy4, filter, x.shape, g), filter: () => depthwiseFilterGrad(x, dy4, filter.shape, g) }
+          : { x: () => conv2dInputGrad(dy4, filter, x.shape, g), filter: () => conv2dFilterGrad(x, dy4, filter.shape, g) };
+      },
+    });
+  }
+  convGradientsRegistered = true;
+}
