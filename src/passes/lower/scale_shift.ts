@@ -1,0 +1,35 @@
+// Lowering: a batch norm that could not fold into a producer (pre-activation: its input is a
+// residual sum or a concat read by others too) becomes one multiply-add with precomputed
+// per-channel scale and shift.
+import type { Graph, WeightName } from '../../ir/types.ts';
+import { batchNormAffine } from './batch_norm_affine.ts';
+import { freshWeightName, rewriteToFixpoint, type PeepholeRule } from './rewrite.ts';
+
+export const SCALE_SHIFT_RULES: readonly PeepholeRule[] = [
+  {
+    name: 'bn-to-scale-shift',
+    // gamma (x - mean) / sqrt(var + eps) + beta = x * s + t, s = gamma / sqrt(var + eps), t = beta - mean * s
+    algebra: 'bn(x) = x*s + t',
+    apply: (root, ctx) => {
+      if (root.op !== 'batch_norm') return null;
+      const { scale, shift } = batchNormAffine(ctx.graph, root);
+      const taken = new Set<WeightName>();
+      const scaleName = freshWeightName(ctx.graph, `${root.params}.scale`, taken);
+      taken.add(scaleName);
+      const shiftName = freshWeightName(ctx.graph, `${root.params}.shift`, taken);
+      const shape = [scale.length];
+      return {
+        replacement: { op: 'scale_shift', id: root.id, type: root.type, input: root.input, scale: scaleName, shift: shiftName },
+        absorbed: [],
+        weights: {
+          [scaleName]: { shape, data: Float32Array.from(scale) },
+          [shiftName]: { shape, data: Float32Array.from(shift) },
+        },
+      };
+    },
+  },
+];
+
+export function batchNormToScaleShift(graph: Graph): Graph {
+  return rewriteToFixpoint(graph, SCALE_SHIFT_RULES);
+}
