@@ -130,7 +130,8 @@ export function decodeManifest(bytes: Uint8Array, source = '<buffer>'): Manifest
 }
 
 function readFloats(bytes: Uint8Array, start: number, byteLength: number): Float32Array {
-  const copy = bytes.slice(start, start + byteLength);
+  // Uint8Array.prototype.slice copies; a Node Buffer's own slice() would return a view instead.
+  const copy = Uint8Array.prototype.slice.call(bytes, start, start + byteLength);
   if (hostIsLittleEndian) return new Float32Array(copy.buffer, 0, byteLength / 4);
   const view = new DataView(copy.buffer);
   return Float32Array.from({ length: byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
