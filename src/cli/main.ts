@@ -2,6 +2,8 @@
 // library. Exit codes: 0 success, 1 user error (bad input, named), 2 internal error.
 import { Command, CommanderError } from 'commander';
 import { SlimcError } from '../ir/errors.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { pruneCommand } from './commands/prune.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -15,6 +17,8 @@ function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   // Each command lives in src/cli/commands/<name>.ts and is added here.
+  cli.addCommand(inspectCommand());
+  cli.addCommand(pruneCommand());
   return cli;
 }
 

@@ -139,8 +139,9 @@ function checkOutputsStillDependOnInput(graph: Graph, flow: ChannelFlow): void {
     const independent = flow.independent.get(out) as Uint8Array;
     if (independent.length > 0 && independent.every((f) => f === 1)) {
       const dead = deadLayersAbove(graph, flow, out);
+      const names = dead.slice(0, 5).map((d) => `"${d}"`).join(', ') + (dead.length > 5 ? ` and ${dead.length - 5} more` : '');
       throw new SlimcError(
-        `after pruning, output %${out} no longer depends on the network's input: every channel of ${dead.length > 0 ? dead.map((d) => `"${d}"`).join(', ') : 'some layer'} is dropped, and ${dead.length > 1 ? 'they lie' : 'it lies'} on every path to the output. Lower the ratio, keep a minimum per layer (--min-channels 1), or exclude ${dead.length > 1 ? 'these layers' : 'this layer'}.`,
+        `after pruning, output %${out} no longer depends on the network's input: every channel of ${dead.length > 0 ? names : 'some layer'} is dropped, cutting every path to the output. Lower the ratio, keep a minimum per layer (--min-channels 1), or exclude ${dead.length > 1 ? 'these layers' : 'this layer'}.`,
         dead.length > 0 ? `@${dead[0]}` : `%${out}`,
       );
     }

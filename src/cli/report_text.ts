@@ -1,0 +1,51 @@
+// Text presentation of a slimming report (shared by prune and compile).
+import type { SlimReport } from '../passes/report.ts';
+import { formatCount, formatScientific, formatTable } from './table.ts';
+
+const percent = (after: number, before: number) => (before === 0 ? '-' : `${((100 * after) / before).toFixed(1)}%`);
+
+export function slimReportText(report: SlimReport): string {
+  const channels = formatTable(
+    [
+      { header: 'BN layer', align: 'left' },
+      { header: 'channels', align: 'right' },
+      { header: 'selected', align: 'right' },
+      { header: 'compact', align: 'right' },
+      { header: 'note', align: 'left' },
+    ],
+    report.channels.map((c) => [
+      c.name,
+      String(c.before),
+      String(c.selected),
+      String(c.after),
+      c.heldBy ? `held by ${c.heldBy}` : c.after === 0 ? 'dead: branch removed' : c.after > c.selected ? 'coupled: kept for an add' : '',
+    ]),
+    [
+      [
+        'total',
+        String(report.channels.reduce((s, c) => s + c.before, 0)),
+        String(report.channels.reduce((s, c) => s + c.selected, 0)),
+        String(report.channels.reduce((s, c) => s + c.after, 0)),
+        '',
+      ],
+    ],
+  );
+  const totals = formatTable(
+    [
+      { header: '', align: 'left' },
+      { header: 'before', align: 'right' },
+      { header: 'after', align: 'right' },
+      { header: 'after/before', align: 'right' },
+    ],
+    [
+      ['params', formatCount(report.before.params), formatCount(report.after.params), percent(report.after.params, report.before.params)],
+      ['MACs', formatCount(report.before.macs), formatCount(report.after.macs), percent(report.after.macs, report.before.macs)],
+      ['FLOPs', formatScientific(report.before.flops), formatScientific(report.after.flops), percent(report.after.flops, report.before.flops)],
+    ],
+  );
+  const how =
+    report.ratio === null
+      ? 'channels chosen by the masks file'
+      : `ratio ${report.ratio}${report.threshold === null ? ' (per-layer thresholds)' : `, global |gamma| threshold ${report.threshold.toPrecision(4)} (keep |gamma| > threshold)`}`;
+  return `${how}\n\n${channels}\n${totals}\n(${report.convention})\n`;
+}
