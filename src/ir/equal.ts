@@ -1,6 +1,7 @@
 // Structural equality of graphs, and a readable account of the first difference for test
 // failures. Two graphs are equal when they have
-// - the same name, the same inputs and the same outputs, in order;
+// - the same name, the same inputs and the same outputs, in order, and the same border layout
+//   (absent and NHWC differ: the comparison is of structure, not of meaning);
 // - the same nodes by value id, field by field (attributes compare with Object.is, so -0 != 0);
 //   nodes may come in a different topological order, which computes the same thing and is
 //   what a pass that inserts a node may produce;
@@ -25,6 +26,8 @@ function structureDifference(a: Graph, b: Graph): string | null {
   const inputsB = graphInputs(b).map((n) => n.id);
   if (!sameList(inputsA, inputsB)) return `graph inputs: ${valueList(inputsA)} vs ${valueList(inputsB)}`;
   if (!sameList(a.outputs, b.outputs)) return `graph outputs: ${valueList(a.outputs)} vs ${valueList(b.outputs)}`;
+  const layout = valueDifference(a.layout, b.layout, 'layout');
+  if (layout) return `graph ${layout.path}: ${layout.first} vs ${layout.second}`;
   const nodesB = new Map(b.nodes.map((n) => [n.id, n]));
   const idsA = new Set(a.nodes.map((n) => n.id));
   for (const nodeA of a.nodes) {

@@ -4,12 +4,13 @@
 // Grammar (EBNF; tokens in lexer.ts; `//` starts a comment that runs to the end of the line):
 //
 //   file        = "graph" graph-name "(" [ input { "," input } ] ")"
-//                 "->" "(" [ VALUE { "," VALUE } ] ")" "{" { statement } "}" ;
+//                 "->" "(" [ VALUE { "," VALUE } ] ")" [ "attributes" attrs ] "{" { statement } "}" ;
 //   graph-name  = WORD | STRING ;
 //   input       = VALUE ":" type ;                      (graph inputs, in order)
 //   statement   = weight-decl | node ;
 //   weight-decl = WEIGHT ":" type [ DIGEST ] ;
-//   node        = VALUE "=" OP [ operand { "," operand } ] [ "{" [ attr { "," attr } ] "}" ] ":" type ;
+//   node        = VALUE "=" OP [ operand { "," operand } ] [ attrs ] ":" type ;
+//   attrs       = "{" [ attr { "," attr } ] "}" ;
 //   operand     = VALUE | WEIGHT | "_" ;                 ("_" = an absent optional weight)
 //   attr        = WORD "=" attr-value ;
 //   attr-value  = NUMBER | PAIR | WORD | "[" [ NUMBER { "," NUMBER } ] "]" ;
@@ -22,6 +23,7 @@
 //
 // Operands and attributes of each op are in syntax.ts (OP_SYNTAX); every attribute is required,
 // in any order. Trailing absent optional weights may be left out (`conv2d %x, @w` has no bias).
+// The only graph attribute is input_layout=NCHW|NHWC (Graph.layout), printed when the graph has one.
 // `batch_norm %x, @bn1` names the weight family @bn1.gamma, @bn1.beta, @bn1.mean, @bn1.var.
 // Values are defined once and before use; weight declarations may stand anywhere in the body.
 // A weight declared without a digest is checked for its shape only.
@@ -94,7 +96,8 @@ class Parser {
       while (this.acceptPunct(','));
     }
     this.expectPunct(')', "',' or ')' after a graph output");
-    this.expectPunct('{', "'{' to open the graph body");
+    const layout = this.peek().kind === 'word' && this.peek().value === 'attributes' ? this.parseGraphAttrs() : undefined;
+    this.expectPunct('{', "'{' to open the graph body (or 'attributes {...}')");
     let statement = 0;
     while (!this.atPunct('}')) {
       const t = this.peek();
@@ -108,12 +111,34 @@ class Parser {
     outputs.forEach((o) => this.references.push({ kind: 'value', name: o.value, at: o, user: 'the graph outputs', statement: Infinity }));
     this.checkReferences();
     const graphWeights = this.matchWeights(weights, start);
-    const graph: Graph = { name: nameToken.value, nodes: this.nodes, outputs: outputs.map((o) => o.value), weights: graphWeights };
+    const graph: Graph = {
+      name: nameToken.value,
+      nodes: this.nodes,
+      outputs: outputs.map((o) => o.value),
+      weights: graphWeights,
+      ...(layout && { layout }),
+    };
     this.verify(graph, start);
     return graph;
   }
 
   // ---- statements
+
+  /** `attributes {input_layout=NCHW}` after the outputs: the graph's border layout. */
+  private parseGraphAttrs(): Graph['layout'] {
+    const keyword = this.next();
+    const attrs = this.parseAttrs();
+    let layout: Graph['layout'];
+    for (const [name, { name: at, value }] of attrs) {
+      if (name !== 'input_layout') this.error(at, `unknown graph attribute '${name}' (graph attributes: input_layout)`);
+      if (value.kind !== 'word' || (value.at.value !== 'NCHW' && value.at.value !== 'NHWC')) {
+        this.fail(value.at, "NCHW or NHWC for 'input_layout'");
+      }
+      layout = { input: value.at.value };
+    }
+    if (!layout) this.error(keyword, "expected graph attribute 'input_layout' in 'attributes {...}'");
+    return layout;
+  }
 
   private parseInput(): void {
     const at = this.expectKind('value', 'a graph input (%name: f32[...])');

@@ -8,7 +8,9 @@ import { formatGraphName, formatOperand, formatType, formatValue, formatWeight, 
 export function printGraph(graph: Graph): string {
   const inputs = graphInputs(graph).map((n) => `${formatValue(n.id)}: ${formatType(n.type)}`);
   const outputs = graph.outputs.map(formatValue);
-  const header = `graph ${formatGraphName(graph.name)}(${inputs.join(', ')}) -> (${outputs.join(', ')}) {`;
+  // Graph attributes: only the border layout so far, printed when the graph records one.
+  const attributes = graph.layout ? ` attributes {input_layout=${graph.layout.input}}` : '';
+  const header = `graph ${formatGraphName(graph.name)}(${inputs.join(', ')}) -> (${outputs.join(', ')})${attributes} {`;
   const declarations = weightOrder(graph).map((name) => {
     const w = graph.weights[name];
     // An invalid graph (say, after a faulty pass) still prints; the parser reports the reference.
