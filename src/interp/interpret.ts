@@ -76,6 +76,12 @@ export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tenso
     env.delete(v);
     if (t !== undefined && !callerOwned.has(t)) t.dispose();
   };
+  /** The tensor of `v`, which an earlier node must have defined (true of verified graphs). */
+  const read = (v: ValueId, reader: string): tf.Tensor => {
+    const t = env.get(v);
+    if (t === undefined) throw new SlimcError(`reads %${v}, which no earlier node defines (run the verifier)`, reader);
+    return t;
+  };
   /** One use of `v` is done; after its last one, it is freed. */
   const release = (v: ValueId) => {
     const left = (remainingUses.get(v) ?? 0) - 1;
@@ -86,16 +92,16 @@ export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tenso
   try {
     for (const node of graph.nodes) {
       const args = inputsOf(node);
-      const value = node.op === 'input' ? inputs[node.id] : evalNode(node, args.map((v) => env.get(v) as tf.Tensor), weights.lookup);
+      const value = node.op === 'input' ? inputs[node.id] : evalNode(node, args.map((v) => read(v, `%${node.id}`)), weights.lookup);
       env.set(node.id, value);
       checkShape(node, value, batch);
       args.forEach(release);
       // A value nobody reads (dead code) is freed at once.
       if (remainingUses.get(node.id) === 0) free(node.id);
     }
+    graph.outputs.forEach((v) => read(v, graph.name));
     return graph.outputs.map((v) => {
-      const t = env.get(v);
-      if (t === undefined) throw new SlimcError(`output %${v} is never defined`, graph.name);
+      const t = read(v, graph.name);
       // At its last use our own tensor is handed over; a caller's tensor, or one that another
       // output still needs, is copied.
       if (remainingUses.get(v) === 1 && !callerOwned.has(t)) {
