@@ -9,6 +9,7 @@ import { parseGraph } from '../ir/text/parser.ts';
 import type { Graph, Weight, Weights } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { describeFsError, readWeightsFile } from '../ir/weights_file_io.ts';
+import { importOnnxFile } from '../frontends/onnx/index.ts';
 
 export interface LoadModelOptions {
   /**
@@ -20,7 +21,7 @@ export interface LoadModelOptions {
 
 const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 const SUPPORTED =
-  '.ts, .mts, .js, .mjs (a module whose default export is a Graph or a function returning one) and .slim (textual IR, with its weights file)';
+  '.ts, .mts, .js, .mjs (a module whose default export is a Graph or a function returning one), .slim (textual IR, with its weights file) and .onnx (NCHW, as PyTorch exports it)';
 
 export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Graph> {
   await expectFile(path, 'model file');
@@ -31,6 +32,9 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
     if (opts.weights !== undefined) graph = { ...graph, weights: replaceWeights(graph.weights, await readWeightsFile(opts.weights), opts.weights) };
   } else if (extension === '.slim') {
     graph = await loadTextual(path, opts.weights ?? textualWeightsPath(path));
+  } else if (extension === '.onnx') {
+    graph = loadOnnx(path);
+    if (opts.weights !== undefined) graph = { ...graph, weights: replaceWeights(graph.weights, await readWeightsFile(opts.weights), opts.weights) };
   } else {
     throw new UnsupportedError(`cannot load a '${extension || '(no extension)'}' model; supported: ${SUPPORTED}`, path);
   }
@@ -49,6 +53,13 @@ async function loadTextual(path: string, weightsPath: string): Promise<Graph> {
   await expectFile(weightsPath, 'weights file', `a .slim model reads its weights from ${textualWeightsPath(path)} beside it, or from --weights FILE`);
   const weights = await readWeightsFile(weightsPath);
   return parseGraph(await readFile(path, 'utf8'), weights, path);
+}
+
+/** An ONNX model; the importer's warnings (such as BNs folded away at export) go to stderr. */
+function loadOnnx(path: string): Graph {
+  const { graph, warnings } = importOnnxFile(path);
+  for (const warning of warnings) process.stderr.write(`slimc: warning: ${warning}\n`);
+  return graph;
 }
 
 async function loadModule(path: string): Promise<Graph> {

@@ -4,3 +4,4 @@ export { importOnnx, importOnnxFile, OPSET_RANGE, type OnnxImport, type OnnxImpo
 export { SUPPORTED_OPS } from './ops.ts';
 export { KEEP_BN_EXPORT } from './folded_bn.ts';
 export { nchwToNhwc, nhwcToNchw } from './layout.ts';
+export { exportOnnx, EXPORT_OPSET } from './export.ts';
