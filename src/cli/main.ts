@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { SlimcError } from '../ir/errors.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { exportCommand } from './commands/export.ts';
 import { pruneCommand } from './commands/prune.ts';
 
 export const EXIT_OK = 0;
@@ -19,6 +20,7 @@ function program(): Command {
   // Each command lives in src/cli/commands/<name>.ts and is added here.
   cli.addCommand(inspectCommand());
   cli.addCommand(pruneCommand());
+  cli.addCommand(exportCommand());
   return cli;
 }
 
