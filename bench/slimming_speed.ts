@@ -1,0 +1,57 @@
+// Speed of the slimming passes themselves (selection + masking + channel analysis + pruning):
+// ResNet-164 and DenseNet-40 with sparsity-like weights, and generated narrow residual/concat
+// networks of 2,500 to 10,000 nodes, to show that the time grows about linearly with graph size.
+// Median of several runs after a warm-up. Run: node --import tsx bench/slimming_speed.ts [--runs N]
+import densenet40 from '../examples/densenet40.ts';
+import resnet164 from '../examples/resnet164.ts';
+import { add, batchNorm, concat, conv2d, dense, flatten, globalAvgPool, model, relu, type Value } from '../src/frontends/dsl.ts';
+import { withSparsityLikeWeights } from '../src/frontends/sparsity_weights.ts';
+import type { Graph } from '../src/ir/types.ts';
+import { slimGraph } from '../src/passes/slim.ts';
+
+const runsFlag = process.argv.indexOf('--runs');
+const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
+
+/** About `nodes` nodes: conv-BN-ReLU units, a residual add every 2 units, a concat every 8. */
+function generated(nodes: number): Graph {
+  return model(`generated${nodes}`, { input: [8, 8, 8] }, (x) => {
+    let h: Value<4> = x;
+    let count = 1;
+    for (let unit = 0; count < nodes - 6; unit++) {
+      const branch = relu(batchNorm(conv2d(relu(batchNorm(conv2d(h, 8, { kernel: 1 }))), 8, { kernel: 1 })));
+      h = unit % 4 === 3 ? conv2d(concat(h, branch), 8, { kernel: 1 }) : add(branch, h);
+      count += unit % 4 === 3 ? 8 : 7;
+    }
+    return dense(flatten(globalAvgPool(h)), 10);
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(graph: Graph, ratio: number): number {
+  slimGraph(graph, { ratio }, { verify: false });
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    slimGraph(graph, { ratio }, { verify: false });
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+const rows: string[] = ['| graph | nodes | ms (median) | µs per node |', '|---|---:|---:|---:|'];
+const cases: [string, Graph][] = [
+  ['resnet164', withSparsityLikeWeights(resnet164())],
+  ['densenet40', withSparsityLikeWeights(densenet40())],
+  ...[2500, 5000, 10000].map((n): [string, Graph] => [`generated ${n}`, withSparsityLikeWeights(generated(n))]),
+];
+for (const [name, graph] of cases) {
+  const ms = time(graph, 0.5);
+  rows.push(`| ${name} | ${graph.nodes.length} | ${ms.toFixed(1)} | ${((1000 * ms) / graph.nodes.length).toFixed(1)} |`);
+  process.stderr.write(`${name}: ${ms.toFixed(1)} ms\n`);
+}
+console.log(`Slimming passes at ratio 0.5 (selection, masking, analysis, pruning; verifier off), median of ${RUNS} runs:\n`);
+console.log(rows.join('\n'));
