@@ -18,6 +18,7 @@
 //
 //   VALUE  = "%" NAME      WEIGHT = "@" NAME      NAME = [A-Za-z0-9_.]+ | STRING
 //   STRING = a JSON string literal on one line, e.g. "/features/0/Conv"
+//   WORD   = [A-Za-z_][A-Za-z0-9_.]*      OP = a WORD naming an op      INT = [0-9]+
 //   DIGEST = "#" 8 lowercase hex digits (digest.ts: FNV-1a of the weight's shape and bytes)
 //   NUMBER = -?(digits[.digits]|.digits)([eE][+-]?digits)? | nan | inf | -inf      PAIR = INT "x" INT
 //
