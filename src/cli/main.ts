@@ -2,6 +2,7 @@
 // library. Exit codes: 0 success, 1 user error (bad input, named), 2 internal error.
 import { Command, CommanderError } from 'commander';
 import { SlimcError } from '../ir/errors.ts';
+import { compileCommand } from './commands/compile.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { exportCommand } from './commands/export.ts';
 import { pruneCommand } from './commands/prune.ts';
@@ -20,6 +21,7 @@ function program(): Command {
   // Each command lives in src/cli/commands/<name>.ts and is added here.
   cli.addCommand(inspectCommand());
   cli.addCommand(pruneCommand());
+  cli.addCommand(compileCommand());
   cli.addCommand(exportCommand());
   return cli;
 }

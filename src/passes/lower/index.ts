@@ -1,20 +1,15 @@
 // The lowering pipeline that prepares a (pruned) graph for emission. Each pass is a pure
 // Graph -> Graph function with a name, so the pass manager can print or diff the IR after it.
 import type { Graph } from '../../ir/types.ts';
+import type { Pass } from '../pass_manager.ts';
 import { eliminateDeadCode } from './dead_code.ts';
 import { foldBatchNorm } from './fold_batch_norm.ts';
 import { fuseActivations } from './fuse_activation.ts';
 import { removeIdentities } from './identities.ts';
 import { batchNormToScaleShift } from './scale_shift.ts';
 
-export interface LoweringPass {
-  readonly name: string;
-  readonly description: string;
-  readonly run: (graph: Graph) => Graph;
-}
-
 /** In order: identities and dead code first, so folding sees each BN's real producer. */
-export const LOWERING_PASSES: readonly LoweringPass[] = [
+export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'remove-identities', description: 'drop full channel selections and other identities', run: removeIdentities },
   { name: 'dead-code', description: 'remove nodes no output depends on', run: eliminateDeadCode },
   { name: 'fold-batch-norm', description: 'fold BN after conv/dense into weights and bias', run: foldBatchNorm },
@@ -23,7 +18,7 @@ export const LOWERING_PASSES: readonly LoweringPass[] = [
 ];
 
 /** Runs every lowering pass; `after` sees the graph after each one (for printing and checks). */
-export function lowerGraph(graph: Graph, after?: (pass: LoweringPass, result: Graph) => void): Graph {
+export function lowerGraph(graph: Graph, after?: (pass: Pass, result: Graph) => void): Graph {
   let current = graph;
   for (const pass of LOWERING_PASSES) {
     current = pass.run(current);

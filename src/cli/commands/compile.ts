@@ -1,0 +1,92 @@
+// `slimc compile <model> --out DIR [--prune R]`: prune (optionally), lower and emit an ES module
+// for tfjs-backend-wasm, write it with its weights, final IR and report, then run it against
+// the interpreter on the reference graph; a difference beyond tolerance fails the command.
+import { Command, Option } from 'commander';
+import { compileGraph, writeCompiled, type CompileReport } from '../../codegen/compile.ts';
+import { checkOutputDir } from '../../codegen/output_dir.ts';
+import { SlimcError } from '../../ir/errors.ts';
+import { COST_CONVENTION } from '../../ir/cost.ts';
+import { loadModel } from '../load_model.ts';
+import { slimReportText } from '../report_text.ts';
+import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
+import { formatCount, formatTable } from '../table.ts';
+
+interface CompileFlags extends SlimmingFlags {
+  readonly prune?: number;
+  readonly weights?: string;
+  readonly out: string;
+  readonly printAfter?: string;
+  readonly diff?: boolean;
+  readonly json?: boolean;
+  readonly force?: boolean;
+}
+
+const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const ratio = (after: number, before: number) => (before === 0 ? '-' : `${(after / before).toFixed(3)}x`);
+
+function summaryText(report: CompileReport, dir: string, withTotals: boolean): string {
+  const rows = (['params', 'macs', 'flops'] as const).map((k) => [
+    k === 'macs' ? 'MACs' : k === 'flops' ? 'FLOPs' : 'params',
+    formatCount(report.before[k]),
+    formatCount(report.after[k]),
+    ratio(report.after[k], report.before[k]),
+  ]);
+  const table = formatTable(
+    [
+      { header: '', align: 'left' },
+      { header: 'before', align: 'right' },
+      { header: 'after', align: 'right' },
+      { header: 'after/before', align: 'right' },
+    ],
+    rows,
+  );
+  const files = report.files.map((f) => `${f.name} ${kilobytes(f.bytes)}`).join(', ');
+  const check = report.check
+    ? `check: max |module - interpreter| = ${report.check.maxAbsDiff.toExponential(2)} (tolerance ${report.check.tolerance.toExponential(2)}, ` +
+      `batch ${report.check.batch}, seed ${report.check.seed}): ${report.check.ok ? 'ok' : 'FAILED'}`
+    : 'check: skipped';
+  const totals = withTotals ? `${table}\n(${COST_CONVENTION})\n` : '';
+  return `${totals}wrote ${dir}: ${files}\ncompile ${report.milliseconds.compile.toFixed(0)} ms\n${check}\n`;
+}
+
+export function compileCommand(): Command {
+  const cmd = new Command('compile')
+    .description('compile a model (optionally pruned by Network Slimming) to an ES module for TensorFlow.js wasm')
+    .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
+    .requiredOption('--out <dir>', 'output directory: model.js, model.d.ts, model.weights.bin, model.slim, report.json')
+    .addOption(new Option('--prune <ratio>', 'prune this fraction of BN channels (Network Slimming) before compiling').argParser(parseRatio))
+    .option('--weights <file>', 'weights file for the model')
+    .option('--print-after <pass>', 'print the IR after passes (comma-separated names, "input" or "all")')
+    .option('--diff', 'print a unified diff of the IR for each pass selected by --print-after (every pass if none)')
+    .option('--json', 'print one JSON object (the report) on stdout')
+    .option('--force', 'replace an existing output directory that is not a previous slimc output');
+  return addSlimmingOptions(cmd)
+    .showHelpAfterError()
+    .exitOverride()
+    .action(async (model: string, flags: CompileFlags) => {
+      const progress = (line: string) => process.stderr.write(`slimc: ${line}\n`);
+      const side = (text: string) => (flags.json ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
+      // Refuse a bad output directory before any long work.
+      await checkOutputDir(flags.out, flags.force === true);
+      progress(`loading ${model}`);
+      const graph = await loadModel(model, { weights: flags.weights });
+      const pruning = flags.prune !== undefined || flags.masks !== undefined;
+      const slim = pruning ? await slimOptionsFrom(graph, flags.prune, flags) : undefined;
+      const printAfter = flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
+      const compiled = compileGraph(graph, { slim, printAfter, diff: flags.diff, emit: side, progress });
+      progress(`writing ${flags.out}`);
+      const report = await writeCompiled(compiled, graph, flags.out, { force: flags.force, progress });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ source: model, dir: flags.out, ...report })}\n`);
+      } else {
+        if (compiled.slim) process.stdout.write(slimReportText(compiled.slim.report));
+        process.stdout.write(summaryText(report, flags.out, compiled.slim === null));
+      }
+      if (report.check && !report.check.ok) {
+        throw new SlimcError(
+          `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} (the files are written for inspection)`,
+          flags.out,
+        );
+      }
+    });
+}

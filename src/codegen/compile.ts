@@ -1,0 +1,195 @@
+// Compiling a graph to a module: optional Network Slimming (select, mask, prune), the lowering
+// passes, emission; then the files written to an output directory and the emitted module run
+// against the interpreter on the reference graph. The CLI's `compile` command only presents this.
+import { channelsOf } from '../ir/node.ts';
+import { printGraph } from '../ir/text/printer.ts';
+import type { Graph } from '../ir/types.ts';
+import { SlimcError } from '../ir/errors.ts';
+import { LOWERING_PASSES } from '../passes/lower/index.ts';
+import { batchNorms } from '../passes/masks.ts';
+import { runPipeline, INPUT_POINT, type PipelineOptions } from '../passes/pass_manager.ts';
+import { COST_CONVENTION, cost } from '../ir/cost.ts';
+import type { Totals } from '../passes/report.ts';
+import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
+import { checkCompiledModule, type CheckOptions, type CheckResult } from './check.ts';
+import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from './module_source.ts';
+import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from './output_dir.ts';
+
+export const IR_FILE = 'model.slim';
+/** Marks the output directory's model.js as an ES module for Node, wherever the directory is. */
+export const PACKAGE_FILE = 'package.json';
+
+export interface CompileOptions {
+  /** Prune by Network Slimming with these options; absent: compile the graph as it is. */
+  readonly slim?: SlimOptions;
+  /** Passes after which to print the IR ('input', a slimming or lowering pass, or 'all'). */
+  readonly printAfter?: readonly string[] | 'all';
+  /** Print a unified diff of the IR for each pass printAfter selects (every pass if none). */
+  readonly diff?: boolean;
+  /** Where printed IR and diffs go. */
+  readonly emit?: (text: string) => void;
+  /** Progress lines for long steps. */
+  readonly progress?: (line: string) => void;
+  /** `// %id` comments in model.js (default true). */
+  readonly annotate?: boolean;
+}
+
+export interface Compiled {
+  /** What the module must compute: the masked original when pruning, else the input graph. */
+  readonly reference: Graph;
+  /** After slimming (the input graph when not pruning). */
+  readonly compact: Graph;
+  /** The final IR: after the lowering passes; what model.js runs and model.slim prints. */
+  readonly lowered: Graph;
+  readonly module: EmittedModule;
+  readonly slim: SlimResult | null;
+  /** Wall time per pass, and of the whole compile. */
+  readonly milliseconds: { readonly passes: Readonly<Record<string, number>>; readonly compile: number };
+}
+
+/** Every pass name --print-after accepts for a compile (with or without pruning). */
+export function compilePassNames(pruning: boolean): string[] {
+  return [INPUT_POINT, ...(pruning ? slimmingPasses({}).map((p) => p.name) : []), ...LOWERING_PASSES.map((p) => p.name)];
+}
+
+/** The graph pruned (if asked), lowered and emitted. Pure: nothing is written. */
+export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled {
+  const start = performance.now();
+  const pruning = opts.slim !== undefined;
+  const slimNames = pruning ? slimmingPasses({}).map((p) => p.name) : [];
+  const printAfter = opts.printAfter;
+  if (printAfter !== undefined && printAfter !== 'all') {
+    const known = compilePassNames(pruning);
+    const unknown = printAfter.find((name) => !known.includes(name));
+    if (unknown !== undefined) {
+      throw new SlimcError(`unknown pass "${unknown}"; the passes of this compile are: ${known.join(', ')} (or "all")`, '--print-after');
+    }
+  }
+  // Slimming and lowering are two pipelines; each prints the points that belong to it.
+  const pointsIn = (names: readonly string[]) => (printAfter === undefined || printAfter === 'all' ? printAfter : printAfter.filter((n) => names.includes(n)));
+  const passes: Record<string, number> = {};
+  const common: PipelineOptions = { diff: opts.diff, emit: opts.emit, onPass: (name, ms) => (passes[name] = ms) };
+
+  let slim: SlimResult | null = null;
+  let compact = graph;
+  if (opts.slim !== undefined) {
+    opts.progress?.('selecting and pruning channels');
+    slim = slimGraph(graph, opts.slim, { ...common, printAfter: pointsIn([INPUT_POINT, ...slimNames]) });
+    compact = slim.compact;
+  }
+  opts.progress?.('lowering');
+  const loweringPoints = pointsIn(pruning ? LOWERING_PASSES.map((p) => p.name) : [INPUT_POINT, ...LOWERING_PASSES.map((p) => p.name)]);
+  const { graph: lowered } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
+  opts.progress?.('emitting the module');
+  const module = emitModule(lowered, { annotate: opts.annotate });
+  return {
+    reference: slim?.masked ?? graph,
+    compact,
+    lowered,
+    module,
+    slim,
+    milliseconds: { passes, compile: performance.now() - start },
+  };
+}
+
+export interface ChannelCount {
+  readonly name: string;
+  readonly before: number;
+  readonly after: number;
+}
+
+export interface CompiledFile {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+export interface CompileReport {
+  readonly generator: typeof GENERATOR;
+  readonly compiler: string;
+  readonly model: string;
+  readonly ratio: number | null;
+  /** The input graph. */
+  readonly before: Totals;
+  /** The compact graph (equal to before without pruning). */
+  readonly after: Totals;
+  /** The final IR the module runs: BNs folded into conv biases, or turned into scale_shift. */
+  readonly emitted: Totals;
+  readonly channels: readonly ChannelCount[];
+  readonly check: CheckResult | null;
+  /** The files written besides report.json. */
+  readonly files: readonly CompiledFile[];
+  readonly milliseconds: { readonly compile: number; readonly check: number | null; readonly passes: Readonly<Record<string, number>> };
+  readonly convention: string;
+}
+
+const totals = (g: Graph): Totals => {
+  const c = cost(g);
+  return { params: c.params, macs: c.macs, flops: c.flops };
+};
+
+/** Per BN layer, channels before and after slimming. */
+function channelCounts(compiled: Compiled, source: Graph): ChannelCount[] {
+  if (compiled.slim) return compiled.slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }));
+  return batchNorms(source).map((bn) => ({ name: bn.params, before: channelsOf(bn.type.shape), after: channelsOf(bn.type.shape) }));
+}
+
+/** The files of an output directory, without report.json. */
+export function outputFiles(compiled: Compiled): OutputFiles {
+  return {
+    [MODULE_FILE]: compiled.module.js,
+    [DECLARATIONS_FILE]: compiled.module.dts,
+    [WEIGHTS_FILE]: compiled.module.weights,
+    [IR_FILE]: printGraph(compiled.lowered),
+    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}` }, null, 2)}\n`,
+  };
+}
+
+export interface WriteOptions {
+  /** Replace an existing directory that is not a previous slimc output. */
+  readonly force?: boolean;
+  /** Run the module against the interpreter (default true). */
+  readonly check?: boolean | CheckOptions;
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * Writes the compiled model to `dir` (atomically: a temporary directory renamed into place),
+ * after running the written module against the interpreter on the reference graph. The report
+ * records the check; a failed check still writes the files (to inspect them) and the caller
+ * decides what it means.
+ */
+export async function writeCompiled(compiled: Compiled, source: Graph, dir: string, opts: WriteOptions = {}): Promise<CompileReport> {
+  const files = outputFiles(compiled);
+  const checkOpts = opts.check === false ? null : opts.check === true || opts.check === undefined ? {} : opts.check;
+  let check: CheckResult | null = null;
+  let checkMs: number | null = null;
+  const reportOf = (): CompileReport => ({
+    generator: GENERATOR,
+    compiler: COMPILER,
+    model: source.name,
+    ratio: compiled.slim ? (compiled.slim.report.ratio ?? null) : null,
+    before: totals(source),
+    after: totals(compiled.compact),
+    emitted: totals(compiled.lowered),
+    channels: channelCounts(compiled, source),
+    check,
+    files: Object.entries(files).map(([name, content]) => ({
+      name,
+      bytes: typeof content === 'string' ? new TextEncoder().encode(content).length : content.byteLength,
+    })),
+    milliseconds: { compile: compiled.milliseconds.compile, check: checkMs, passes: compiled.milliseconds.passes },
+    convention: COST_CONVENTION,
+  });
+  let report = reportOf();
+  await writeOutputDir(dir, files, opts.force ?? false, async (staging) => {
+    if (checkOpts !== null) {
+      opts.progress?.('checking the module against the interpreter');
+      const start = performance.now();
+      check = await checkCompiledModule(staging, compiled.reference, checkOpts);
+      checkMs = performance.now() - start;
+    }
+    report = reportOf();
+    return { [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` };
+  });
+  return report;
+}

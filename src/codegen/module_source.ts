@@ -1,0 +1,219 @@
+// Assembles the emitted ES module (model.js), its declarations (model.d.ts) and the weights
+// file from a lowered graph. Pure: returns texts and bytes; writing them is the caller's job.
+import { cost } from '../ir/cost.ts';
+import { graphInputs } from '../ir/node.ts';
+import type { Graph, Weight, WeightName } from '../ir/types.ts';
+import { verify } from '../ir/verify.ts';
+import { encodeWeights } from '../ir/weights_file.ts';
+import { emitForward, type ForwardCode } from './emit_forward.ts';
+import { HELPERS } from './helpers.ts';
+import {
+  NCHW_BORDER_SOURCE,
+  NHWC_BORDER_SOURCE,
+  RUNTIME_CORE_IMPORTS,
+  RUNTIME_FEATURE_IMPORTS,
+  RUNTIME_SOURCE,
+  RUNTIME_WASM_IMPORTS,
+} from './runtime_source.ts';
+
+export const COMPILER = 'slimc 0.1.0';
+export const MODULE_FILE = 'model.js';
+export const DECLARATIONS_FILE = 'model.d.ts';
+export const WEIGHTS_FILE = 'model.weights.bin';
+
+export type BorderLayout = 'NHWC' | 'NCHW' | 'NC';
+
+/** An input or output as callers see it: shapes in the source model's layout. */
+export interface BorderValue {
+  readonly name: string;
+  /** With the batch the graph records as dimension 0 (any batch N is accepted). */
+  readonly shape: readonly number[];
+  readonly layout: BorderLayout;
+}
+
+/** The static part of `m.info`. */
+export interface ModelInfo {
+  readonly name: string;
+  readonly inputs: readonly BorderValue[];
+  readonly outputs: readonly BorderValue[];
+  readonly params: number;
+  /** Multiply-accumulates of conv and dense layers per sample. */
+  readonly macs: number;
+  /** 2 x MACs, the Network Slimming paper's convention. */
+  readonly flops: number;
+  readonly compiler: string;
+}
+
+export interface EmittedModule {
+  readonly js: string;
+  readonly dts: string;
+  readonly weights: Uint8Array;
+  readonly info: ModelInfo;
+  readonly forward: ForwardCode;
+}
+
+export interface EmitOptions {
+  /** `// %id` comments naming each statement's IR value (default true). */
+  readonly annotate?: boolean;
+}
+
+/** NCHW for 4-D values of graphs imported with an NCHW border; NHWC or NC otherwise. */
+function borderValue(graph: Graph, name: string, shape: readonly number[]): BorderValue {
+  if (shape.length !== 4) return { name, shape, layout: shape.length === 2 ? 'NC' : 'NHWC' };
+  if (graph.layout?.input !== 'NCHW') return { name, shape, layout: 'NHWC' };
+  const [n, h, w, c] = shape;
+  return { name, shape: [n, c, h, w], layout: 'NCHW' };
+}
+
+export function modelInfo(graph: Graph): ModelInfo {
+  const { params, macs, flops } = cost(graph);
+  const types = new Map(graph.nodes.map((n) => [n.id, n.type.shape]));
+  return {
+    name: graph.name,
+    inputs: graphInputs(graph).map((n) => borderValue(graph, n.id, n.type.shape)),
+    outputs: graph.outputs.map((v) => borderValue(graph, v, types.get(v) as readonly number[])),
+    params,
+    macs,
+    flops,
+    compiler: COMPILER,
+  };
+}
+
+/** FNV-1a as the runtime's digest([], bytes): a uint32 zero (rank 0), then the bytes. */
+function layoutDigest(text: string): string {
+  let h = 0x811c9dc5;
+  for (const b of [0, 0, 0, 0, ...new TextEncoder().encode(text)]) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/** The module, its declarations and its weights file for a lowered, valid graph. */
+export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule {
+  verify(graph);
+  const forward = emitForward(graph, opts);
+  const info = modelInfo(graph);
+
+  // The file holds each weight once, in order of first use; W[i] reads file entry UPLOAD_FROM[i].
+  const fileOrder: WeightName[] = [];
+  for (const w of forward.weights) if (!fileOrder.includes(w.name)) fileOrder.push(w.name);
+  const fileWeights: Record<WeightName, Weight> = {};
+  for (const name of fileOrder) fileWeights[name] = graph.weights[name];
+  const weights = encodeWeights(fileWeights);
+  const uploadFrom: Record<number, number> = {};
+  const uploadShapes: Record<number, readonly number[]> = {};
+  forward.weights.forEach((w, i) => {
+    if (fileOrder.indexOf(w.name) !== i) uploadFrom[i] = fileOrder.indexOf(w.name);
+    if (w.uploadShape !== null) uploadShapes[i] = w.uploadShape;
+  });
+  const layout = layoutDigest(json(fileOrder.map((name) => [name, graph.weights[name].shape])));
+
+  const nchw = info.inputs.some((v) => v.layout === 'NCHW') || info.outputs.some((v) => v.layout === 'NCHW');
+  const coreImports = new Set<string>([
+    ...RUNTIME_CORE_IMPORTS,
+    ...forward.helpers.flatMap((h) => HELPERS[h].imports),
+    ...(forward.constants.length > 0 ? RUNTIME_FEATURE_IMPORTS.constants : []),
+    ...(nchw ? RUNTIME_FEATURE_IMPORTS.nchw : []),
+  ]);
+  const definitions = forward.helpers.map((h): string | undefined => (HELPERS[h] as { source?: string }).source).filter((s) => s !== undefined);
+  const runtimeInfo = {
+    ...info,
+    inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })),
+  };
+
+  const js = [
+    `// ${graph.name}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
+    `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
+    `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
+    `import { ${[...RUNTIME_WASM_IMPORTS].join(', ')} } from '@tensorflow/tfjs-backend-wasm';`,
+    '',
+    `const INFO = ${json(runtimeInfo)};`,
+    `const WEIGHTS_FILE = ${json(WEIGHTS_FILE)};`,
+    `/** Digest of the weights file's tensor names and shapes this module was compiled with. */`,
+    `const WEIGHTS_LAYOUT = ${json(layout)};`,
+    `const WEIGHT_COUNT = ${forward.weights.length};`,
+    `/** Tensors uploaded in another shape than the IR's (depthwise filters: [kh, kw, C, multiplier]). */`,
+    `const UPLOAD_SHAPES = ${json(uploadShapes)};`,
+    `const UPLOAD_FROM = ${json(uploadFrom)};`,
+    forward.constants.length > 0
+      ? `const makeConstants = () => ${json(forward.constants)}.map(([dtype, values]) => tensor1d(values, dtype));`
+      : `const makeConstants = () => [];`,
+    nchw ? NCHW_BORDER_SOURCE.trim() : NHWC_BORDER_SOURCE.trim(),
+    '',
+    ...definitions,
+    '',
+    forward.source,
+    RUNTIME_SOURCE,
+  ].join('\n');
+
+  return { js, dts: emitDeclarations(info), weights, info, forward };
+}
+
+const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const key = (name: string) => (identifier.test(name) ? name : json(name));
+
+/** model.d.ts: the module API, with this model's input and output names. */
+export function emitDeclarations(info: ModelInfo): string {
+  const inputType = 'Float32Array | Tensor';
+  const predictArg =
+    info.inputs.length === 1 ? `x: ${inputType}` : `x: { ${info.inputs.map((i) => `readonly ${key(i.name)}: ${inputType};`).join(' ')} }`;
+  const predictResult =
+    info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${key(o.name)}: Float32Array;`).join(' ')} }`;
+  return `// ${info.name}: compiled by ${info.compiler}. Declarations of model.js.
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+export interface BorderValue {
+  readonly name: string;
+  /** Dimension 0 is the batch the model was built for; predict accepts any batch N. */
+  readonly shape: readonly number[];
+  readonly layout: 'NHWC' | 'NCHW' | 'NC';
+}
+
+export interface BackendInfo {
+  readonly name: 'wasm';
+  /** The wasm binary that runs: plain SIMD unless threads were asked for and obtained. */
+  readonly variant: 'wasm' | 'wasm-simd' | 'wasm-threaded-simd';
+  readonly simd: boolean;
+  readonly threads: number;
+  /** Why fewer threads run than were asked for, when that is known. */
+  readonly note?: string;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly inputs: readonly BorderValue[];
+  readonly outputs: readonly BorderValue[];
+  readonly params: number;
+  /** Multiply-accumulates of conv and dense layers per sample. */
+  readonly macs: number;
+  /** 2 x macs (the Network Slimming paper's convention). */
+  readonly flops: number;
+  readonly compiler: string;
+  readonly backend: BackendInfo;
+}
+
+export interface LoadOptions {
+  /** The weights file: a path (Node), a URL, or its bytes. Default: ${WEIGHTS_FILE} next to model.js. */
+  readonly weights?: string | URL | ArrayBuffer | Uint8Array;
+  /** Where tfjs-backend-wasm's .wasm files are: a directory URL, or a map by file name. */
+  readonly wasmPath?: string | Readonly<Record<string, string>>;
+  /** Threads to run on (default 1: the plain SIMD build). See info.backend for what runs. */
+  readonly threads?: number;
+}
+
+export interface Model {
+  readonly info: ModelInfo;
+  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `${i.name}: [N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
+  predict(${predictArg}): Promise<${predictResult}>;
+  /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
+  warmup(): Promise<void>;
+  /** Frees the model's weight tensors. */
+  dispose(): void;
+}
+
+/** Errors a caller can act on (wrong input shape, corrupt weights file); the message names the place. */
+export declare class SlimcModelError extends Error {}
+
+export declare function load(opts?: LoadOptions): Promise<Model>;
+`;
+}
