@@ -59,6 +59,14 @@ describe('round trip of every op', () => {
     }
   });
 
+  it('still prints a graph that lost a weight (to show a faulty pass), which then does not parse', () => {
+    const graph = allOpsGraph();
+    const { 'dw.w': _, ...rest } = graph.weights;
+    const text = printGraph({ ...graph, weights: rest });
+    expect(text).toContain('  // missing weight @dw.w\n');
+    expect(() => parseGraph(text, rest)).toThrow(/uses weight @dw\.w, which is not declared/);
+  });
+
   it('reads attributes in any order and the `_` form of a trailing absent weight', () => {
     const graph = allOpsGraph();
     const text = printGraph(graph)
