@@ -10,6 +10,12 @@ import { match } from 'ts-pattern';
 import { bnWeightNames } from './node.ts';
 import type { Graph, Node, ValueId } from './types.ts';
 
+/** How the figures are counted; printed wherever they are. */
+export const COST_CONVENTION =
+  'params count conv and dense weights and biases, BatchNorm gamma and beta, and scale_shift scale and shift ' +
+  '(not BN running statistics); MACs are the multiply-accumulates of conv and dense layers for one sample; ' +
+  'FLOPs = 2 x MACs, as in the Network Slimming paper';
+
 export interface NodeCost {
   readonly id: ValueId;
   readonly op: Node['op'];

@@ -1,6 +1,8 @@
 // The slimming report: per BN layer the channels before and after, the threshold, and params,
 // MACs and FLOPs before and after, for the whole graph and per layer.
-import { cost, type Cost } from '../ir/cost.ts';
+import { COST_CONVENTION, cost, type Cost } from '../ir/cost.ts';
+
+export { COST_CONVENTION };
 import type { Graph } from '../ir/types.ts';
 import { batchNorms } from './masks.ts';
 import type { Selection } from './select_channels.ts';
@@ -39,9 +41,6 @@ export interface SlimReport {
   readonly layers: readonly LayerCostReport[];
   readonly convention: string;
 }
-
-export const COST_CONVENTION =
-  'params: conv/dense weights and biases + BN gamma/beta; MACs: multiply-accumulates of conv and dense layers, per sample; FLOPs = 2 x MACs (the Network Slimming paper\'s convention)';
 
 const totals = (c: Cost): Totals => ({ params: c.params, macs: c.macs, flops: c.flops });
 

@@ -1,19 +1,13 @@
 // `slimc inspect <model>`: the model's textual IR, then a per-layer table of output shapes,
 // parameters and MACs with totals, or the same figures as one JSON object.
 import { Command } from 'commander';
-import { cost, type Cost } from '../../ir/cost.ts';
+import { COST_CONVENTION, cost, type Cost } from '../../ir/cost.ts';
 import { graphInputs } from '../../ir/node.ts';
 import { printGraph } from '../../ir/text/printer.ts';
 import { formatValue } from '../../ir/text/syntax.ts';
 import type { Graph } from '../../ir/types.ts';
 import { loadModel } from '../load_model.ts';
 import { formatCount, formatScientific, formatTable } from '../table.ts';
-
-/** How the figures are counted; printed with them (the cost model's convention, cost.ts). */
-export const COST_CONVENTION =
-  'params count conv and dense weights and biases, BatchNorm gamma and beta, and scale_shift scale and shift ' +
-  '(not BN running statistics); MACs are the multiply-accumulates of conv and dense layers for one sample; ' +
-  'FLOPs = 2 x MACs, as in the Network Slimming paper';
 
 interface InspectOptions {
   readonly weights?: string;
