@@ -242,6 +242,8 @@ export function pruneChannels(masked: Graph, flow: ChannelFlow = analyzeChannels
     nodes: b.nodes,
     outputs: masked.outputs.map((v) => b.valueOf.get(v) as ValueId),
     weights: b.weights,
+    // Pruning changes no border: an ONNX model's compact graph still takes NCHW.
+    ...(masked.layout ? { layout: masked.layout } : {}),
   };
   return verify(compact);
 }
