@@ -242,11 +242,12 @@ class Model {
 
   async predict(x) {
     if (this.#disposed) throw new SlimcModelError(INFO.name + ': predict after dispose');
-    const single = INFO.inputs.length === 1 && (x instanceof Float32Array || x instanceof Tensor);
-    if (!single && (typeof x !== 'object' || x === null || x instanceof Float32Array || x instanceof Tensor)) {
+    // Inputs by name ({ x: data }), or, for a single-input model, the data itself.
+    const named = typeof x === 'object' && x !== null && !(x instanceof Tensor) && !ArrayBuffer.isView(x) && !Array.isArray(x);
+    if (!named && INFO.inputs.length > 1) {
       fail(INFO.name, 'predict takes ' + INFO.inputs.length + ' inputs by name: ' + INFO.inputs.map((i) => i.name).join(', '));
     }
-    const given = single ? [x] : INFO.inputs.map((i) => (i.name in x ? x[i.name] : fail(INFO.name, 'input ' + i.name + ' is not given')));
+    const given = named ? INFO.inputs.map((i) => (i.name in x ? x[i.name] : fail(INFO.name, 'input ' + i.name + ' is not given'))) : [x];
     const outputs = tidy(() => {
       const xs = given.map((data, i) => toTensor(data, INFO.inputs[i], INFO.name + ': input ' + INFO.inputs[i].name));
       const batch = xs[0].shape[0];

@@ -1,0 +1,52 @@
+// Test support for emitted modules: compile a graph into a fresh directory inside the repository
+// (so that model.js resolves the tfjs packages from its node_modules), import it, and clean up.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { importEmittedModule } from '../../src/codegen/check.ts';
+import { compileGraph, writeCompiled, type CompileOptions, type Compiled } from '../../src/codegen/compile.ts';
+import type { Graph } from '../../src/ir/types.ts';
+
+/** The API of an emitted model.js, as model.d.ts declares it. */
+export interface EmittedModel {
+  readonly info: {
+    readonly name: string;
+    readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly layout: string }[];
+    readonly outputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly layout: string }[];
+    readonly params: number;
+    readonly macs: number;
+    readonly flops: number;
+    readonly backend: { readonly name: string; readonly variant: string; readonly simd: boolean; readonly threads: number };
+  };
+  predict(x: unknown): Promise<Float32Array | Record<string, Float32Array>>;
+  warmup(): Promise<void>;
+  dispose(): void;
+}
+
+export interface EmittedExports {
+  load(opts?: { weights?: string | URL | ArrayBuffer | Uint8Array; threads?: number }): Promise<EmittedModel>;
+  SlimcModelError: new (message: string) => Error;
+}
+
+export const SCRATCH = resolve(import.meta.dirname, '../../tmp');
+
+export async function scratchDir(prefix: string): Promise<string> {
+  await mkdir(SCRATCH, { recursive: true });
+  return mkdtemp(join(SCRATCH, `${prefix}-`));
+}
+
+export interface CompiledDir {
+  readonly dir: string;
+  readonly compiled: Compiled;
+  readonly exports: EmittedExports;
+  readonly cleanup: () => Promise<void>;
+}
+
+/** Compiles `graph` into a scratch directory (no check run) and imports its model.js. */
+export async function compileToScratch(graph: Graph, opts: CompileOptions = {}): Promise<CompiledDir> {
+  const parent = await scratchDir('codegen');
+  const dir = join(parent, 'out');
+  const compiled = compileGraph(graph, opts);
+  await writeCompiled(compiled, graph, dir, { check: false });
+  const exports = (await importEmittedModule(dir)) as unknown as EmittedExports;
+  return { dir, compiled, exports, cleanup: () => rm(parent, { recursive: true, force: true }) };
+}
