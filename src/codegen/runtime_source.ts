@@ -186,7 +186,9 @@ async function nodeThreads(threads) {
   let started = false;
   class PoolWorker extends Worker {
     constructor(url, options) {
-      if (String(url).startsWith('blob:')) super(source, { eval: true });
+      // execArgv: [] so that no flag of this process (--input-type=module, say) changes how
+      // the worker script runs: it is a classic script using require.
+      if (String(url).startsWith('blob:')) super(source, { eval: true, execArgv: [] });
       else super(url, options);
       pool.push(this);
     }
