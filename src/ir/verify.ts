@@ -5,6 +5,9 @@ import { inputsOf, weightsOf } from './node.ts';
 import { expectedWeightShapes, formatShape, inferType } from './shapes.ts';
 import type { Graph, TensorType, ValueId } from './types.ts';
 
+/** Names are keys of plain records; this one would set a record's prototype instead. */
+export const RESERVED_NAME = '__proto__';
+
 export interface Problem {
   /** `%value`, `@weight` or `graph`. */
   readonly where: string;
@@ -21,6 +24,8 @@ export function findProblems(graph: Graph): Problem[] {
 
   for (const node of graph.nodes) {
     const where = `%${node.id}`;
+    if (node.id === RESERVED_NAME) report(where, `${node.op}: "${RESERVED_NAME}" cannot name a value`);
+    for (const w of weightsOf(node)) if (w === RESERVED_NAME) report(where, `${node.op}: "${RESERVED_NAME}" cannot name a weight`);
     if (types.has(node.id)) report(where, `${node.op}: value %${node.id} is defined twice (SSA)`);
     const inputs = inputsOf(node);
     const missing = inputs.filter((v) => !types.has(v));
@@ -39,7 +44,7 @@ export function findProblems(graph: Graph): Problem[] {
         }
         for (const [name, shape] of expectedWeightShapes(node, typeOf)) {
           usedWeights.add(name);
-          const w = graph.weights[name];
+          const w = Object.hasOwn(graph.weights, name) ? graph.weights[name] : undefined;
           if (!w) {
             report(where, `${node.op}: weight @${name} is missing`);
             continue;

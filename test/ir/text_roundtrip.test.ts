@@ -94,7 +94,10 @@ function namedGraph(graphName: string, [x, bn, fc1, out]: readonly string[], [bn
 
 describe('round trip properties', () => {
   it('keeps any value, weight and graph name (quoting) and any epsilon bit for bit', () => {
-    const name = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.stringMatching(/^[A-Za-z0-9_.:\/-]{1,10}$/));
+    // '__proto__' is the one name the IR reserves (names are record keys; verify.ts).
+    const name = fc
+      .oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.stringMatching(/^[A-Za-z0-9_.:\/-]{1,10}$/))
+      .filter((n) => n !== '__proto__');
     fc.assert(
       fc.property(
         name,
