@@ -13,6 +13,7 @@
 import { SlimcError } from '../../ir/errors.ts';
 import { inferType } from '../../ir/shapes.ts';
 import type { Node, TensorType, ValueId, Weight } from '../../ir/types.ts';
+import { RESERVED_NAME } from '../../ir/verify.ts';
 import { onnxIndexOfIrFeature, type FlatOrder } from './layout.ts';
 import type { OnnxNode } from './proto.ts';
 import { elementCount, type ConstTensor } from './tensor.ts';
@@ -193,7 +194,7 @@ export class ImportContext {
   /** A value id not taken yet, from the preferred name. */
   freshId(preferred: string): ValueId {
     let id = preferred;
-    for (let k = 1; this.types.has(id); k++) id = `${preferred}_${k}`;
+    for (let k = 1; this.types.has(id) || id === RESERVED_NAME; k++) id = `${preferred}_${k}`;
     return id;
   }
 
@@ -243,14 +244,14 @@ export class ImportContext {
   /** Stores a weight under a name not taken yet (the preferred one, usually an initializer's). */
   addWeight(preferred: string, shape: readonly number[], data: Float32Array): string {
     let name = preferred;
-    for (let k = 1; this.weights[name]; k++) name = `${preferred}_${k}`;
+    for (let k = 1; Object.hasOwn(this.weights, name) || name === RESERVED_NAME; k++) name = `${preferred}_${k}`;
     this.weights[name] = { shape: [...shape], data };
     return name;
   }
 
   /** A BN parameter prefix whose four weights are all free. */
   freshParams(preferred: string): string {
-    const taken = (p: string) => ['gamma', 'beta', 'mean', 'var'].some((s) => this.weights[`${p}.${s}`]);
+    const taken = (p: string) => ['gamma', 'beta', 'mean', 'var'].some((s) => Object.hasOwn(this.weights, `${p}.${s}`));
     let params = preferred;
     for (let k = 1; taken(params); k++) params = `${preferred}_${k}`;
     return params;

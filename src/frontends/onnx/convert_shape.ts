@@ -36,7 +36,7 @@ export function convertConstant(ctx: ImportContext, node: OnnxNode, attrs: Attri
 }
 
 /** The ONNX shape of whatever `sym` is. */
-function shapeOf(ctx: ImportContext, node: OnnxNode, sym: Sym): number[] {
+function shapeOf(sym: Sym): number[] {
   switch (sym.kind) {
     case 'value':
       return onnxShape(sym);
@@ -49,11 +49,10 @@ function shapeOf(ctx: ImportContext, node: OnnxNode, sym: Sym): number[] {
     case 'nhwc':
       return [...sym.source.shape];
   }
-  return ctx.fail(node, 'unreachable');
 }
 
 export function convertShape(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
-  const shape = shapeOf(ctx, node, ctx.sym(node, 0));
+  const shape = shapeOf(ctx.sym(node, 0));
   const clamp = (a: number) => Math.min(Math.max(a < 0 ? a + shape.length : a, 0), shape.length);
   const start = clamp(attrs.int('start', 0));
   const end = clamp(attrs.int('end', shape.length));
@@ -118,7 +117,7 @@ export function convertUnsqueeze(ctx: ImportContext, node: OnnxNode, attrs: Attr
 
 export function convertSqueeze(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
   const data = ctx.sym(node, 0);
-  const shape = shapeOf(ctx, node, data);
+  const shape = shapeOf(data);
   const given = axesOf(ctx, node, attrs);
   const axes = new Set((given ?? shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normalAxis(ctx, node, a, shape.length)));
   const dims = shape.filter((_, i) => !axes.has(i));
@@ -197,7 +196,7 @@ function reshapeTarget(ctx: ImportContext, node: OnnxNode, input: readonly numbe
 export function convertReshape(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
   const data = ctx.sym(node, 0);
   const target = ctx.ints(node, 1, 'shape');
-  const input = shapeOf(ctx, node, data);
+  const input = shapeOf(data);
   const dims = reshapeTarget(ctx, node, input, target, attrs.int('allowzero', 0) !== 0);
   if (data.kind === 'const') return defineConst(ctx, node, { ...data.tensor, dims } as ConstTensor);
   const x = data.kind === 'nhwc' ? data.source : ctx.value(node, 0);

@@ -90,7 +90,7 @@ export function exportOnnx(graph: Graph): Uint8Array {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const typeOf = (v: ValueId): TensorType => (byId.get(v) as Node).type;
   const weight = (name: string) => {
-    const w = graph.weights[name];
+    const w = Object.hasOwn(graph.weights, name) ? graph.weights[name] : undefined;
     if (!w) throw new SlimcError(`weight @${name} is missing`, graph.name);
     return w;
   };
