@@ -30,8 +30,8 @@ export interface CompileOptions {
   readonly emit?: (text: string) => void;
   /** Progress lines for long steps. */
   readonly progress?: (line: string) => void;
-  /** `// %id` comments in model.js (default true). */
-  readonly annotate?: boolean;
+  /** `// %id` comments in model.js (default 'auto': unless the module would grow too large). */
+  readonly annotate?: boolean | 'auto';
 }
 
 export interface Compiled {

@@ -2,7 +2,7 @@
 // freed right after its last reader (liveness), calling tfjs fused kernels where they exist.
 //
 //   function forward(W, K, [v0]) {
-//     const v1 = conv(v0, W[0], W[1], 1, 'same', 1, 'relu'); v0.dispose(); // %conv1
+//     const v1 = conv(v0, W[0], W[1], 1, 'same', 1, 'relu'); free(v0); // %conv1
 //     ...
 //     return [v23];
 //   }
@@ -13,6 +13,7 @@ import { match } from 'ts-pattern';
 import { UnsupportedError } from '../ir/errors.ts';
 import { channelsOf, graphInputs } from '../ir/node.ts';
 import { padAmounts } from '../ir/shapes.ts';
+import { formatValue } from '../ir/text/syntax.ts';
 import type { Activation, Conv2dNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../ir/types.ts';
 import { liveness } from '../passes/lower/liveness.ts';
 import { helperClosure, type HelperName } from './helpers.ts';
@@ -24,8 +25,22 @@ export interface UploadedWeight {
   readonly uploadShape: readonly number[] | null;
 }
 
-/** A small constant tensor the module makes at load: [dtype, values]. */
-export type Constant = readonly ['float32' | 'int32', readonly number[]];
+/**
+ * A small constant tensor the module makes at load: [dtype, values], the values listed or, for
+ * an ascending channel selection, as a base64 bit mask over the input channels (bit i of byte
+ * i >> 3 set: channel 8 * (i >> 3) + (i & 7) kept), which is far shorter for wide layers.
+ */
+export type Constant = readonly ['float32' | 'int32', readonly number[] | string];
+
+/** Ascending indices as a base64 bit mask when that is shorter than the list. */
+export function compactIndices(indices: readonly number[]): readonly number[] | string {
+  const ascending = indices.every((c, i) => i === 0 || c > indices[i - 1]);
+  if (!ascending || indices.length === 0) return indices;
+  const bytes = new Uint8Array((indices[indices.length - 1] >> 3) + 1);
+  for (const c of indices) bytes[c >> 3] |= 1 << (c & 7);
+  const mask = btoa(String.fromCharCode(...bytes));
+  return mask.length < JSON.stringify(indices).length ? mask : indices;
+}
 
 export interface ForwardCode {
   /** The `function forward(...) { ... }` declaration. */
@@ -184,7 +199,7 @@ function emitNode(node: Node, e: Emitter): string {
     .with({ op: 'concat' }, (n) => e.call('concat', `[${n.inputs.map((v) => e.v(v)).join(', ')}], ${n.type.shape.length - 1}`))
     .with({ op: 'flatten' }, (n) => e.call('flatten', e.v(n.input)))
     .with({ op: 'dense' }, (n) => e.call('dense', `${e.v(n.input)}, ${e.w(n.weight)}, ${e.w(n.bias)}, ${tfActivation(n.activation)}`))
-    .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', n.indices])}, ${n.type.shape.length - 1}`))
+    .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', compactIndices(n.indices)])}, ${n.type.shape.length - 1}`))
     .with({ op: 'softmax' }, (n) => e.call('softmax', `${e.v(n.input)}, -1`))
     .exhaustive();
 }
@@ -200,9 +215,12 @@ export function emitForward(graph: Graph, opts: ForwardOptions = {}): ForwardCod
   const live = liveness(graph);
   const inputs = graphInputs(graph).map((n) => e.v(n.id));
   const lines: string[] = [];
-  const freeAfter = (i: number) => live.freedAfter[i].map((v) => ` ${e.v(v)}.dispose();`).join('');
+  const freeAfter = (i: number) => {
+    const freed = live.freedAfter[i];
+    return freed.length === 0 ? '' : ` ${e.call('free', freed.map((v) => e.v(v)).join(', '))};`;
+  };
   graph.nodes.forEach((node, i) => {
-    const comment = opts.annotate === false ? '' : ` // %${node.id}`;
+    const comment = opts.annotate === false ? '' : ` // ${formatValue(node.id)}`;
     if (node.op === 'input') {
       // An input no node reads is freed at once (the module always passes tensors it owns).
       const freed = freeAfter(i);

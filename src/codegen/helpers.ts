@@ -13,6 +13,8 @@ export interface Helper {
 }
 
 export const HELPERS = {
+  // free(...values): disposes values at their last use.
+  free: { imports: [], source: `const free = (...values) => values.forEach((t) => t.dispose());` },
   // conv(x, filter, bias|null, strides, pad, dilations, activation): conv + bias + activation in one kernel.
   conv: {
     imports: ['fused'],

@@ -53,9 +53,15 @@ export interface EmittedModule {
 }
 
 export interface EmitOptions {
-  /** `// %id` comments naming each statement's IR value (default true). */
-  readonly annotate?: boolean;
+  /**
+   * `// %id` comments naming each statement's IR value: always, never, or (default) unless the
+   * module would then exceed ANNOTATION_BUDGET bytes.
+   */
+  readonly annotate?: boolean | 'auto';
 }
+
+/** Past this size, 'auto' leaves out the per-statement comments (the target is under 50 KB). */
+export const ANNOTATION_BUDGET = 44 * 1024;
 
 /** NCHW for 4-D values of graphs imported with an NCHW border; NHWC or NC otherwise. */
 function borderValue(graph: Graph, name: string, shape: readonly number[]): BorderValue {
@@ -91,7 +97,16 @@ const json = (value: unknown) => JSON.stringify(value);
 /** The module, its declarations and its weights file for a lowered, valid graph. */
 export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule {
   verify(graph);
-  const forward = emitForward(graph, opts);
+  const annotate = opts.annotate ?? 'auto';
+  if (annotate === 'auto') {
+    const annotated = assemble(graph, emitForward(graph, { annotate: true }), true);
+    if (new TextEncoder().encode(annotated.js).length <= ANNOTATION_BUDGET) return annotated;
+    return assemble(graph, emitForward(graph, { annotate: false }), false);
+  }
+  return assemble(graph, emitForward(graph, { annotate }), annotate);
+}
+
+function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): EmittedModule {
   const info = modelInfo(graph);
 
   // The file holds each weight once, in order of first use; W[i] reads file entry UPLOAD_FROM[i].
@@ -124,6 +139,7 @@ export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule 
   const js = [
     `// ${graph.name}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
     `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
+    ...(annotated ? [] : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
     `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
     `import { ${[...RUNTIME_WASM_IMPORTS].join(', ')} } from '@tensorflow/tfjs-backend-wasm';`,
     '',
@@ -135,9 +151,7 @@ export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule 
     `/** Tensors uploaded in another shape than the IR's (depthwise filters: [kh, kw, C, multiplier]). */`,
     `const UPLOAD_SHAPES = ${json(uploadShapes)};`,
     `const UPLOAD_FROM = ${json(uploadFrom)};`,
-    forward.constants.length > 0
-      ? `const makeConstants = () => ${json(forward.constants)}.map(([dtype, values]) => tensor1d(values, dtype));`
-      : `const makeConstants = () => [];`,
+    ...constantsSource(forward),
     nchw ? NCHW_BORDER_SOURCE.trim() : NHWC_BORDER_SOURCE.trim(),
     '',
     ...definitions,
@@ -147,6 +161,21 @@ export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule 
   ].join('\n');
 
   return { js, dts: emitDeclarations(info), weights, info, forward };
+}
+
+/** makeConstants(), and the mask decoder when a constant needs it. */
+function constantsSource(forward: ForwardCode): string[] {
+  if (forward.constants.length === 0) return ['const makeConstants = () => [];'];
+  const masks = forward.constants.some(([, values]) => typeof values === 'string');
+  return [
+    ...(masks
+      ? [
+          '/** Channel indices from a base64 bit mask (bit i of byte i >> 3: channel 8 * (i >> 3) + (i & 7)). */',
+          'const maskIndices = (mask) => [...atob(mask)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit));',
+        ]
+      : []),
+    `const makeConstants = () => ${json(forward.constants)}.map(([dtype, values]) => tensor1d(${masks ? "typeof values === 'string' ? maskIndices(values) : values" : 'values'}, dtype));`,
+  ];
 }
 
 const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

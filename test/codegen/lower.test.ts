@@ -34,7 +34,7 @@ describe('rule tables', () => {
   it('every rule has a unique name and a one-line statement of its algebra', () => {
     const rules = [...FOLD_BATCH_NORM_RULES, ...FUSE_ACTIVATION_RULES, ...SCALE_SHIFT_RULES, ...IDENTITY_RULES];
     expect(new Set(rules.map((r) => r.name)).size).toBe(rules.length);
-    for (const r of rules) expect(r.algebra).toMatch(/^[^\n]+ = [^\n]+$/);
+    for (const r of rules) expect(r.algebra).toMatch(/^[^\n=]+ = [^\n=]+$/);
   });
 });
 
@@ -122,14 +122,16 @@ describe('fuse-activations', () => {
     const g = model('act', { input: [4, 4, 2] }, (x) => {
       const h = relu6(conv2d(x, 3, { name: 'c1' }));
       const shared = conv2d(h, 3, { name: 'c2' });
-      const y = add(relu(shared), shared);
+      const y = add(relu(shared), relu6(relu(conv2d(shared, 3, { name: 'c3' }))));
       return relu(dense(flatten(globalAvgPool(y)), 2, { name: 'fc' }));
     });
     const fused = verify(fuseActivations(g));
     expect(node(fused, 'c1', 'conv2d').activation).toBe('relu6');
     expect(node(fused, 'c2', 'conv2d').activation).toBe('none');
+    // relu6(relu(y)) = relu6(y): the second activation composes with the fused one.
+    expect(node(fused, 'c3', 'conv2d').activation).toBe('relu6');
     expect(node(fused, 'fc', 'dense').activation).toBe('relu');
-    expect(count(fused, 'relu')).toBe(1);
+    expect(count(fused, 'relu') + count(fused, 'relu6')).toBe(1);
     expect(fused.outputs).toEqual(['fc']);
   });
 });

@@ -14,8 +14,8 @@ import type { Graph } from '../../src/ir/types.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compareOutputs } from '../helpers/compare.ts';
-import { allOpsGraph } from '../helpers/graphs.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
+import { allOpsPositiveVariance } from './golden_graphs.ts';
 import { SMALL_NETS } from './nets.ts';
 
 const sampleSize = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
@@ -68,14 +68,7 @@ describe.each(Object.keys(SMALL_NETS))('%s', (name) => {
 });
 
 describe('a graph with every op, two inputs and two outputs', () => {
-  // Positive variances: the helper draws every weight from N(0, 1).
-  const base = allOpsGraph();
-  const graph: Graph = {
-    ...base,
-    weights: Object.fromEntries(
-      Object.entries(base.weights).map(([n, w]) => [n, n.endsWith('.var') ? { ...w, data: w.data.map((v) => Math.abs(v) + 0.5) } : w]),
-    ),
-  };
+  const graph = allOpsPositiveVariance();
   let out: CompiledDir;
   let model: EmittedModel;
   beforeAll(async () => {
