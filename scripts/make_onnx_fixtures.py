@@ -372,9 +372,11 @@ def run(model, inputs):
         return [model(x).reshape(-1).tolist() for x in inputs]
 
 
-def make(out_dir, name, model, opset, seed, folded=False, dynamic_batch=False, masked=True):
-    gen = torch.Generator().manual_seed(seed)
+def make(out_dir, name, model_class, opset, seed, folded=False, dynamic_batch=False, masked=True):
+    # Seeded before the model is built: PyTorch's layer initialisation draws from the global generator.
     torch.manual_seed(seed)
+    model = model_class()
+    gen = torch.Generator().manual_seed(seed)
     model.eval()
     sparsify_batchnorms(model, gen)
     if hasattr(model, "prune_selections"):
@@ -425,14 +427,14 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_grad_enabled(False)
-    make(args.out, "vgg", Vgg(), opset=11, seed=1)
-    make(args.out, "preresnet", PreResNet(), opset=13, seed=2, dynamic_batch=True)
-    make(args.out, "postresnet", PostResNet(), opset=17, seed=3)
-    make(args.out, "densenet", DenseNet(), opset=13, seed=4)
-    make(args.out, "selectresnet", SelectResNet(), opset=11, seed=5)
-    make(args.out, "mobilenet", MobileNetish(), opset=17, seed=6)
-    make(args.out, "vgg_folded", Vgg(), opset=13, seed=1, folded=True, masked=False)
-    make(args.out, "unsupported", Unsupported(), opset=13, seed=7, masked=False)
+    make(args.out, "vgg", Vgg, opset=11, seed=1)
+    make(args.out, "preresnet", PreResNet, opset=13, seed=2, dynamic_batch=True)
+    make(args.out, "postresnet", PostResNet, opset=17, seed=3)
+    make(args.out, "densenet", DenseNet, opset=13, seed=4)
+    make(args.out, "selectresnet", SelectResNet, opset=11, seed=5)
+    make(args.out, "mobilenet", MobileNetish, opset=17, seed=6)
+    make(args.out, "vgg_folded", Vgg, opset=13, seed=1, folded=True, masked=False)
+    make(args.out, "unsupported", Unsupported, opset=13, seed=7, masked=False)
 
 
 if __name__ == "__main__":
