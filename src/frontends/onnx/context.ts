@@ -84,7 +84,14 @@ export class ImportContext {
     /** Names of the ONNX graph's outputs. */
     private readonly graphOutputs: ReadonlySet<string>,
   ) {
-    for (const n of onnxNodes) for (const input of n.input) if (input) this.consumers.set(input, [...(this.consumers.get(input) ?? []), n]);
+    for (const n of onnxNodes) {
+      for (const input of n.input) {
+        if (!input) continue;
+        const readers = this.consumers.get(input);
+        if (readers) readers.push(n);
+        else this.consumers.set(input, [n]);
+      }
+    }
   }
 
   /** How errors name an ONNX node: `model.onnx: Conv '/features/0/Conv'`. */

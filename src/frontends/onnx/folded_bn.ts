@@ -29,7 +29,13 @@ export function foldedBatchNormWarning(graph: OnnxGraph, file: string): string |
     return `${file}: the model has ${convs.length} conv${convs.length > 1 ? 's' : ''} and no BatchNormalization: it looks exported with its BNs folded into the convs (eval-mode constant folding), which leaves nothing to prune. ${advice}`;
   }
   const consumers = new Map<string, OnnxNode[]>();
-  for (const n of graph.node) for (const input of n.input) consumers.set(input, [...(consumers.get(input) ?? []), n]);
+  for (const n of graph.node) {
+    for (const input of n.input) {
+      const readers = consumers.get(input);
+      if (readers) readers.push(n);
+      else consumers.set(input, [n]);
+    }
+  }
   const folded = convs.filter((c) => c.input[2] && !feedsBatchNorm(c.output[0], consumers));
   if (folded.length === 0) return undefined;
   const names = folded.slice(0, 5).map((c) => `'${nodeName(c)}'`).join(', ') + (folded.length > 5 ? `, ... (${folded.length - 5} more)` : '');
