@@ -40,6 +40,7 @@ export interface SlimReport {
   readonly channels: readonly ChannelReport[];
   readonly layers: readonly LayerCostReport[];
   readonly convention: string;
+  readonly warnings: readonly string[];
 }
 
 const totals = (c: Cost): Totals => ({ params: c.params, macs: c.macs, flops: c.flops });
@@ -69,5 +70,6 @@ export function slimReport(original: Graph, compact: Graph, selection: Selection
         return { id: n.id, op: n.op, before: { params: n.params, macs: n.macs }, after: { params: a?.params ?? 0, macs: a?.macs ?? 0 } };
       }),
     convention: COST_CONVENTION,
+    warnings: selection.warnings,
   };
 }

@@ -40,6 +40,8 @@ export interface Selection {
   /** The global threshold (NaN in per-layer mode or when nothing is prunable). */
   readonly threshold: number;
   readonly layers: readonly LayerSelection[];
+  /** Things a user should know, e.g. that many channels tie at the threshold. */
+  readonly warnings: readonly string[];
 }
 
 export function globToRegExp(pattern: string): RegExp {
@@ -122,7 +124,21 @@ export function selectChannels(graph: Graph, opts: SelectionOptions): Selection 
     masks[bn.params] = keep;
     layers.push({ name: bn.params, channels, kept, threshold, ...(heldBy ? { heldBy } : {}) });
   }
-  return { masks, threshold: globalThreshold, layers };
+  return { masks, threshold: globalThreshold, layers, warnings: tieWarnings(all, globalThreshold) };
+}
+
+/**
+ * Many |gamma| equal to the threshold all fall on the dropped side of `>`: a model that was never
+ * sparsity-trained (every gamma still at its initial value) loses far more than `ratio`.
+ */
+function tieWarnings(all: Float64Array, threshold: number): string[] {
+  if (Number.isNaN(threshold)) return [];
+  const ties = all.reduce((n, g) => n + (g === threshold ? 1 : 0), 0);
+  if (ties <= Math.max(1, 0.01 * all.length)) return [];
+  return [
+    `${ties} of ${all.length} channels have |gamma| equal to the threshold ${threshold} and are all dropped; ` +
+      'the model does not look sparsity-trained (train with an L1 penalty on gamma first, see slimc train)',
+  ];
 }
 
 /**

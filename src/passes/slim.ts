@@ -1,6 +1,7 @@
 // Network Slimming as one call: select channels from |gamma|, build the masked original, prune
 // it to the compact graph, and report. The pipeline is two named passes so that the pass
 // manager can print and diff the IR between them.
+import { SlimcError } from '../ir/errors.ts';
 import type { Graph } from '../ir/types.ts';
 import { analyzeChannels } from './channel_flow.ts';
 import { maskChannels } from './mask_channels.ts';
@@ -39,13 +40,22 @@ function selectionOfMasks(masks: ChannelMasks): Selection {
     masks,
     threshold: Number.NaN,
     layers: Object.entries(masks).map(([name, keep]) => ({ name, channels: keep.length, kept: keptCount(keep), threshold: Number.NaN })),
+    warnings: [],
   };
 }
 
 export function slimGraph(graph: Graph, opts: SlimOptions, pipeline: PipelineOptions = {}): SlimResult {
   validateSelectionOptions(opts);
   const selection = opts.masks ? selectionOfMasks(opts.masks) : selectChannels(graph, opts);
-  const { graph: compact, trace } = runPipeline(graph, slimmingPasses(selection.masks), pipeline);
+  let result: ReturnType<typeof runPipeline>;
+  try {
+    result = runPipeline(graph, slimmingPasses(selection.masks), pipeline);
+  } catch (e) {
+    // A selection warning (e.g. an untrained model) is usually why pruning failed: say both.
+    if (e instanceof SlimcError && selection.warnings.length > 0) throw new SlimcError(`${e.message}\nNote: ${selection.warnings.join('\n')}`);
+    throw e;
+  }
+  const { graph: compact, trace } = result;
   const masked = trace.graphs.get('mask-channels') as Graph;
   return {
     selection,

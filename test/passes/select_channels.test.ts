@@ -80,3 +80,12 @@ describe('masksFromJson', () => {
     expect(() => masksFromJson(g, [1, 0], 'm.json')).toThrow(/one JSON object/);
   });
 });
+
+describe('selection warnings', () => {
+  it('warns when many channels tie at the threshold (a model that was never sparsity-trained)', () => {
+    const untrained = twoLayers([0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.4, 0.5, 0.5]);
+    expect(selectChannels(untrained, { ratio: 0.5 }).warnings[0]).toMatch(/9 of 10 channels have \|gamma\| equal to the threshold 0\.5/);
+    const trained = twoLayers([0.9, -0.01, 0.5, 0.02], [0.3, 0.001, -0.7, 0.04, 0.6, 0.05]);
+    expect(selectChannels(trained, { ratio: 0.5 }).warnings).toEqual([]);
+  });
+});

@@ -36,6 +36,7 @@ export function pruneCommand(): Command {
       const side = (text: string) => (flags.json ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
       const printAfter = flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
       const result = slimGraph(graph, options, { printAfter, emit: side });
+      for (const w of result.report.warnings) process.stderr.write(`slimc: warning: ${w}\n`);
       if (flags.diff) side(diffBetween(result.trace, INPUT_POINT, 'prune-channels') || '// the compact graph prints the same as the input\n');
       const files = flags.output ? await writeSlimModel(flags.output, result.compact) : null;
       if (flags.json) {
