@@ -29,7 +29,7 @@ export interface InspectReport {
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('print a model\'s IR and a per-layer table of shapes, parameters and MACs')
-    .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
+    .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
     .option('--weights <file>', 'weights file (default for .slim: <model>.weights.bin beside it)')
     .option('--json', 'print one JSON object instead of text')
     .option('--no-ir', 'do not print the IR text')
