@@ -115,9 +115,18 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
     history,
     complete,
   });
+  const diverged = (what: string) =>
+    new TrainingDivergedError(
+      `${what}; ${hooks.checkpointDir === undefined ? 'no checkpoint is written without a checkpoint directory' : `the checkpoints in ${hooks.checkpointDir} keep the last good state`}. Try a lower --lr`,
+      hooks.phase ?? 'train',
+    );
   const save = async (complete: boolean) => {
     if (hooks.checkpointDir === undefined) return;
-    lastCheckpoint = await writeCheckpoint(hooks.checkpointDir, { graph: weights.snapshot(), optimizer: optimizer.state(weights.variables), state: state(complete) });
+    const snapshot = weights.snapshot();
+    // The loss of the last step was finite, but its update may not have been.
+    const bad = Object.entries(snapshot.weights).find(([, w]) => w.data.some((v) => !Number.isFinite(v)));
+    if (bad) throw diverged(`weight @${bad[0]} became non-finite at step ${step}`);
+    lastCheckpoint = await writeCheckpoint(hooks.checkpointDir, { graph: snapshot, optimizer: optimizer.state(weights.variables), state: state(complete) });
   };
 
   try {
@@ -135,10 +144,7 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
         const batch = gatherBatch(data.train, order.slice(i * config.batchSize, (i + 1) * config.batchSize));
         const result = trainStep(initial, weights, optimizer, batch, lr, gammas, config.sparsity);
         if (!Number.isFinite(result.loss)) {
-          throw new TrainingDivergedError(
-            `the loss became ${result.loss} at epoch ${epoch + 1}, step ${i + 1}; ${lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was written in this run'}. Try a lower --lr`,
-            hooks.phase ?? 'train',
-          );
+          throw diverged(`the loss became ${result.loss} at epoch ${epoch + 1}, step ${i + 1}`);
         }
         step++;
         lossSum += result.loss * batch.count;
