@@ -150,12 +150,9 @@ function emitConv(n: Conv2dNode, e: Emitter): string {
     call = e.call('conv', `${e.v(n.input)}, ${e.w(n.filter)}, ${e.w(n.bias)}, ${tail.replace('PAD', padArg ?? nhwcPadding(amountsOf()))}`);
   } else if (depthwise) {
     // HWIO [kh, kw, 1, cin * m] has the same element order as tfjs's depthwise [kh, kw, cin, m].
+    // (The kernel, called directly, takes explicit padding, which tf.fused.depthwiseConv2d does not.)
     const filter = e.w(n.filter, [kh, kw, cin, cout / cin]);
-    // The fused depthwise kernel takes no explicit padding: pad first, then run 'valid'.
-    const input = padArg === null ? e.call('padded', `${e.v(n.input)}, ${amounts(amountsOf())}, 0`) : e.v(n.input);
-    call = e.call('depthwise', `${input}, ${filter}, ${e.w(n.bias)}, ${tail.replace('PAD', padArg ?? `'valid'`)}`);
-    // tidy frees the padded copy once the conv has read it.
-    if (padArg === null) call = e.call('tidy', `() => ${call}`);
+    call = e.call('depthwise', `${e.v(n.input)}, ${filter}, ${e.w(n.bias)}, ${tail.replace('PAD', padArg ?? nhwcPadding(amountsOf()))}`);
   } else {
     call = e.call('groupConv', `${e.v(n.input)}, ${e.w(n.filter)}, ${e.w(n.bias)}, ${n.groups}, ${tail.replace('PAD', padArg ?? nhwcPadding(amountsOf()))}`);
   }
@@ -200,7 +197,7 @@ function emitNode(node: Node, e: Emitter): string {
     .with({ op: 'flatten' }, (n) => e.call('flatten', e.v(n.input)))
     .with({ op: 'dense' }, (n) => e.call('dense', `${e.v(n.input)}, ${e.w(n.weight)}, ${e.w(n.bias)}, ${tfActivation(n.activation)}`))
     .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', compactIndices(n.indices)])}, ${n.type.shape.length - 1}`))
-    .with({ op: 'softmax' }, (n) => e.call('softmax', `${e.v(n.input)}, -1`))
+    .with({ op: 'softmax' }, (n) => e.call('softmax', `${e.v(n.input)}, ${n.type.shape.length - 1}`))
     .exhaustive();
 }
 

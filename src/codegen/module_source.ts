@@ -130,7 +130,7 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     ...(forward.constants.length > 0 ? RUNTIME_FEATURE_IMPORTS.constants : []),
     ...(nchw ? RUNTIME_FEATURE_IMPORTS.nchw : []),
   ]);
-  const definitions = forward.helpers.map((h): string | undefined => (HELPERS[h] as { source?: string }).source).filter((s) => s !== undefined);
+  const definitions = forward.helpers.map((h) => HELPERS[h].source);
   const runtimeInfo = {
     ...info,
     inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })),

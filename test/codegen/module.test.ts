@@ -15,7 +15,7 @@ import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compareOutputs } from '../helpers/compare.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
-import { allOpsPositiveVariance } from './golden_graphs.ts';
+import { allOpsPositiveVariance, windows } from './golden_graphs.ts';
 import { SMALL_NETS } from './nets.ts';
 
 const sampleSize = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
@@ -111,6 +111,20 @@ describe('a graph with every op, two inputs and two outputs', () => {
     } finally {
       m.dispose();
       await compiled.cleanup();
+    }
+  });
+});
+
+describe('sliding windows: explicit and asymmetric padding, strides with dilations, pooling', () => {
+  it.each([1, 3])('equal the interpreter (batch %i)', async (batch) => {
+    const graph = windows();
+    const out = await compileToScratch(graph);
+    const model = await out.exports.load();
+    try {
+      await expectSameFunction(model, graph, batch, 30 + batch);
+    } finally {
+      model.dispose();
+      await out.cleanup();
     }
   });
 });

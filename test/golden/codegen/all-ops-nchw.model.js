@@ -1,6 +1,6 @@
 // torch-jit export: compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
 // Final IR: model.slim. Weights: model.weights.bin (checked against its manifest at load).
-import { Tensor, add, addN, avgPool, batchNorm, concat, conv2d, engine, env, fused, gather, getBackend, maxPool, mean, pad, relu, relu6, reshape, setBackend, softmax, split, stridedSlice, tensor, tensor1d, tidy, transpose } from '@tensorflow/tfjs-core';
+import { Tensor, conv2d, engine, env, fused, getBackend, pad, setBackend, split, stridedSlice, tensor, tensor1d, tidy, transpose } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const INFO = {"name":"torch-jit export","inputs":[{"name":"x","shape":[1,4,8,8],"layout":"NCHW","sampleShape":[4,8,8]},{"name":"in:2","shape":[1,10],"layout":"NC","sampleShape":[10]}],"outputs":[{"name":"prob \"out\"","shape":[1,5],"layout":"NC"},{"name":"/features/0/Conv","shape":[1,8,8,8],"layout":"NCHW"}],"params":806,"macs":26522,"flops":53044,"compiler":"slimc 0.1.0"};
@@ -21,16 +21,27 @@ const transposeOwned = (t, perm) => {
   return u;
 };
 
+const add = (a, b) => engine().runKernel('Add', { a, b }, {});
+const addN = (xs) => engine().runKernel('AddN', xs, {});
+const avgPool = (x, k, s, p) => engine().runKernel('AvgPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
 const padded = (x, p, v) => pad(x, [[0, 0], p[0], p[1], [0, 0]], v);
 const avgPoolPadded = (x, k, s, p) => tidy(() => avgPool(padded(x, p, 0), k, s, 'valid'));
-const conv = (x, w, b, s, p, d, a) => fused.conv2d({ x, filter: w, bias: b ?? undefined, strides: s, pad: p, dilations: d, activation: a });
+const batchNorm = (x, m, v, t, s, e) => engine().runKernel('FusedBatchNorm', { x, mean: m, variance: v, offset: t ?? undefined, scale: s ?? undefined }, { varianceEpsilon: e });
+const concat = (xs, axis) => engine().runKernel('Concat', xs, { axis });
+const conv = (x, w, b, s, p, d, a) => engine().runKernel('FusedConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
 const dense = (x, w, b, a) => fused.matMul({ a: x, b: w, bias: b ?? undefined, activation: a });
-const depthwise = (x, w, b, s, p, d, a) => fused.depthwiseConv2d({ x, filter: w, bias: b ?? undefined, strides: s, pad: p, dilations: d, activation: a });
+const depthwise = (x, w, b, s, p, d, a) => engine().runKernel('FusedDepthwiseConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
 const everyNth = (y, sh, sw) => { const z = stridedSlice(y, [0, 0, 0, 0], y.shape, [1, sh, sw, 1]); y.dispose(); return z; };
-const flatten = (x) => reshape(x, [x.shape[0], -1]);
+const flatten = (x) => engine().runKernel('Reshape', { x }, { shape: [x.shape[0], -1] });
 const free = (...values) => values.forEach((t) => t.dispose());
+const gather = (x, indices, axis) => engine().runKernel('GatherV2', { x, indices }, { axis, batchDims: 0 });
+const relu = (x) => engine().runKernel('Relu', { x }, {});
+const relu6 = (x) => engine().runKernel('Relu6', { x }, {});
 const act = (y, a) => { if (a === 'linear') return y; const z = a === 'relu' ? relu(y) : relu6(y); y.dispose(); return z; };
 const groupConv = (x, w, b, g, s, p, d, a) => act(tidy(() => { const ws = split(w, g, 3); const y = concat(split(x, g, 3).map((xg, i) => conv2d(xg, ws[i], s, p, 'NHWC', d)), 3); return b ? add(y, b) : y; }), a);
+const maxPool = (x, k, s, p) => engine().runKernel('MaxPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
+const mean = (x, axis, keepDims) => engine().runKernel('Mean', { x }, { axis, keepDims });
+const softmax = (x, dim) => engine().runKernel('Softmax', { logits: x }, { dim });
 
 function forward(W, K, [v0, v1]) {
   const v2 = conv(v0, W[0], W[1], 1, 'same', 1, 'relu'); free(v0); // %"/features/0/Conv"
@@ -54,7 +65,7 @@ function forward(W, K, [v0, v1]) {
   const v20 = add(v19, v1); free(v1, v19); // %sum2
   const v21 = dense(v20, W[11], null, 'relu6'); free(v20); // %fc2
   const v22 = batchNorm(v21, K[1], K[2], W[12], W[13], 0); free(v21); // %bn_2d
-  const v23 = softmax(v22, -1); free(v22); // %"prob \"out\""
+  const v23 = softmax(v22, 1); free(v22); // %"prob \"out\""
   return [v23, v2];
 }
 

@@ -1,6 +1,6 @@
 // preact-separable: compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
 // Final IR: model.slim. Weights: model.weights.bin (checked against its manifest at load).
-import { Tensor, add, batchNorm, engine, env, fused, getBackend, maxPool, mean, relu, reshape, setBackend, softmax, tensor, tensor1d, tidy } from '@tensorflow/tfjs-core';
+import { Tensor, engine, env, fused, getBackend, setBackend, tensor, tensor1d, tidy } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const INFO = {"name":"preact-separable","inputs":[{"name":"x","shape":[1,8,8,3],"layout":"NHWC","sampleShape":[8,8,3]}],"outputs":[{"name":"softmax1","shape":[1,5],"layout":"NC"}],"params":825,"macs":35036,"flops":70072,"compiler":"slimc 0.1.0"};
@@ -15,11 +15,17 @@ const makeConstants = () => [["float32",[0]],["float32",[1]]].map(([dtype, value
 const fromLayout = (t) => t;
 const toLayout = (t) => t;
 
-const conv = (x, w, b, s, p, d, a) => fused.conv2d({ x, filter: w, bias: b ?? undefined, strides: s, pad: p, dilations: d, activation: a });
+const add = (a, b) => engine().runKernel('Add', { a, b }, {});
+const batchNorm = (x, m, v, t, s, e) => engine().runKernel('FusedBatchNorm', { x, mean: m, variance: v, offset: t ?? undefined, scale: s ?? undefined }, { varianceEpsilon: e });
+const conv = (x, w, b, s, p, d, a) => engine().runKernel('FusedConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
 const dense = (x, w, b, a) => fused.matMul({ a: x, b: w, bias: b ?? undefined, activation: a });
-const depthwise = (x, w, b, s, p, d, a) => fused.depthwiseConv2d({ x, filter: w, bias: b ?? undefined, strides: s, pad: p, dilations: d, activation: a });
-const flatten = (x) => reshape(x, [x.shape[0], -1]);
+const depthwise = (x, w, b, s, p, d, a) => engine().runKernel('FusedDepthwiseConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
+const flatten = (x) => engine().runKernel('Reshape', { x }, { shape: [x.shape[0], -1] });
 const free = (...values) => values.forEach((t) => t.dispose());
+const maxPool = (x, k, s, p) => engine().runKernel('MaxPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
+const mean = (x, axis, keepDims) => engine().runKernel('Mean', { x }, { axis, keepDims });
+const relu = (x) => engine().runKernel('Relu', { x }, {});
+const softmax = (x, dim) => engine().runKernel('Softmax', { logits: x }, { dim });
 
 function forward(W, K, [v0]) {
   const v1 = conv(v0, W[0], null, 1, 'same', 1, 'linear'); free(v0); // %stem
@@ -36,7 +42,7 @@ function forward(W, K, [v0]) {
   const v12 = mean(v11, [1, 2], true); free(v11); // %gap1
   const v13 = flatten(v12); free(v12); // %flatten1
   const v14 = dense(v13, W[12], W[13], 'linear'); free(v13); // %fc
-  const v15 = softmax(v14, -1); free(v14); // %softmax1
+  const v15 = softmax(v14, 1); free(v14); // %softmax1
   return [v15];
 }
 

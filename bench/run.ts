@@ -1,0 +1,148 @@
+// Latency of compiled modules: for each network (seeded sparsity-like weights) and pruning ratio,
+// batch-1 median latency of the compiled pruned module, the compiled unpruned module and the
+// reference interpreter on the unpruned graph (and onnxruntime-web on the pruned network),
+// with threads off and on; speedup of pruned over unpruned next to the MAC reduction; compile
+// time and module size. Writes bench/results.json and prints markdown tables.
+//
+//   npm run bench                      # the full run: 4 networks x ratios 0, 0.4, 0.7 x threads 1, 2
+//   npm run bench -- --quick           # MobileNet only, ratios 0 and 0.7, one thread
+//   npm run bench -- --nets vgg19,mobilenet --ratios 0,0.5 --threads 1 --runs 50 --warmup 5 --no-ort
+//
+// Each (network, threads) pair runs in its own process (bench/latency_worker.ts), one after the
+// other: the wasm backend starts once per process, and a 2-core machine has no core to spare.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { COST_CONVENTION } from '../src/ir/cost.ts';
+import type { RatioResult, WorkerResult } from './latency_worker.ts';
+import { NETWORKS, type NetworkName } from './networks.ts';
+
+interface Options {
+  readonly nets: NetworkName[];
+  readonly ratios: string;
+  readonly threads: number[];
+  readonly runs: number;
+  readonly warmup: number;
+  readonly ort: boolean;
+  readonly out: string;
+}
+
+function options(argv: readonly string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (name: string, full: string, short: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : quick ? short : full;
+  };
+  const nets = value('nets', Object.keys(NETWORKS).join(','), 'mobilenet').split(',') as NetworkName[];
+  for (const n of nets) if (!(n in NETWORKS)) throw new Error(`unknown network ${n}; one of ${Object.keys(NETWORKS).join(', ')}`);
+  return {
+    nets,
+    ratios: value('ratios', '0,0.4,0.7', '0,0.7'),
+    threads: value('threads', '1,2', '1').split(',').map(Number),
+    runs: Number(value('runs', '30', '30')),
+    warmup: Number(value('warmup', '5', '3')),
+    ort: !argv.includes('--no-ort'),
+    out: value('out', new URL('./results.json', import.meta.url).pathname, new URL('./results.json', import.meta.url).pathname),
+  };
+}
+
+function runWorker(net: NetworkName, threads: number, opts: Options): Promise<WorkerResult> {
+  const args = ['--import', 'tsx', new URL('./latency_worker.ts', import.meta.url).pathname, '--net', net, '--threads', String(threads)];
+  args.push('--ratios', opts.ratios, '--runs', String(opts.runs), '--warmup', String(opts.warmup), ...(opts.ort ? [] : ['--no-ort']));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`benchmark of ${net} (threads ${threads}) exited with code ${code}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as WorkerResult);
+    });
+  });
+}
+
+/** Derived figures of one row: all ratios within the same process. */
+export interface Row extends RatioResult {
+  readonly net: NetworkName;
+  readonly threads: number;
+  readonly variant: string;
+  readonly macReduction: number;
+  readonly speedup: number;
+  /** speedup / macReduction: 1 means the time fell as much as the MACs. */
+  readonly efficiency: number;
+  /** interpreter / unpruned module. */
+  readonly overInterpreter: number;
+}
+
+function rows(results: readonly WorkerResult[]): Row[] {
+  return results.flatMap((r) =>
+    r.ratios.map((x) => {
+      const macReduction = r.unpruned.macs / x.macs;
+      const speedup = x.unpruned.medianMs / x.pruned.medianMs;
+      return {
+        ...x,
+        net: r.net,
+        threads: r.backend.threads,
+        variant: r.backend.variant,
+        macReduction,
+        speedup,
+        efficiency: speedup / macReduction,
+        overInterpreter: x.interpreter.medianMs / x.unpruned.medianMs,
+      };
+    }),
+  );
+}
+
+const ms = (t: { medianMs: number } | null) => (t === null ? '-' : t.medianMs.toFixed(2));
+const x2 = (v: number) => `${v.toFixed(2)}x`;
+const millions = (v: number) => (v / 1e6).toFixed(1);
+
+function markdown(all: readonly Row[], opts: Options): string {
+  const header =
+    '| network | backend (threads) | ratio | params (M) | MACs (M) | MAC reduction | pruned ms | unpruned ms | speedup | speedup / MAC reduction | interpreter ms | interpreter / unpruned | onnxruntime-web ms | compile s | model.js KB |';
+  const rule = `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`;
+  const lines = all.map(
+    (r) =>
+      `| ${r.net} | ${r.variant} (${r.threads}) | ${r.ratio} | ${millions(r.params)} | ${millions(r.macs)} | ${x2(r.macReduction)} | ${ms(r.pruned)} | ${ms(r.unpruned)} | ${x2(r.speedup)} | ${r.efficiency.toFixed(2)} | ${ms(r.interpreter)} | ${x2(r.overInterpreter)} | ${ms(r.ort)} | ${(r.compileMs / 1000).toFixed(1)} | ${(r.moduleBytes / 1024).toFixed(1)} |`,
+  );
+  const pruned = all.filter((r) => r.ratio > 0);
+  const efficient = pruned.filter((r) => r.efficiency >= 0.85);
+  const faster = all.filter((r) => r.overInterpreter > 1);
+  const largest = Math.max(...all.map((r) => r.moduleBytes));
+  const threadRows = opts.nets.flatMap((net) => {
+    const byThreads = new Map(all.filter((r) => r.net === net && r.ratio === all[0].ratio).map((r) => [r.threads, r]));
+    const one = byThreads.get(1);
+    return [...byThreads.values()].filter((r) => r.threads > 1 && one).map((r) => `- ${net}: unpruned ${ms((one as Row).unpruned)} ms on 1 thread, ${ms(r.unpruned)} ms on ${r.threads} (${x2((one as Row).unpruned.medianMs / r.unpruned.medianMs)}; separate processes)`);
+  });
+  return [
+    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, candidates interleaved in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.`,
+    `MACs: ${COST_CONVENTION}.`,
+    '',
+    header,
+    rule,
+    ...lines,
+    '',
+    'Targets:',
+    `- pruned speedup >= 0.85 x MAC reduction: ${efficient.length} of ${pruned.length} pruned rows${pruned.length > efficient.length ? ` (below: ${pruned.filter((r) => r.efficiency < 0.85).map((r) => `${r.net}@${r.ratio}/${r.threads}t ${r.efficiency.toFixed(2)}`).join(', ')})` : ''}`,
+    `- compiled unpruned faster than the interpreter: ${faster.length} of ${all.length} rows`,
+    `- model.js < 50 KB: largest ${(largest / 1024).toFixed(1)} KB`,
+    ...(threadRows.length > 0 ? ['', 'Threads (unpruned module, ratio row ' + all[0].ratio + '):', ...threadRows] : []),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  const results: WorkerResult[] = [];
+  for (const net of opts.nets) {
+    for (const threads of opts.threads) results.push(await runWorker(net, threads, opts));
+  }
+  const all = rows(results);
+  const table = markdown(all, opts);
+  await writeFile(
+    opts.out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, options: opts, results, rows: all }, null, 2)}\n`,
+  );
+  process.stdout.write(`${table}\nwrote ${opts.out}\n`);
+}
+
+await main();

@@ -1,0 +1,56 @@
+// windows: compiled by slimc 0.1.0. Declarations of model.js.
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+export interface BorderValue {
+  readonly name: string;
+  /** Dimension 0 is the batch the model was built for; predict accepts any batch N. */
+  readonly shape: readonly number[];
+  readonly layout: 'NHWC' | 'NCHW' | 'NC';
+}
+
+export interface BackendInfo {
+  readonly name: 'wasm';
+  /** The wasm binary that runs: plain SIMD unless threads were asked for and obtained. */
+  readonly variant: 'wasm' | 'wasm-simd' | 'wasm-threaded-simd';
+  readonly simd: boolean;
+  readonly threads: number;
+  /** Why fewer threads run than were asked for, when that is known. */
+  readonly note?: string;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly inputs: readonly BorderValue[];
+  readonly outputs: readonly BorderValue[];
+  readonly params: number;
+  /** Multiply-accumulates of conv and dense layers per sample. */
+  readonly macs: number;
+  /** 2 x macs (the Network Slimming paper's convention). */
+  readonly flops: number;
+  readonly compiler: string;
+  readonly backend: BackendInfo;
+}
+
+export interface LoadOptions {
+  /** The weights file: a path (Node), a URL, or its bytes. Default: model.weights.bin next to model.js. */
+  readonly weights?: string | URL | ArrayBuffer | Uint8Array;
+  /** Where tfjs-backend-wasm's .wasm files are: a directory URL, or a map by file name. */
+  readonly wasmPath?: string | Readonly<Record<string, string>>;
+  /** Threads to run on (default 1: the plain SIMD build). See info.backend for what runs. */
+  readonly threads?: number;
+}
+
+export interface Model {
+  readonly info: ModelInfo;
+  /** Runs the model on a batch in the source model's layout (x: [N,9,7,4] NHWC). */
+  predict(x: Float32Array | Tensor): Promise<Float32Array>;
+  /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
+  warmup(): Promise<void>;
+  /** Frees the model's weight tensors. */
+  dispose(): void;
+}
+
+/** Errors a caller can act on (wrong input shape, corrupt weights file); the message names the place. */
+export declare class SlimcModelError extends Error {}
+
+export declare function load(opts?: LoadOptions): Promise<Model>;
