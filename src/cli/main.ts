@@ -6,6 +6,7 @@ import { compileCommand } from './commands/compile.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { exportCommand } from './commands/export.ts';
 import { pruneCommand } from './commands/prune.ts';
+import { finetuneCommand, slimCommand, trainCommand } from './commands/train.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -23,6 +24,9 @@ function program(): Command {
   cli.addCommand(pruneCommand());
   cli.addCommand(compileCommand());
   cli.addCommand(exportCommand());
+  cli.addCommand(trainCommand());
+  cli.addCommand(finetuneCommand());
+  cli.addCommand(slimCommand());
   return cli;
 }
 

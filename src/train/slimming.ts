@@ -29,8 +29,8 @@ export interface SlimCycleOptions {
   readonly checkpointDir?: string;
   /** Hooks for each training run, told which phase runs. */
   readonly hooks?: (phase: string) => Omit<TrainHooks, 'checkpointDir' | 'phase' | 'resume'>;
-  /** Told after each pruning. */
-  readonly onPruned?: (pass: number, result: SlimResult, before: Graph) => void;
+  /** Told after each pruning: the pass's input graph and its sparsity-trained version. */
+  readonly onPruned?: (pass: number, result: SlimResult, trained: Graph, input: Graph) => void | Promise<void>;
 }
 
 export interface PassRecord {
@@ -63,7 +63,7 @@ export async function slimCycle(graph: Graph, data: ImageDataset, opts: SlimCycl
     const sparse = await train(current, data, opts.sparsityTraining, { ...opts.hooks?.(sparsityPhase), phase: sparsityPhase, checkpointDir: dir('sparsity') });
     if (sparse.status === 'interrupted') return { passes: records, graph: sparse.graph, status: 'interrupted' };
     const slim = slimGraph(sparse.graph, selection);
-    opts.onPruned?.(pass, slim, sparse.graph);
+    await opts.onPruned?.(pass, slim, sparse.graph, current);
     const prunedAccuracy = evaluate(slim.compact, data.test).accuracy;
     const finetunePhase = `pass ${pass}/${opts.passes}: fine-tuning`;
     const tuned = await finetune(slim.compact, data, opts.finetuning, { ...opts.hooks?.(finetunePhase), phase: finetunePhase, checkpointDir: dir('finetune') });

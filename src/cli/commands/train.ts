@@ -1,0 +1,254 @@
+// `slimc train`, `slimc finetune` and `slimc slim`: training on real data.
+//
+//   slimc train <model> --data mnist --sparsity 1e-4 --epochs N -o ckpt/     sparsity training
+//   slimc finetune <pruned.slim> --data mnist --epochs N -o ckpt/            fine-tune a pruned model
+//   slimc slim <model> --data mnist --ratio 0.5 --passes K -o out/           the whole cycle, K times
+//
+// Checkpoints are written every epoch (ckpt/epoch-NNN/model.slim + weights, resumable with
+// --resume). Ctrl-C finishes the step in flight, writes a checkpoint and stops; a second Ctrl-C
+// stops at once (the checkpoint files are written atomically either way).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, Option } from 'commander';
+import { SlimcError } from '../../ir/errors.ts';
+import { writeSlimModel } from '../../ir/model_files.ts';
+import { readCheckpoint, writeFileAtomically } from '../../train/checkpoint.ts';
+import { trainConfig, type TrainConfig } from '../../train/config.ts';
+import { imageDataset, type ImageDataset, type ImageDatasetInput } from '../../train/data.ts';
+import { loadMnist } from '../../train/mnist.ts';
+import { absGammas, gammaHistogramSvg, keptChannelsSvg } from '../../train/plots.ts';
+import { prepareTraining } from '../../train/setup.ts';
+import { finetune, slimCycle } from '../../train/slimming.ts';
+import { train, type TrainHooks, type TrainResult } from '../../train/trainer.ts';
+import { loadModel } from '../load_model.ts';
+import { slimReportText } from '../report_text.ts';
+import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
+import { progressDisplay, type ProgressDisplay } from './train_progress.ts';
+
+interface TrainingFlags {
+  readonly data: string;
+  readonly output: string;
+  readonly weights?: string;
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly lr?: number;
+  readonly momentum?: number;
+  readonly nesterov: boolean;
+  readonly weightDecay?: number;
+  readonly milestones?: number[];
+  readonly seed?: number;
+  readonly maxSteps?: number;
+  readonly resume?: boolean;
+  readonly backend: 'wasm' | 'cpu';
+}
+
+const number = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new SlimcError(`expects a number, got "${value}"`, flag);
+  return n;
+};
+const fractions = (value: string) => value.split(',').map((v) => number('--milestones')(v));
+
+function addTrainingOptions(cmd: Command, defaultEpochs: string): Command {
+  return cmd
+    .requiredOption('--data <name|module>', "training data: 'mnist', or a .ts/.js module whose default export is an ImageDatasetInput (or a function returning one)")
+    .requiredOption('-o, --output <dir>', 'checkpoint directory (epoch-NNN/ per epoch, latest.json)')
+    .option('--weights <file>', 'weights file for the model')
+    .addOption(new Option('--epochs <n>', `epochs (default ${defaultEpochs})`).argParser(number('--epochs')))
+    .addOption(new Option('--batch-size <n>', 'samples per step (default 64)').argParser(number('--batch-size')))
+    .addOption(new Option('--lr <x>', 'learning rate, divided by 10 at each milestone (default 0.1)').argParser(number('--lr')))
+    .addOption(new Option('--momentum <x>', 'SGD momentum (default 0.9)').argParser(number('--momentum')))
+    .option('--no-nesterov', 'plain momentum instead of Nesterov')
+    .addOption(new Option('--weight-decay <x>', 'L2 weight decay (default 1e-4)').argParser(number('--weight-decay')))
+    .addOption(new Option('--milestones <f,...>', 'fractions of the epochs where lr drops 10x (default 0.5,0.75)').argParser(fractions))
+    .addOption(new Option('--seed <n>', 'shuffling seed: the same seed gives the same batches (default 1)').argParser(number('--seed')))
+    .addOption(new Option('--max-steps <n>', 'stop after this many steps (a quick look)').argParser(number('--max-steps')))
+    .option('--resume', 'continue from the latest checkpoint in the output directory')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'));
+}
+
+function configFrom(flags: TrainingFlags, extra: Partial<TrainConfig>, defaultEpochs: number): TrainConfig {
+  return trainConfig({
+    epochs: flags.epochs ?? defaultEpochs,
+    batchSize: flags.batchSize,
+    lr: flags.lr,
+    momentum: flags.momentum,
+    nesterov: flags.nesterov,
+    weightDecay: flags.weightDecay,
+    milestones: flags.milestones,
+    seed: flags.seed,
+    maxSteps: flags.maxSteps,
+    ...extra,
+  });
+}
+
+/** 'mnist', or a module whose default export is the data (or a function giving it). */
+export async function loadData(spec: string): Promise<ImageDataset> {
+  if (spec === 'mnist') return loadMnist();
+  if (!/\.(ts|mts|js|mjs)$/.test(spec)) throw new SlimcError(`unknown data '${spec}': use 'mnist' or a .ts/.js module`, '--data');
+  let exported: unknown;
+  try {
+    const module = (await import(pathToFileURL(resolve(process.cwd(), spec)).href)) as { default?: unknown };
+    exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
+  } catch (e) {
+    throw new SlimcError(`loading the data module failed: ${e instanceof Error ? e.message : String(e)}`, spec);
+  }
+  if (typeof exported !== 'object' || exported === null) throw new SlimcError('the default export is not a dataset ({name, sampleShape, classes, train, test})', spec);
+  return imageDataset(exported as ImageDatasetInput);
+}
+
+/** Ctrl-C: the first asks the loop to stop after its step, the second exits at once. */
+function interruptible(display: ProgressDisplay): { shouldStop: () => boolean; release: () => void } {
+  let stop = false;
+  const onSigint = () => {
+    if (stop) {
+      display.stop();
+      process.stderr.write('\nslimc: stopped; no checkpoint of this step was written\n');
+      process.exit(130);
+    }
+    stop = true;
+    display.note('\nslimc: stopping after this step and writing a checkpoint (Ctrl-C again to stop at once)');
+  };
+  process.on('SIGINT', onSigint);
+  return { shouldStop: () => stop, release: () => process.off('SIGINT', onSigint) };
+}
+
+interface Session {
+  readonly display: ProgressDisplay;
+  readonly hooks: (phase: string) => Pick<TrainHooks, 'onStep' | 'onEpoch' | 'shouldStop'>;
+  readonly release: () => void;
+}
+
+async function session(flags: TrainingFlags): Promise<Session> {
+  const info = await prepareTraining(flags.backend);
+  const display = progressDisplay();
+  display.note(`slimc: training on ${info.variant}${info.threads > 1 ? ` with ${info.threads} threads` : ''}`);
+  const { shouldStop, release } = interruptible(display);
+  return { display, hooks: (phase) => ({ ...display.hooks(phase), shouldStop }), release };
+}
+
+function finish(result: TrainResult, flags: TrainingFlags, command: string): void {
+  if (result.status === 'interrupted') {
+    throw new SlimcError(`interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: slimc ${command} ... -o ${flags.output} --resume`);
+  }
+}
+
+async function runTraining(model: string, flags: TrainingFlags, phase: string, extra: Partial<TrainConfig>, defaultEpochs: number, command: string) {
+  const data = await loadData(flags.data);
+  const config = configFrom(flags, extra, defaultEpochs);
+  const graph = await loadModel(model, { weights: flags.weights });
+  const resume = flags.resume ? await readCheckpoint(flags.output) : undefined;
+  const s = await session(flags);
+  try {
+    const run = phase === 'finetune' ? finetune : train;
+    const result = await run(graph, data, config, { ...s.hooks(phase), phase, checkpointDir: flags.output, resume });
+    s.display.stop();
+    finish(result, flags, command);
+    const final = await writeSlimModel(join(flags.output, 'model.slim'), result.graph);
+    await writeFile(join(flags.output, 'gamma.svg'), gammaHistogramSvg([{ label: `after ${phase}`, values: absGammas(result.graph) }]));
+    const last = result.history.at(-1);
+    process.stdout.write(
+      `${result.status === 'budget' ? `stopped after --max-steps ${config.maxSteps}` : `trained ${config.epochs} epochs`}` +
+        `${last ? `; test accuracy ${(100 * last.testAccuracy).toFixed(2)}%` : ''}\nwrote ${final.ir} and ${final.weights}\n`,
+    );
+  } finally {
+    s.release();
+  }
+}
+
+interface TrainFlags extends TrainingFlags {
+  readonly sparsity?: number;
+  readonly sparsityExclude?: string[];
+}
+
+export function trainCommand(): Command {
+  const cmd = new Command('train')
+    .description('train a model on real data, with the L1 sparsity penalty on BN scale factors (Network Slimming)')
+    .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
+    .addOption(new Option('--sparsity <lambda>', 'L1 penalty on BN gammas: 1e-4 for VGG, 1e-5 for ResNet/DenseNet (default 0)').argParser(number('--sparsity')))
+    .option('--sparsity-exclude <pattern...>', 'BN layers (names or globs) the penalty leaves alone');
+  return addTrainingOptions(cmd, '160')
+    .showHelpAfterError()
+    .exitOverride()
+    .action((model: string, flags: TrainFlags) =>
+      runTraining(model, flags, 'train', { sparsity: flags.sparsity, sparsityExclude: flags.sparsityExclude }, 160, 'train'),
+    );
+}
+
+export function finetuneCommand(): Command {
+  const cmd = new Command('finetune')
+    .description('fine-tune a pruned model from its weights (plain training, no sparsity penalty)')
+    .argument('<pruned>', 'the pruned model: .slim (with its .weights.bin) or a module');
+  return addTrainingOptions(cmd, '160')
+    .showHelpAfterError()
+    .exitOverride()
+    .action((model: string, flags: TrainingFlags) => runTraining(model, flags, 'finetune', {}, 160, 'finetune'));
+}
+
+interface SlimFlags extends TrainFlags, SlimmingFlags {
+  readonly ratio?: number;
+  readonly passes: number;
+  readonly finetuneEpochs?: number;
+}
+
+export function slimCommand(): Command {
+  const cmd = new Command('slim')
+    .description('the Network Slimming cycle: sparsity training, pruning, fine-tuning, repeated --passes times')
+    .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
+    .addOption(new Option('--ratio <r>', 'fraction of BN channels to drop in each pass, in [0, 1)').argParser(parseRatio))
+    .addOption(new Option('--passes <k>', 'sparsity-train / prune / fine-tune cycles; with k > 1 each pass prunes at most 50% of a layer').argParser(number('--passes')).default(1))
+    .addOption(new Option('--sparsity <lambda>', 'L1 penalty on BN gammas (default 1e-4)').argParser(number('--sparsity')))
+    .option('--sparsity-exclude <pattern...>', 'BN layers (names or globs) the penalty leaves alone')
+    .addOption(new Option('--finetune-epochs <n>', 'fine-tuning epochs per pass (default: --epochs)').argParser(number('--finetune-epochs')));
+  return addSlimmingOptions(addTrainingOptions(cmd, '160'))
+    .showHelpAfterError()
+    .exitOverride()
+    .action(async (model: string, flags: SlimFlags) => {
+      if (flags.resume) throw new SlimcError('slim runs whole passes; resume a pass with slimc train/finetune on its checkpoint directory', '--resume');
+      if (flags.masks !== undefined && flags.passes > 1) throw new SlimcError('a masks file fixes one pruning; it cannot drive several passes', '--masks');
+      const data = await loadData(flags.data);
+      const graph = await loadModel(model, { weights: flags.weights });
+      const selection = await slimOptionsFrom(graph, flags.ratio, flags);
+      const sparsityTraining = configFrom(flags, { sparsity: flags.sparsity ?? 1e-4, sparsityExclude: flags.sparsityExclude }, 160);
+      const finetuning = configFrom(flags, { epochs: flags.finetuneEpochs ?? sparsityTraining.epochs }, 160);
+      await mkdir(flags.output, { recursive: true });
+      const s = await session(flags);
+      try {
+        const result = await slimCycle(graph, data, {
+          passes: flags.passes,
+          selection,
+          sparsityTraining,
+          finetuning,
+          checkpointDir: flags.output,
+          hooks: s.hooks,
+          onPruned: async (pass, slim, trained, input) => {
+            s.display.note(slimReportText(slim.report));
+            const dir = join(flags.output, `pass-${pass}`);
+            await mkdir(dir, { recursive: true });
+            await writeFileAtomically(
+              join(dir, 'gamma.svg'),
+              gammaHistogramSvg([
+                { label: `pass ${pass} input`, values: absGammas(input) },
+                { label: `after sparsity training, pass ${pass}`, values: absGammas(trained) },
+              ]),
+            );
+            await writeFileAtomically(join(dir, 'kept.svg'), keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))));
+          },
+        });
+        s.display.stop();
+        if (result.status === 'interrupted') throw new SlimcError(`interrupted; the checkpoints of each phase are under ${flags.output}/pass-*/`);
+        for (const p of result.passes) {
+          const acc = p.finetuned.history.at(-1)?.testAccuracy;
+          process.stdout.write(
+            `pass ${p.pass}: params ${p.slim.report.before.params} -> ${p.slim.report.after.params}, test accuracy pruned ${(100 * p.prunedAccuracy).toFixed(2)}%` +
+              `${acc === undefined ? '' : `, fine-tuned ${(100 * acc).toFixed(2)}%`}\n`,
+          );
+        }
+        const final = await writeSlimModel(join(flags.output, 'model.slim'), result.graph);
+        process.stdout.write(`wrote ${final.ir} and ${final.weights}\n`);
+      } finally {
+        s.release();
+      }
+    });
+}
