@@ -4,6 +4,30 @@ import { formatCount, formatScientific, formatTable } from './table.ts';
 
 const percent = (after: number, before: number) => (before === 0 ? '-' : `${((100 * after) / before).toFixed(1)}%`);
 
+/** Params and MACs of every conv and dense layer (and BN params) before and after. */
+export function layerCostText(report: SlimReport): string {
+  return formatTable(
+    [
+      { header: 'layer', align: 'left' },
+      { header: 'op', align: 'left' },
+      { header: 'params before', align: 'right' },
+      { header: 'params after', align: 'right' },
+      { header: 'MACs before', align: 'right' },
+      { header: 'MACs after', align: 'right' },
+      { header: 'MACs kept', align: 'right' },
+    ],
+    report.layers.map((l) => [
+      l.id,
+      l.op,
+      formatCount(l.before.params),
+      formatCount(l.after.params),
+      formatCount(l.before.macs),
+      formatCount(l.after.macs),
+      percent(l.after.macs, l.before.macs),
+    ]),
+  );
+}
+
 export function slimReportText(report: SlimReport): string {
   const channels = formatTable(
     [

@@ -5,7 +5,7 @@ import { loadModel } from '../load_model.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
 import { slimGraph } from '../../passes/slim.ts';
 import { diffBetween, INPUT_POINT } from '../../passes/pass_manager.ts';
-import { slimReportText } from '../report_text.ts';
+import { layerCostText, slimReportText } from '../report_text.ts';
 import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
 
 interface PruneFlags extends SlimmingFlags {
@@ -15,6 +15,7 @@ interface PruneFlags extends SlimmingFlags {
   readonly printAfter?: string;
   readonly diff?: boolean;
   readonly json?: boolean;
+  readonly layers?: boolean;
 }
 
 export function pruneCommand(): Command {
@@ -26,6 +27,7 @@ export function pruneCommand(): Command {
     .option('-o, --output <file.slim>', 'write the compact IR here (and <file>.weights.bin beside it)')
     .option('--print-after <pass>', 'print the IR after a pass: mask-channels, prune-channels, input or all')
     .option('--diff', 'print a unified diff of the IR from the input to the compact graph')
+    .option('--layers', 'also print params and MACs of every layer before and after')
     .option('--json', 'print the report as one JSON object');
   return addSlimmingOptions(cmd)
     .showHelpAfterError()
@@ -42,6 +44,7 @@ export function pruneCommand(): Command {
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ model, ...result.report, files })}\n`);
       } else {
+        if (flags.layers) process.stdout.write(`${layerCostText(result.report)}\n`);
         process.stdout.write(slimReportText(result.report));
         if (files) process.stdout.write(`wrote ${files.ir} and ${files.weights}\n`);
       }
