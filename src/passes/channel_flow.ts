@@ -20,7 +20,7 @@
 import { match } from 'ts-pattern';
 import { bnWeightNames, inputsOf } from '../ir/node.ts';
 import type { Conv2dNode, DenseNode, Graph, Node, TensorType, ValueId } from '../ir/types.ts';
-import { convKind, groupOf, linearTable, seesNoPadding, type LinearTable } from './channel_rules.ts';
+import { convKind, groupOf, linearInputOffset, linearTable, seesNoPadding, type LinearTable } from './channel_rules.ts';
 
 /** Per channel: its constant value, or null where it varies. */
 export type ChannelConstants = readonly (number | null)[];
@@ -55,12 +55,12 @@ export function constantPassesThrough(n: Conv2dNode | DenseNode, input: TensorTy
 }
 
 /**
- * Whether a linear consumer folds the constant on this input channel into its bias rather than
- * reading the channel: dense layers and full (groups = 1) convs do; depthwise and grouped convs
- * compute from the channel they are tied to.
+ * Whether a layer acting as one linear map (see linearInputOffset) folds the constant on this
+ * input channel into its bias rather than reading the channel. Depthwise convs and convs with
+ * several groups do not: they compute from the channels they are tied to.
  */
 export function absorbsConstant(n: Conv2dNode | DenseNode, input: TensorType, k: number | null): k is number {
-  return (n.op === 'dense' || convKind(n, input) === 'full') && constantPassesThrough(n, input, k);
+  return constantPassesThrough(n, input, k);
 }
 
 function forwardConstants(graph: Graph, node: Node, constantsOf: (v: ValueId) => ChannelConstants, tables: Map<ValueId, LinearTable>, types: ReadonlyMap<ValueId, TensorType>): ChannelConstants {
@@ -224,7 +224,7 @@ function expandKept(node: Node, needed: Uint8Array, operandTypes: readonly Tenso
     .with({ op: 'input' }, () => new Uint8Array(needed.length).fill(1))
     .with({ op: 'softmax' }, () => new Uint8Array(needed.length).fill(anyNeeded ? 1 : 0))
     .with({ op: 'conv2d' }, (n) => {
-      if (convKind(n, operandTypes[0]) !== 'grouped') return needed;
+      if (convKind(n, operandTypes[0]) !== 'grouped' || linearInputOffset(n, operandTypes[0], needed) !== null) return needed;
       // Groups must stay equal in size: keep every channel of a group that has a needed one.
       const cout = needed.length;
       const width = cout / n.groups;
@@ -258,7 +258,7 @@ function readsOf(
   needOf: (v: ValueId) => Uint8Array,
 ): Uint8Array[] {
   const sameChannels = (): Uint8Array[] => [Uint8Array.from(keptFlags)];
-  const linearReads = (n: Conv2dNode | DenseNode): Uint8Array[] => {
+  const linearReads = (n: Conv2dNode | DenseNode, offset: number): Uint8Array[] => {
     const x = typeOf(n.input);
     const cin = channelsOf(x);
     const flags = new Uint8Array(cin);
@@ -267,26 +267,26 @@ function readsOf(
     for (let o = 0; o < keptFlags.length; o++) {
       if (!keptFlags[o]) continue;
       for (let i = 0; i < table.inputs; i++) {
-        if (table.nonzero[i * table.outputs + o] && !absorbsConstant(n, x, k[i])) flags[i] = 1;
+        if (table.nonzero[i * table.outputs + o] && !absorbsConstant(n, x, k[offset + i])) flags[offset + i] = 1;
       }
     }
     // Every input folded into the bias, yet the outputs are needed: read one channel with zero
     // weights, so that the layer still has an input to give its constant outputs their shape.
     // Prefer a channel other consumers need anyway.
     if (keptFlags.some((f) => f === 1) && flags.every((f) => f === 0)) {
-      const alreadyNeeded = needOf(n.input).indexOf(1);
-      flags[alreadyNeeded >= 0 ? alreadyNeeded : 0] = 1;
+      const alreadyNeeded = needOf(n.input).subarray(offset, offset + table.inputs).indexOf(1);
+      flags[offset + Math.max(alreadyNeeded, 0)] = 1;
     }
     return [flags];
   };
   return match(node)
     .with({ op: 'input' }, () => [])
-    .with({ op: 'dense' }, linearReads)
+    .with({ op: 'dense' }, (n) => linearReads(n, 0))
     .with({ op: 'conv2d' }, (n) => {
       const x = typeOf(n.input);
-      const kind = convKind(n, x);
-      if (kind === 'full') return linearReads(n);
-      if (kind === 'depthwise') return sameChannels();
+      const offset = linearInputOffset(n, x, keptFlags);
+      if (offset !== null) return linearReads(n, offset);
+      if (convKind(n, x) === 'depthwise') return sameChannels();
       const cin = channelsOf(x);
       const flags = new Uint8Array(cin);
       keptFlags.forEach((f, o) => {

@@ -74,3 +74,25 @@ export function groupOf(node: Conv2dNode, cin: number, o: number): { group: numb
   const width = cin / node.groups;
   return { group, firstInput: group * width, width };
 }
+
+/**
+ * Where a conv or dense layer acts as one plain linear map over its kept outputs, the index of
+ * its first input channel: 0 for dense layers and full convs, the group's first channel for a
+ * grouped conv whose kept outputs all lie in one group (it becomes a plain conv over that
+ * group); null otherwise (depthwise, several groups).
+ */
+export function linearInputOffset(node: Conv2dNode | DenseNode, input: TensorType, keptOutputs: ArrayLike<number>): number | null {
+  if (node.op === 'dense') return 0;
+  const kind = convKind(node, input);
+  if (kind === 'full') return 0;
+  if (kind === 'depthwise') return null;
+  const cin = input.shape[3];
+  const groups = new Set<number>();
+  for (let o = 0; o < keptOutputs.length; o++) if (keptOutputs[o]) groups.add(groupOf(node, cin, o).group);
+  return groups.size === 1 ? groupOf(node, cin, keptOutputs.length > 0 ? firstSet(keptOutputs) : 0).firstInput : null;
+}
+
+const firstSet = (flags: ArrayLike<number>) => {
+  for (let i = 0; i < flags.length; i++) if (flags[i]) return i;
+  return 0;
+};

@@ -19,7 +19,7 @@ import type { Conv2dNode, DenseNode, Graph, Node, ValueId, Weight } from '../ir/
 import { f32 } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { analyzeChannels, absorbsConstant, type ChannelFlow } from './channel_flow.ts';
-import { convKind } from './channel_rules.ts';
+import { convKind, linearInputOffset } from './channel_rules.ts';
 
 const channelsOf = (shape: readonly number[]) => shape[shape.length - 1];
 const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -161,19 +161,20 @@ export function pruneChannels(masked: Graph, flow: ChannelFlow = analyzeChannels
     const reads = flow.reads.get(node.id) ?? [];
     const type = f32([...node.type.shape.slice(0, -1), kept.length]);
 
-    const linear = (n: Conv2dNode | DenseNode, rest: Partial<Conv2dNode> | Partial<DenseNode>) => {
+    /** A conv or dense layer as one linear map over inputs offset.. (see linearInputOffset). */
+    const linear = (n: Conv2dNode | DenseNode, offset: number, rest: Partial<Conv2dNode> | Partial<DenseNode>) => {
       const inputType = typeOf.get(n.input) as Node['type'];
       const k = flow.constants.get(n.input) ?? [];
-      const folded = (i: number) => absorbsConstant(n, inputType, k[i] ?? null);
+      const folded = (local: number) => absorbsConstant(n, inputType, k[offset + local] ?? null);
       const read = reads[0];
       const table = flow.tables.get(n.id);
       if (!table) throw new Error(`no linear table for %${n.id}`);
       const weightName = n.op === 'conv2d' ? n.filter : n.weight;
-      const newWeight = b.weight(weightName, sliceInOut(W[weightName], read, kept, folded));
+      const newWeight = b.weight(weightName, sliceInOut(W[weightName], read.map((i) => i - offset), kept, folded));
       const bias = Float64Array.from(kept, (o) => (n.bias ? W[n.bias].data[o] : 0));
       for (let i = 0; i < table.inputs; i++) {
         if (!folded(i)) continue;
-        const ki = k[i] as number;
+        const ki = k[offset + i] as number;
         if (ki !== 0) kept.forEach((o, j) => (bias[j] += ki * table.sum[i * table.outputs + o]));
       }
       const needsBias = n.bias !== null || bias.some((x) => x !== 0);
@@ -186,11 +187,14 @@ export function pruneChannels(masked: Graph, flow: ChannelFlow = analyzeChannels
 
     const result: ValueId | Node = match(node)
       .with({ op: 'input' }, (n): Node => n)
-      .with({ op: 'dense' }, (n) => linear(n, {}))
+      .with({ op: 'dense' }, (n) => linear(n, 0, {}))
       .with({ op: 'conv2d' }, (n): Node => {
         const inputType = typeOf.get(n.input) as Node['type'];
         const kind = convKind(n, inputType);
-        if (kind === 'full') return linear(n, {});
+        const keptFlags = Uint8Array.from({ length: channelsOf(n.type.shape) }, (_, o) => (kept.includes(o) ? 1 : 0));
+        const offset = linearInputOffset(n, inputType, keptFlags);
+        // A grouped conv left with one group becomes a plain conv over that group's channels.
+        if (offset !== null) return linear(n, offset, { groups: 1 });
         const filter = b.weight(n.filter, sliceLastAxis(W[n.filter], kept));
         const bias = n.bias === null ? null : b.weight(n.bias, sliceLastAxis(W[n.bias], kept));
         const groups = kind === 'depthwise' ? kept.length : (n.groups * kept.length) / channelsOf(n.type.shape);
