@@ -7,8 +7,8 @@
 //     return [v23];
 //   }
 //
-// W holds the weight tensors in order of first use, K the constant tensors (channel indices of
-// gathers; the zero mean and unit variance that make tf.batchNorm a multiply-add).
+// W holds the weight tensors in order of first use, K the constants (channel indices of gathers;
+// the zero mean and unit variance that make the batch-norm kernel a multiply-add).
 import { match } from 'ts-pattern';
 import { UnsupportedError } from '../ir/errors.ts';
 import { channelsOf, graphInputs } from '../ir/node.ts';
@@ -26,9 +26,10 @@ export interface UploadedWeight {
 }
 
 /**
- * A small constant tensor the module makes at load: [dtype, values], the values listed or, for
- * an ascending channel selection, as a base64 bit mask over the input channels (bit i of byte
- * i >> 3 set: channel 8 * (i >> 3) + (i & 7) kept), which is far shorter for wide layers.
+ * A constant the module makes at load: ['float32', values] is a tensor; ['int32', values] a plain
+ * Int32Array (channel indices, which the gather kernel takes as an attribute). Values are listed
+ * or, for an ascending channel selection, given as a base64 bit mask over the input channels
+ * (bit i of byte i >> 3 set: channel 8 * (i >> 3) + (i & 7) kept), far shorter for wide layers.
  */
 export type Constant = readonly ['float32' | 'int32', readonly number[] | string];
 
@@ -196,7 +197,7 @@ function emitNode(node: Node, e: Emitter): string {
     .with({ op: 'concat' }, (n) => e.call('concat', `[${n.inputs.map((v) => e.v(v)).join(', ')}], ${n.type.shape.length - 1}`))
     .with({ op: 'flatten' }, (n) => e.call('flatten', e.v(n.input)))
     .with({ op: 'dense' }, (n) => e.call('dense', `${e.v(n.input)}, ${e.w(n.weight)}, ${e.w(n.bias)}, ${tfActivation(n.activation)}`))
-    .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', compactIndices(n.indices)])}, ${n.type.shape.length - 1}`))
+    .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', compactIndices(n.indices)])}`))
     .with({ op: 'softmax' }, (n) => e.call('softmax', `${e.v(n.input)}, ${n.type.shape.length - 1}`))
     .exhaustive();
 }

@@ -8,7 +8,9 @@ import { encodeWeights } from '../ir/weights_file.ts';
 import { emitForward, type ForwardCode } from './emit_forward.ts';
 import { HELPERS } from './helpers.ts';
 import {
+  GATHER_KERNEL_SOURCE,
   NCHW_BORDER_SOURCE,
+  NO_KERNELS_SOURCE,
   NHWC_BORDER_SOURCE,
   RUNTIME_CORE_IMPORTS,
   RUNTIME_FEATURE_IMPORTS,
@@ -127,7 +129,8 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   const coreImports = new Set<string>([
     ...RUNTIME_CORE_IMPORTS,
     ...forward.helpers.flatMap((h) => HELPERS[h].imports),
-    ...(forward.constants.length > 0 ? RUNTIME_FEATURE_IMPORTS.constants : []),
+    ...(forward.constants.some(([dtype]) => dtype === 'float32') ? RUNTIME_FEATURE_IMPORTS.constants : []),
+    ...(forward.helpers.includes('gather') ? RUNTIME_FEATURE_IMPORTS.gather : []),
     ...(nchw ? RUNTIME_FEATURE_IMPORTS.nchw : []),
   ]);
   const definitions = forward.helpers.map((h) => HELPERS[h].source);
@@ -153,6 +156,7 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     `const UPLOAD_FROM = ${json(uploadFrom)};`,
     ...constantsSource(forward),
     nchw ? NCHW_BORDER_SOURCE.trim() : NHWC_BORDER_SOURCE.trim(),
+    forward.helpers.includes('gather') ? GATHER_KERNEL_SOURCE.trim() : NO_KERNELS_SOURCE.trim(),
     '',
     ...definitions,
     '',
@@ -174,7 +178,13 @@ function constantsSource(forward: ForwardCode): string[] {
           'const maskIndices = (mask) => [...atob(mask)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit));',
         ]
       : []),
-    `const makeConstants = () => ${json(forward.constants)}.map(([dtype, values]) => tensor1d(${masks ? "typeof values === 'string' ? maskIndices(values) : values" : 'values'}, dtype));`,
+    '/** Float constants are tensors; channel indices are Int32Arrays (the gather kernel takes them as an attribute). */',
+    `const makeConstants = () => ${json(forward.constants)}.map(([dtype, values]) => {`,
+    `  const list = ${masks ? "typeof values === 'string' ? maskIndices(values) : values" : 'values'};`,
+    forward.constants.some(([dtype]) => dtype === 'float32')
+      ? "  return dtype === 'int32' ? Int32Array.from(list) : tensor1d(list, dtype);"
+      : '  return Int32Array.from(list);',
+    '});',
   ];
 }
 
@@ -198,6 +208,11 @@ export interface BorderValue {
   readonly layout: 'NHWC' | 'NCHW' | 'NC';
 }
 
+export interface InputValue extends BorderValue {
+  /** The shape of one sample: shape without the batch dimension. */
+  readonly sampleShape: readonly number[];
+}
+
 export interface BackendInfo {
   readonly name: 'wasm';
   /** The wasm binary that runs: plain SIMD unless threads were asked for and obtained. */
@@ -210,7 +225,7 @@ export interface BackendInfo {
 
 export interface ModelInfo {
   readonly name: string;
-  readonly inputs: readonly BorderValue[];
+  readonly inputs: readonly InputValue[];
   readonly outputs: readonly BorderValue[];
   readonly params: number;
   /** Multiply-accumulates of conv and dense layers per sample. */

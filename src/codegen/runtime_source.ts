@@ -17,7 +17,35 @@ export const RUNTIME_WASM_IMPORTS = ['getThreadsCount', 'setThreadsCount', 'setW
 export const RUNTIME_FEATURE_IMPORTS = {
   constants: ['tensor1d'],
   nchw: ['transpose'],
+  gather: ['getKernel', 'registerKernel'],
 } as const;
+
+/**
+ * The channel selection kernel (the IR's gather, always on the last axis) for the wasm backend:
+ * a JS loop over the wasm heap, registered once per process. tfjs-backend-wasm's GatherV2
+ * computes every element's coordinates through heap-allocated vectors and is about ten times
+ * slower (5 ms against 0.45 ms for 60% of [1,32,32,160]).
+ */
+export const GATHER_KERNEL_SOURCE = `
+const registerKernels = () => {
+  if (getKernel('SlimcGatherChannels', 'wasm')) return;
+  registerKernel({
+    kernelName: 'SlimcGatherChannels',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs: { x }, attrs: { indices }, backend }) => {
+      const channels = x.shape[x.shape.length - 1];
+      const out = backend.makeOutput([...x.shape.slice(0, -1), indices.length], 'float32');
+      // Views after makeOutput: allocating may grow, and so replace, the wasm memory.
+      const src = backend.typedArrayFromHeap(x);
+      const dst = backend.typedArrayFromHeap(out);
+      for (let s = 0, d = 0; s < src.length; s += channels) for (let j = 0; j < indices.length; j++) dst[d++] = src[s + indices[j]];
+      return out;
+    },
+  });
+};`;
+
+export const NO_KERNELS_SOURCE = `
+const registerKernels = () => {};`;
 
 export const RUNTIME_SOURCE = String.raw`
 /** Errors a caller can act on (bad input, bad weights file); the message names the place. */
@@ -113,12 +141,16 @@ let backendStarting = null;
 
 /** Starts tfjs-backend-wasm once per process; later calls get the variant that runs. */
 function startBackend(opts) {
-  backendStarting ??= initBackend(opts);
+  backendStarting ??= initBackend(opts).catch((e) => {
+    backendStarting = null;
+    throw e;
+  });
   return backendStarting;
 }
 
 async function initBackend({ threads = 1, wasmPath } = {}) {
   let note;
+  let startedBefore = false;
   if (!engine().registry.wasm) {
     const requested = Math.max(1, Math.min(8, Math.floor(threads)));
     let threaded = false;
@@ -142,12 +174,14 @@ async function initBackend({ threads = 1, wasmPath } = {}) {
     } finally {
       restore();
     }
-  } else if (getBackend() !== 'wasm') {
-    await setBackend('wasm');
+  } else {
+    startedBefore = true;
+    if (getBackend() !== 'wasm') await setBackend('wasm');
   }
   const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threaded = simd && (await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   const info = { name: 'wasm', variant: threaded ? 'wasm-threaded-simd' : simd ? 'wasm-simd' : 'wasm', simd, threads: getThreadsCount() };
+  if (startedBefore && threads > info.threads) note = 'the wasm backend was started before this load, and its threads were fixed then';
   return note === undefined ? info : { ...info, note };
 }
 
@@ -275,7 +309,7 @@ class Model {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#weights.forEach((t) => t.dispose());
-    this.#constants.forEach((t) => t.dispose());
+    this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
   }
 }
 
@@ -287,6 +321,7 @@ class Model {
  */
 export async function load(opts = {}) {
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights)]);
+  registerKernels();
   const decoded = decodeWeights(bytes, file);
   const weights = Array.from({ length: WEIGHT_COUNT }, (_, i) => {
     const [shape, data] = decoded[UPLOAD_FROM[i] ?? i];

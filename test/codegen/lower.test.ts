@@ -18,7 +18,9 @@ import {
   LOWERING_PASSES,
   lowerGraph,
   removeIdentities,
+  scaleShiftToDepthwise,
   SCALE_SHIFT_RULES,
+  SCALE_SHIFT_TO_DEPTHWISE_RULES,
 } from '../../src/passes/lower/index.ts';
 import { graphOf } from '../helpers/graphs.ts';
 import { SMALL_NETS } from './nets.ts';
@@ -32,7 +34,7 @@ const node = <O extends Node['op']>(g: Graph, id: string, op: O) => {
 
 describe('rule tables', () => {
   it('every rule has a unique name and a one-line statement of its algebra', () => {
-    const rules = [...FOLD_BATCH_NORM_RULES, ...FUSE_ACTIVATION_RULES, ...SCALE_SHIFT_RULES, ...IDENTITY_RULES];
+    const rules = [...FOLD_BATCH_NORM_RULES, ...FUSE_ACTIVATION_RULES, ...SCALE_SHIFT_RULES, ...SCALE_SHIFT_TO_DEPTHWISE_RULES, ...IDENTITY_RULES];
     expect(new Set(rules.map((r) => r.name)).size).toBe(rules.length);
     for (const r of rules) expect(r.algebra).toMatch(/^[^\n=]+ = [^\n=]+$/);
   });
@@ -162,6 +164,32 @@ describe('bn-to-scale-shift', () => {
   });
 });
 
+describe('scale-shift-to-depthwise', () => {
+  it('turns NHWC multiply-adds into 1x1 depthwise convs with the scale as filter, and leaves rank-2 ones', () => {
+    const g = model('ss', { input: [4, 4, 3] }, (x) => {
+      const h = relu(batchNorm(add(conv2d(x, 3, { name: 'a' }), x), { name: 'bn4d' }));
+      return batchNorm(dense(flatten(h), 2, { name: 'fc' }), { name: 'bn2d' });
+    });
+    // bn2d folds into fc; bn4d, after a sum, cannot fold.
+    const shifted = batchNormToScaleShift(foldBatchNorm(g));
+    const out = verify(scaleShiftToDepthwise(shifted));
+    const ss = node(shifted, 'bn4d', 'scale_shift');
+    const dw = node(out, 'bn4d', 'conv2d');
+    expect(dw).toMatchObject({ groups: 3, kernel: [1, 1], padding: { kind: 'valid' }, bias: ss.shift, activation: 'none' });
+    expect(out.weights[dw.filter]).toEqual({ shape: [1, 1, 1, 3], data: shifted.weights[ss.scale as string].data });
+    const rank2 = graphOf(
+      'rank2',
+      [
+        { op: 'input', id: 'x', type: { dtype: 'f32', shape: [1, 5] } },
+        { op: 'scale_shift', id: 'ss', input: 'x', scale: 's', shift: null },
+      ],
+      ['ss'],
+      { s: [5] },
+    );
+    expect(graphsEqual(scaleShiftToDepthwise(rank2), rank2)).toBe(true);
+  });
+});
+
 describe('remove-identities and dead-code', () => {
   it('drops a gather of all channels in order, keeps a reordering one, and forwards outputs', () => {
     const g = model('sel', { input: [2, 2, 3] }, (x) => {
@@ -202,12 +230,15 @@ describe('liveness', () => {
     }
   });
 
-  it('lowering a pre-activation ResNet keeps the conv count and fuses what can be fused', () => {
+  it('lowers a pre-activation ResNet to convs, adds and the head: every BN and ReLU folds or fuses', () => {
     const g = SMALL_NETS['resnet-preact']();
+    const scaleShifts = count(batchNormToScaleShift(foldBatchNorm(g)), 'scale_shift');
     const lowered = lowerGraph(g);
-    expect(count(lowered, 'conv2d')).toBe(count(g, 'conv2d'));
-    const convs = lowered.nodes.filter((n): n is Conv2dNode => n.op === 'conv2d');
-    // Inside each bottleneck, conv -> BN -> ReLU -> conv: the first two convs take BN and ReLU.
-    expect(convs.filter((c) => c.activation === 'relu').length).toBeGreaterThanOrEqual(2);
+    // A BN that cannot fold becomes a 1x1 depthwise conv, and the ReLU after it fuses into that.
+    expect(count(lowered, 'conv2d')).toBe(count(g, 'conv2d') + scaleShifts);
+    expect(lowered.nodes.map((n) => n.op).filter((op) => !['input', 'conv2d', 'add'].includes(op))).toEqual(['avg_pool', 'flatten', 'dense']);
+    const depthwise = lowered.nodes.filter((n): n is Conv2dNode => n.op === 'conv2d' && n.groups > 1);
+    expect(depthwise.length).toBe(scaleShifts);
+    expect(depthwise.every((c) => c.kernel[0] === 1 && c.activation === 'relu')).toBe(true);
   });
 });

@@ -7,14 +7,19 @@ import { foldBatchNorm } from './fold_batch_norm.ts';
 import { fuseActivations } from './fuse_activation.ts';
 import { removeIdentities } from './identities.ts';
 import { batchNormToScaleShift } from './scale_shift.ts';
+import { scaleShiftToDepthwise } from './scale_shift_to_depthwise.ts';
 
-/** In order: identities and dead code first, so folding sees each BN's real producer. */
+/**
+ * In order: identities and dead code first, so folding sees each BN's real producer; activations
+ * fuse last, into folded convs and into the depthwise convs that replace multiply-adds.
+ */
 export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'remove-identities', description: 'drop full channel selections and other identities', run: removeIdentities },
   { name: 'dead-code', description: 'remove nodes no output depends on', run: eliminateDeadCode },
   { name: 'fold-batch-norm', description: 'fold BN after conv/dense into weights and bias', run: foldBatchNorm },
-  { name: 'fuse-activations', description: 'fuse relu/relu6 into the conv/dense before them', run: fuseActivations },
   { name: 'bn-to-scale-shift', description: 'turn the remaining BNs into one multiply-add', run: batchNormToScaleShift },
+  { name: 'scale-shift-to-depthwise', description: 'run NHWC multiply-adds as 1x1 depthwise convs (XNNPACK)', run: scaleShiftToDepthwise },
+  { name: 'fuse-activations', description: 'fuse relu/relu6 into the conv/dense before them', run: fuseActivations },
 ];
 
 /** Runs every lowering pass; `after` sees the graph after each one (for printing and checks). */
@@ -34,3 +39,4 @@ export { IDENTITY_RULES, removeIdentities } from './identities.ts';
 export { liveness, peakLiveValues, type Liveness } from './liveness.ts';
 export { rewriteToFixpoint, type PeepholeRule } from './rewrite.ts';
 export { SCALE_SHIFT_RULES, batchNormToScaleShift } from './scale_shift.ts';
+export { SCALE_SHIFT_TO_DEPTHWISE_RULES, scaleShiftToDepthwise } from './scale_shift_to_depthwise.ts';

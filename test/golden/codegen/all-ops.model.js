@@ -1,19 +1,39 @@
 // torch-jit export: compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
 // Final IR: model.slim. Weights: model.weights.bin (checked against its manifest at load).
-import { Tensor, conv2d, engine, env, fused, getBackend, pad, setBackend, split, stridedSlice, tensor, tensor1d, tidy } from '@tensorflow/tfjs-core';
+import { Tensor, conv2d, engine, env, fused, getBackend, getKernel, pad, registerKernel, setBackend, split, stridedSlice, tensor, tensor1d, tidy } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-const INFO = {"name":"torch-jit export","inputs":[{"name":"x","shape":[1,8,8,4],"layout":"NHWC","sampleShape":[8,8,4]},{"name":"in:2","shape":[1,10],"layout":"NC","sampleShape":[10]}],"outputs":[{"name":"prob \"out\"","shape":[1,5],"layout":"NC"},{"name":"/features/0/Conv","shape":[1,8,8,8],"layout":"NHWC"}],"params":806,"macs":26522,"flops":53044,"compiler":"slimc 0.1.0"};
+const INFO = {"name":"torch-jit export","inputs":[{"name":"x","shape":[1,8,8,4],"layout":"NHWC","sampleShape":[8,8,4]},{"name":"in:2","shape":[1,10],"layout":"NC","sampleShape":[10]}],"outputs":[{"name":"prob \"out\"","shape":[1,5],"layout":"NC"},{"name":"/features/0/Conv","shape":[1,8,8,8],"layout":"NHWC"}],"params":818,"macs":26558,"flops":53116,"compiler":"slimc 0.1.0"};
 const WEIGHTS_FILE = "model.weights.bin";
 /** Digest of the weights file's tensor names and shapes this module was compiled with. */
-const WEIGHTS_LAYOUT = "d57812cb";
-const WEIGHT_COUNT = 14;
+const WEIGHTS_LAYOUT = "98513ab9";
+const WEIGHT_COUNT = 15;
 /** Tensors uploaded in another shape than the IR's (depthwise filters: [kh, kw, C, multiplier]). */
-const UPLOAD_SHAPES = {"3":[3,3,8,1]};
+const UPLOAD_SHAPES = {"3":[3,3,8,1],"5":[1,1,12,1],"7":[1,1,12,1],"9":[1,1,12,1]};
 const UPLOAD_FROM = {};
-const makeConstants = () => [["int32",[7,0,3,3]],["float32",[0]],["float32",[1]]].map(([dtype, values]) => tensor1d(values, dtype));
+/** Float constants are tensors; channel indices are Int32Arrays (the gather kernel takes them as an attribute). */
+const makeConstants = () => [["int32",[7,0,3,3]],["float32",[0]],["float32",[1]]].map(([dtype, values]) => {
+  const list = values;
+  return dtype === 'int32' ? Int32Array.from(list) : tensor1d(list, dtype);
+});
 const fromLayout = (t) => t;
 const toLayout = (t) => t;
+const registerKernels = () => {
+  if (getKernel('SlimcGatherChannels', 'wasm')) return;
+  registerKernel({
+    kernelName: 'SlimcGatherChannels',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs: { x }, attrs: { indices }, backend }) => {
+      const channels = x.shape[x.shape.length - 1];
+      const out = backend.makeOutput([...x.shape.slice(0, -1), indices.length], 'float32');
+      // Views after makeOutput: allocating may grow, and so replace, the wasm memory.
+      const src = backend.typedArrayFromHeap(x);
+      const dst = backend.typedArrayFromHeap(out);
+      for (let s = 0, d = 0; s < src.length; s += channels) for (let j = 0; j < indices.length; j++) dst[d++] = src[s + indices[j]];
+      return out;
+    },
+  });
+};
 
 const add = (a, b) => engine().runKernel('Add', { a, b }, {});
 const addN = (xs) => engine().runKernel('AddN', xs, {});
@@ -28,7 +48,7 @@ const depthwise = (x, w, b, s, p, d, a) => engine().runKernel('FusedDepthwiseCon
 const everyNth = (y, sh, sw) => { const z = stridedSlice(y, [0, 0, 0, 0], y.shape, [1, sh, sw, 1]); y.dispose(); return z; };
 const flatten = (x) => engine().runKernel('Reshape', { x }, { shape: [x.shape[0], -1] });
 const free = (...values) => values.forEach((t) => t.dispose());
-const gather = (x, indices, axis) => engine().runKernel('GatherV2', { x, indices }, { axis, batchDims: 0 });
+const gather = (x, indices) => engine().runKernel('SlimcGatherChannels', { x }, { indices });
 const relu = (x) => engine().runKernel('Relu', { x }, {});
 const relu6 = (x) => engine().runKernel('Relu6', { x }, {});
 const act = (y, a) => { if (a === 'linear') return y; const z = a === 'relu' ? relu(y) : relu6(y); y.dispose(); return z; };
@@ -49,16 +69,16 @@ function forward(W, K, [v0, v1]) {
   const v10 = mean(v7, [1, 2], true); free(v7); // %g2
   const v11 = mean(v8, [1, 2], true); free(v8); // %g3
   const v12 = addN([v9, v10, v11]); free(v9, v10, v11); // %sum3
-  const v13 = gather(v12, K[0], 3); // %select
+  const v13 = gather(v12, K[0]); // %select
   const v14 = concat([v13, v12], 3); free(v12, v13); // %cat
-  const v15 = batchNorm(v14, K[1], K[2], W[5], W[6], 0); free(v14); // %ss_both
-  const v16 = batchNorm(v15, K[1], K[2], W[7], null, 0); free(v15); // %ss_shift
-  const v17 = batchNorm(v16, K[1], K[2], null, W[8], 0); free(v16); // %ss_scale
+  const v15 = depthwise(v14, W[5], W[6], 1, 'valid', 1, 'linear'); free(v14); // %ss_both
+  const v16 = depthwise(v15, W[7], W[8], 1, 'valid', 1, 'linear'); free(v15); // %ss_shift
+  const v17 = depthwise(v16, W[9], null, 1, 'valid', 1, 'linear'); free(v16); // %ss_scale
   const v18 = flatten(v17); free(v17); // %flat
-  const v19 = dense(v18, W[9], W[10], 'relu'); free(v18); // %fc1
+  const v19 = dense(v18, W[10], W[11], 'relu'); free(v18); // %fc1
   const v20 = add(v19, v1); free(v1, v19); // %sum2
-  const v21 = dense(v20, W[11], null, 'relu6'); free(v20); // %fc2
-  const v22 = batchNorm(v21, K[1], K[2], W[12], W[13], 0); free(v21); // %bn_2d
+  const v21 = dense(v20, W[12], null, 'relu6'); free(v20); // %fc2
+  const v22 = batchNorm(v21, K[1], K[2], W[13], W[14], 0); free(v21); // %bn_2d
   const v23 = softmax(v22, 1); free(v22); // %"prob \"out\""
   return [v23, v2];
 }
@@ -156,12 +176,16 @@ let backendStarting = null;
 
 /** Starts tfjs-backend-wasm once per process; later calls get the variant that runs. */
 function startBackend(opts) {
-  backendStarting ??= initBackend(opts);
+  backendStarting ??= initBackend(opts).catch((e) => {
+    backendStarting = null;
+    throw e;
+  });
   return backendStarting;
 }
 
 async function initBackend({ threads = 1, wasmPath } = {}) {
   let note;
+  let startedBefore = false;
   if (!engine().registry.wasm) {
     const requested = Math.max(1, Math.min(8, Math.floor(threads)));
     let threaded = false;
@@ -185,12 +209,14 @@ async function initBackend({ threads = 1, wasmPath } = {}) {
     } finally {
       restore();
     }
-  } else if (getBackend() !== 'wasm') {
-    await setBackend('wasm');
+  } else {
+    startedBefore = true;
+    if (getBackend() !== 'wasm') await setBackend('wasm');
   }
   const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threaded = simd && (await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   const info = { name: 'wasm', variant: threaded ? 'wasm-threaded-simd' : simd ? 'wasm-simd' : 'wasm', simd, threads: getThreadsCount() };
+  if (startedBefore && threads > info.threads) note = 'the wasm backend was started before this load, and its threads were fixed then';
   return note === undefined ? info : { ...info, note };
 }
 
@@ -318,7 +344,7 @@ class Model {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#weights.forEach((t) => t.dispose());
-    this.#constants.forEach((t) => t.dispose());
+    this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
   }
 }
 
@@ -330,6 +356,7 @@ class Model {
  */
 export async function load(opts = {}) {
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights)]);
+  registerKernels();
   const decoded = decodeWeights(bytes, file);
   const weights = Array.from({ length: WEIGHT_COUNT }, (_, i) => {
     const [shape, data] = decoded[UPLOAD_FROM[i] ?? i];

@@ -1,22 +1,22 @@
 // preact-separable: compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
 // Final IR: model.slim. Weights: model.weights.bin (checked against its manifest at load).
-import { Tensor, engine, env, fused, getBackend, setBackend, tensor, tensor1d, tidy } from '@tensorflow/tfjs-core';
+import { Tensor, engine, env, fused, getBackend, setBackend, tensor, tidy } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-const INFO = {"name":"preact-separable","inputs":[{"name":"x","shape":[1,8,8,3],"layout":"NHWC","sampleShape":[8,8,3]}],"outputs":[{"name":"softmax1","shape":[1,5],"layout":"NC"}],"params":825,"macs":35036,"flops":70072,"compiler":"slimc 0.1.0"};
+const INFO = {"name":"preact-separable","inputs":[{"name":"x","shape":[1,8,8,3],"layout":"NHWC","sampleShape":[8,8,3]}],"outputs":[{"name":"softmax1","shape":[1,5],"layout":"NC"}],"params":825,"macs":36060,"flops":72120,"compiler":"slimc 0.1.0"};
 const WEIGHTS_FILE = "model.weights.bin";
 /** Digest of the weights file's tensor names and shapes this module was compiled with. */
-const WEIGHTS_LAYOUT = "bbcddb0f";
+const WEIGHTS_LAYOUT = "341084f3";
 const WEIGHT_COUNT = 14;
 /** Tensors uploaded in another shape than the IR's (depthwise filters: [kh, kw, C, multiplier]). */
-const UPLOAD_SHAPES = {"8":[3,3,8,1]};
+const UPLOAD_SHAPES = {"1":[1,1,8,1],"6":[1,1,8,1],"8":[3,3,8,1]};
 const UPLOAD_FROM = {};
-const makeConstants = () => [["float32",[0]],["float32",[1]]].map(([dtype, values]) => tensor1d(values, dtype));
+const makeConstants = () => [];
 const fromLayout = (t) => t;
 const toLayout = (t) => t;
+const registerKernels = () => {};
 
 const add = (a, b) => engine().runKernel('Add', { a, b }, {});
-const batchNorm = (x, m, v, t, s, e) => engine().runKernel('FusedBatchNorm', { x, mean: m, variance: v, offset: t ?? undefined, scale: s ?? undefined }, { varianceEpsilon: e });
 const conv = (x, w, b, s, p, d, a) => engine().runKernel('FusedConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
 const dense = (x, w, b, a) => fused.matMul({ a: x, b: w, bias: b ?? undefined, activation: a });
 const depthwise = (x, w, b, s, p, d, a) => engine().runKernel('FusedDepthwiseConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
@@ -24,26 +24,23 @@ const flatten = (x) => engine().runKernel('Reshape', { x }, { shape: [x.shape[0]
 const free = (...values) => values.forEach((t) => t.dispose());
 const maxPool = (x, k, s, p) => engine().runKernel('MaxPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
 const mean = (x, axis, keepDims) => engine().runKernel('Mean', { x }, { axis, keepDims });
-const relu = (x) => engine().runKernel('Relu', { x }, {});
 const softmax = (x, dim) => engine().runKernel('Softmax', { logits: x }, { dim });
 
 function forward(W, K, [v0]) {
   const v1 = conv(v0, W[0], null, 1, 'same', 1, 'linear'); free(v0); // %stem
-  const v2 = batchNorm(v1, K[0], K[1], W[1], W[2], 0); // %bn1
-  const v3 = relu(v2); free(v2); // %relu1
-  const v4 = conv(v3, W[3], W[4], 1, 'same', 1, 'relu'); free(v3); // %a
-  const v5 = conv(v4, W[5], null, 1, 'valid', 1, 'linear'); free(v4); // %b
-  const v6 = add(v5, v1); free(v1, v5); // %add1
-  const v7 = batchNorm(v6, K[0], K[1], W[6], W[7], 0); free(v6); // %bn_out
-  const v8 = relu(v7); free(v7); // %relu3
-  const v9 = maxPool(v8, 2, 2, 'valid'); free(v8); // %maxpool1
-  const v10 = depthwise(v9, W[8], W[9], 2, 'same', 1, 'relu6'); free(v9); // %dw
-  const v11 = conv(v10, W[10], W[11], 1, 'valid', 1, 'relu6'); free(v10); // %pw
-  const v12 = mean(v11, [1, 2], true); free(v11); // %gap1
-  const v13 = flatten(v12); free(v12); // %flatten1
-  const v14 = dense(v13, W[12], W[13], 'linear'); free(v13); // %fc
-  const v15 = softmax(v14, 1); free(v14); // %softmax1
-  return [v15];
+  const v2 = depthwise(v1, W[1], W[2], 1, 'valid', 1, 'relu'); // %bn1
+  const v3 = conv(v2, W[3], W[4], 1, 'same', 1, 'relu'); free(v2); // %a
+  const v4 = conv(v3, W[5], null, 1, 'valid', 1, 'linear'); free(v3); // %b
+  const v5 = add(v4, v1); free(v1, v4); // %add1
+  const v6 = depthwise(v5, W[6], W[7], 1, 'valid', 1, 'relu'); free(v5); // %bn_out
+  const v7 = maxPool(v6, 2, 2, 'valid'); free(v6); // %maxpool1
+  const v8 = depthwise(v7, W[8], W[9], 2, 'same', 1, 'relu6'); free(v7); // %dw
+  const v9 = conv(v8, W[10], W[11], 1, 'valid', 1, 'relu6'); free(v8); // %pw
+  const v10 = mean(v9, [1, 2], true); free(v9); // %gap1
+  const v11 = flatten(v10); free(v10); // %flatten1
+  const v12 = dense(v11, W[12], W[13], 'linear'); free(v11); // %fc
+  const v13 = softmax(v12, 1); free(v12); // %softmax1
+  return [v13];
 }
 
 /** Errors a caller can act on (bad input, bad weights file); the message names the place. */
@@ -139,12 +136,16 @@ let backendStarting = null;
 
 /** Starts tfjs-backend-wasm once per process; later calls get the variant that runs. */
 function startBackend(opts) {
-  backendStarting ??= initBackend(opts);
+  backendStarting ??= initBackend(opts).catch((e) => {
+    backendStarting = null;
+    throw e;
+  });
   return backendStarting;
 }
 
 async function initBackend({ threads = 1, wasmPath } = {}) {
   let note;
+  let startedBefore = false;
   if (!engine().registry.wasm) {
     const requested = Math.max(1, Math.min(8, Math.floor(threads)));
     let threaded = false;
@@ -168,12 +169,14 @@ async function initBackend({ threads = 1, wasmPath } = {}) {
     } finally {
       restore();
     }
-  } else if (getBackend() !== 'wasm') {
-    await setBackend('wasm');
+  } else {
+    startedBefore = true;
+    if (getBackend() !== 'wasm') await setBackend('wasm');
   }
   const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threaded = simd && (await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   const info = { name: 'wasm', variant: threaded ? 'wasm-threaded-simd' : simd ? 'wasm-simd' : 'wasm', simd, threads: getThreadsCount() };
+  if (startedBefore && threads > info.threads) note = 'the wasm backend was started before this load, and its threads were fixed then';
   return note === undefined ? info : { ...info, note };
 }
 
@@ -301,7 +304,7 @@ class Model {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#weights.forEach((t) => t.dispose());
-    this.#constants.forEach((t) => t.dispose());
+    this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
   }
 }
 
@@ -313,6 +316,7 @@ class Model {
  */
 export async function load(opts = {}) {
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights)]);
+  registerKernels();
   const decoded = decodeWeights(bytes, file);
   const weights = Array.from({ length: WEIGHT_COUNT }, (_, i) => {
     const [shape, data] = decoded[UPLOAD_FROM[i] ?? i];

@@ -8,6 +8,11 @@ export interface BorderValue {
   readonly layout: 'NHWC' | 'NCHW' | 'NC';
 }
 
+export interface InputValue extends BorderValue {
+  /** The shape of one sample: shape without the batch dimension. */
+  readonly sampleShape: readonly number[];
+}
+
 export interface BackendInfo {
   readonly name: 'wasm';
   /** The wasm binary that runs: plain SIMD unless threads were asked for and obtained. */
@@ -20,7 +25,7 @@ export interface BackendInfo {
 
 export interface ModelInfo {
   readonly name: string;
-  readonly inputs: readonly BorderValue[];
+  readonly inputs: readonly InputValue[];
   readonly outputs: readonly BorderValue[];
   readonly params: number;
   /** Multiply-accumulates of conv and dense layers per sample. */

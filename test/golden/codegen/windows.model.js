@@ -14,6 +14,7 @@ const UPLOAD_FROM = {};
 const makeConstants = () => [];
 const fromLayout = (t) => t;
 const toLayout = (t) => t;
+const registerKernels = () => {};
 
 const avgPool = (x, k, s, p) => engine().runKernel('AvgPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
 const padded = (x, p, v) => pad(x, [[0, 0], p[0], p[1], [0, 0]], v);
@@ -146,12 +147,16 @@ let backendStarting = null;
 
 /** Starts tfjs-backend-wasm once per process; later calls get the variant that runs. */
 function startBackend(opts) {
-  backendStarting ??= initBackend(opts);
+  backendStarting ??= initBackend(opts).catch((e) => {
+    backendStarting = null;
+    throw e;
+  });
   return backendStarting;
 }
 
 async function initBackend({ threads = 1, wasmPath } = {}) {
   let note;
+  let startedBefore = false;
   if (!engine().registry.wasm) {
     const requested = Math.max(1, Math.min(8, Math.floor(threads)));
     let threaded = false;
@@ -175,12 +180,14 @@ async function initBackend({ threads = 1, wasmPath } = {}) {
     } finally {
       restore();
     }
-  } else if (getBackend() !== 'wasm') {
-    await setBackend('wasm');
+  } else {
+    startedBefore = true;
+    if (getBackend() !== 'wasm') await setBackend('wasm');
   }
   const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threaded = simd && (await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   const info = { name: 'wasm', variant: threaded ? 'wasm-threaded-simd' : simd ? 'wasm-simd' : 'wasm', simd, threads: getThreadsCount() };
+  if (startedBefore && threads > info.threads) note = 'the wasm backend was started before this load, and its threads were fixed then';
   return note === undefined ? info : { ...info, note };
 }
 
@@ -308,7 +315,7 @@ class Model {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#weights.forEach((t) => t.dispose());
-    this.#constants.forEach((t) => t.dispose());
+    this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
   }
 }
 
@@ -320,6 +327,7 @@ class Model {
  */
 export async function load(opts = {}) {
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights)]);
+  registerKernels();
   const decoded = decodeWeights(bytes, file);
   const weights = Array.from({ length: WEIGHT_COUNT }, (_, i) => {
     const [shape, data] = decoded[UPLOAD_FROM[i] ?? i];
