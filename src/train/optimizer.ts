@@ -66,5 +66,6 @@ export class Sgd {
 /** The learning rate of `epoch` (0-based): base divided by 10 at each milestone fraction passed. */
 export function learningRate(base: number, epoch: number, epochs: number, milestones: readonly number[], decay = 0.1): number {
   const passed = milestones.filter((m) => epoch >= m * epochs).length;
-  return base * decay ** passed;
+  // Rounded so that 0.1 / 10 prints as 0.01, not 0.010000000000000002.
+  return Number((base * decay ** passed).toPrecision(12));
 }
