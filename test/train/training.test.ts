@@ -18,7 +18,7 @@ import { evaluate } from '../../src/train/evaluate.ts';
 import { loadMnist } from '../../src/train/mnist.ts';
 import { absGammas } from '../../src/train/plots.ts';
 import { prepareTraining } from '../../src/train/setup.ts';
-import { finetune } from '../../src/train/slimming.ts';
+import { finetune, MULTI_PASS_MAX_LAYER_RATIO, slimCycle } from '../../src/train/slimming.ts';
 import { train, TrainingDivergedError, type StepReport } from '../../src/train/trainer.ts';
 
 /** Every k-th sample: the MNIST splits are ordered by class, this keeps all classes. */
@@ -91,6 +91,38 @@ describe('training on MNIST digits', () => {
     const tuned = await finetune(compact, data, trainConfig({ epochs: 2, lr: 0.02 }));
     expect(tuned.graph.nodes.map((n) => n.type.shape)).toEqual(compact.nodes.map((n) => n.type.shape));
     expect(evaluate(tuned.graph, data.test).accuracy).toBeGreaterThan(Math.max(pruned + 0.1, original - 0.05));
+  });
+});
+
+describe('multi-pass slimming', () => {
+  it('repeats sparsity training, pruning and fine-tuning, each pass dropping at most half of any layer', async () => {
+    const budget = (steps: number) => trainConfig({ epochs: 1, lr: 0.05, maxSteps: steps });
+    const phases: string[] = [];
+    const result = await slimCycle(tinyNet(), data, {
+      passes: 2,
+      selection: { ratio: 0.7 },
+      sparsityTraining: { ...budget(12), sparsity: 5e-2 },
+      finetuning: budget(6),
+      hooks: (phase) => {
+        phases.push(phase);
+        return {};
+      },
+    });
+    expect(phases).toEqual(['pass 1/2: sparsity training', 'pass 1/2: fine-tuning', 'pass 2/2: sparsity training', 'pass 2/2: fine-tuning']);
+    expect(result.passes).toHaveLength(2);
+    for (const p of result.passes) {
+      for (const layer of p.slim.report.channels) {
+        expect(layer.after, `pass ${p.pass} ${layer.name}`).toBeGreaterThanOrEqual(Math.ceil(layer.before * (1 - MULTI_PASS_MAX_LAYER_RATIO)));
+      }
+      // The fine-tuned graph is the compact one, trained.
+      expect(p.finetuned.graph.nodes.map((n) => n.type.shape)).toEqual(p.slim.compact.nodes.map((n) => n.type.shape));
+    }
+    const [first, second] = result.passes;
+    // A 70% global cut is held at 50% per layer, and the second pass prunes the first's result.
+    expect(first.slim.report.channels.every((c) => c.after === c.before / 2)).toBe(true);
+    expect(second.slim.report.before.params).toBe(first.slim.report.after.params);
+    expect(second.slim.report.after.params).toBeLessThan(second.slim.report.before.params);
+    verify(result.graph);
   });
 });
 
