@@ -83,6 +83,7 @@ const rows: Row[] = [
 ];
 /** Median batch-1 latency of the compiled module (slimc compile, no further pruning), in ms. */
 async function compiledLatency(graph: Graph, dir: string, runs = 200, warmup = 20): Promise<number> {
+  await mkdir(dirname(dir), { recursive: true });
   await writeCompiled(compileGraph(graph), graph, dir, { check: false });
   const module = await (await importEmittedModule(dir)).load();
   const x = data.test.images.subarray(0, 28 * 28);

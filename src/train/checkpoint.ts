@@ -66,8 +66,11 @@ export function checkpointName(state: TrainingState): string {
   return state.step % state.stepsPerEpoch === 0 ? `epoch-${pad(epochs, 3)}` : `epoch-${pad(epochs, 3)}-step-${pad(state.step, 6)}`;
 }
 
-/** Writes a checkpoint under `dir` and points latest.json at it; returns its directory. */
-export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<string> {
+/**
+ * Writes a checkpoint under `dir` and points latest.json at it; returns its directory. With
+ * `keep`, only the newest `keep` checkpoints stay (names sort in training order).
+ */
+export async function writeCheckpoint(dir: string, checkpoint: Checkpoint, keep = Infinity): Promise<string> {
   const name = checkpointName(checkpoint.state);
   const final = join(dir, name);
   const temporary = join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
@@ -81,12 +84,22 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
     await writeFile(join(temporary, FILES.state), `${JSON.stringify(checkpoint.state, null, 2)}\n`);
     await replaceDirectory(temporary, final);
     await writeFileAtomically(join(dir, LATEST), `${JSON.stringify({ checkpoint: name })}\n`);
+    await removeOlder(dir, name, keep);
   } catch (e) {
     await rm(temporary, { recursive: true, force: true });
     if (e instanceof SlimcError) throw e;
     throw new SlimcError(`cannot write the checkpoint: ${describeFsError(e)}`, final);
   }
   return final;
+}
+
+/** Deletes checkpoint directories older than the newest `keep` (never `current`). */
+async function removeOlder(dir: string, current: string, keep: number): Promise<void> {
+  if (!Number.isFinite(keep)) return;
+  const names = (await readdir(dir)).filter((n) => /^epoch-\d+(-step-\d+)?$/.test(n)).sort();
+  for (const old of names.slice(0, Math.max(0, names.length - keep))) {
+    if (old !== current) await rm(join(dir, old), { recursive: true, force: true });
+  }
 }
 
 async function removeStrayTemporaries(dir: string): Promise<void> {

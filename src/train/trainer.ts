@@ -42,6 +42,8 @@ export interface StepReport {
 export interface TrainHooks {
   /** Where checkpoints go (none are written without it). */
   readonly checkpointDir?: string;
+  /** Keep only the newest this many checkpoints (default: all). */
+  readonly keepCheckpoints?: number;
   /** Recorded in each checkpoint: 'train', 'finetune', ... */
   readonly phase?: string;
   /** Continue from this checkpoint (its weights, optimizer and position; `config` still rules). */
@@ -126,7 +128,7 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
     // The loss of the last step was finite, but its update may not have been.
     const bad = Object.entries(snapshot.weights).find(([, w]) => w.data.some((v) => !Number.isFinite(v)));
     if (bad) throw diverged(`weight @${bad[0]} became non-finite at step ${step}`);
-    lastCheckpoint = await writeCheckpoint(hooks.checkpointDir, { graph: snapshot, optimizer: optimizer.state(weights.variables), state: state(complete) });
+    lastCheckpoint = await writeCheckpoint(hooks.checkpointDir, { graph: snapshot, optimizer: optimizer.state(weights.variables), state: state(complete) }, hooks.keepCheckpoints);
   };
 
   try {

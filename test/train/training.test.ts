@@ -2,7 +2,7 @@
 // gammas towards zero than plain training, fine-tuning recovers accuracy after pruning, a
 // diverging run stops with the last checkpoint intact, and an interrupted run resumes to
 // exactly the weights of an uninterrupted one.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -150,6 +150,13 @@ describe('checkpoints', () => {
     const last = await readCheckpoint(out);
     expect(last.state.complete).toBe(true);
     expect(last.graph.weights['bn1.gamma'].data).toEqual(resumed.graph.weights['bn1.gamma'].data);
+  });
+
+  it('keeps only the newest checkpoints when asked', async () => {
+    const out = join(dir, 'keep');
+    await train(tinyNet(), small(), trainConfig({ epochs: 3, lr: 0.05 }), { checkpointDir: out, keepCheckpoints: 2 });
+    expect((await readdir(out)).filter((n) => n.startsWith('epoch-')).sort()).toEqual(['epoch-002', 'epoch-003']);
+    expect((await readCheckpoint(out)).state.history).toHaveLength(3);
   });
 
   it('a diverging run stops with a clear error and leaves the last good checkpoint in place', async () => {

@@ -40,6 +40,7 @@ interface TrainingFlags {
   readonly seed?: number;
   readonly maxSteps?: number;
   readonly resume?: boolean;
+  readonly keep: number;
   readonly backend: 'wasm' | 'cpu';
 }
 
@@ -65,6 +66,7 @@ function addTrainingOptions(cmd: Command, defaultEpochs: string): Command {
     .addOption(new Option('--seed <n>', 'shuffling seed: the same seed gives the same batches (default 1)').argParser(number('--seed')))
     .addOption(new Option('--max-steps <n>', 'stop after this many steps (a quick look)').argParser(number('--max-steps')))
     .option('--resume', 'continue from the latest checkpoint in the output directory')
+    .addOption(new Option('--keep <n>', 'keep the newest n epoch checkpoints (0: all)').argParser(number('--keep')).default(3))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'));
 }
 
@@ -116,7 +118,7 @@ function interruptible(display: ProgressDisplay): { shouldStop: () => boolean; r
 
 interface Session {
   readonly display: ProgressDisplay;
-  readonly hooks: (phase: string) => Pick<TrainHooks, 'onStep' | 'onEpoch' | 'shouldStop'>;
+  readonly hooks: (phase: string) => Pick<TrainHooks, 'onStep' | 'onEpoch' | 'shouldStop' | 'keepCheckpoints'>;
   readonly release: () => void;
 }
 
@@ -125,7 +127,8 @@ async function session(flags: TrainingFlags): Promise<Session> {
   const display = progressDisplay();
   display.note(`slimc: training on ${info.variant}${info.threads > 1 ? ` with ${info.threads} threads` : ''}`);
   const { shouldStop, release } = interruptible(display);
-  return { display, hooks: (phase) => ({ ...display.hooks(phase), shouldStop }), release };
+  const keepCheckpoints = flags.keep > 0 ? flags.keep : undefined;
+  return { display, hooks: (phase) => ({ ...display.hooks(phase), shouldStop, keepCheckpoints }), release };
 }
 
 function finish(result: TrainResult, flags: TrainingFlags, command: string): void {
