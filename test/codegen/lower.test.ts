@@ -6,11 +6,13 @@ import { bnWeightNames, inputsOf, usersOf } from '../../src/ir/node.ts';
 import type { Conv2dNode, Graph, Node, ScaleShiftNode } from '../../src/ir/types.ts';
 import { graphsEqual } from '../../src/ir/equal.ts';
 import { verify } from '../../src/ir/verify.ts';
+import { slimGraph } from '../../src/passes/slim.ts';
 import {
   batchNormToScaleShift,
   eliminateDeadCode,
   FOLD_BATCH_NORM_RULES,
   foldBatchNorm,
+  foldChannelSelections,
   FUSE_ACTIVATION_RULES,
   fuseActivations,
   IDENTITY_RULES,
@@ -187,6 +189,43 @@ describe('scale-shift-to-depthwise', () => {
       { s: [5] },
     );
     expect(graphsEqual(scaleShiftToDepthwise(rank2), rank2)).toBe(true);
+  });
+});
+
+describe('fold-channel-selections', () => {
+  /** x (C channels) -> gather(kept) -> BN -> ReLU -> conv(outputs, kernel), lowered up to the fold. */
+  function selectionBeforeConv(kept: number[], outputs: number, kernel: 1 | 3): Graph {
+    const g = model('sel', { input: [8, 8, 16] }, (x) => conv2d(relu(batchNorm(gather(x, kept, 'select'), { name: 'bn' })), outputs, { kernel, name: 'conv' }));
+    return LOWERING_PASSES.filter((p) => p.name !== 'fold-channel-selections').reduce((h, p) => p.run(h), g);
+  }
+
+  it('drops a selection before a narrow conv: per-channel ops on every channel, zero filter rows', () => {
+    const kept = [0, 1, 2, 4, 5, 7, 8, 9, 11, 12, 14, 15];
+    const before = selectionBeforeConv(kept, 4, 1);
+    const after = verify(foldChannelSelections(before));
+    expect(after.nodes.map((n) => n.op)).toEqual(['input', 'conv2d', 'conv2d']);
+    const bn = node(after, 'bn', 'conv2d');
+    expect(bn).toMatchObject({ input: 'x', groups: 16, activation: 'relu' });
+    const filter = after.weights[node(after, 'conv', 'conv2d').filter];
+    expect(filter.shape).toEqual([1, 1, 16, 4]);
+    const dropped = [3, 6, 10, 13];
+    for (const c of dropped) {
+      expect(after.weights[bn.filter].data[c]).toBe(0);
+      expect(Array.from(filter.data.subarray(c * 4, c * 4 + 4))).toEqual([0, 0, 0, 0]);
+    }
+    const original = before.weights[node(before, 'conv', 'conv2d').filter].data;
+    expect(Array.from(filter.data.subarray(4 * 4, 5 * 4))).toEqual(Array.from(original.subarray(3 * 4, 4 * 4)));
+  });
+
+  it('keeps a selection when the spread conv would cost more than the copy', () => {
+    const before = selectionBeforeConv([0, 9], 64, 3);
+    expect(graphsEqual(foldChannelSelections(before), before)).toBe(true);
+  });
+
+  it('removes the selections before the bottlenecks of a pruned pre-activation ResNet', () => {
+    const compact = slimGraph(SMALL_NETS['resnet-preact'](), { ratio: 0.4 }).compact;
+    expect(count(compact, 'gather')).toBeGreaterThanOrEqual(2);
+    expect(count(lowerGraph(compact), 'gather')).toBe(0);
   });
 });
 

@@ -4,6 +4,7 @@ import type { Graph } from '../../ir/types.ts';
 import type { Pass } from '../pass_manager.ts';
 import { eliminateDeadCode } from './dead_code.ts';
 import { foldBatchNorm } from './fold_batch_norm.ts';
+import { foldChannelSelections } from './fold_channel_selection.ts';
 import { fuseActivations } from './fuse_activation.ts';
 import { removeIdentities } from './identities.ts';
 import { batchNormToScaleShift } from './scale_shift.ts';
@@ -11,7 +12,8 @@ import { scaleShiftToDepthwise } from './scale_shift_to_depthwise.ts';
 
 /**
  * In order: identities and dead code first, so folding sees each BN's real producer; activations
- * fuse last, into folded convs and into the depthwise convs that replace multiply-adds.
+ * fuse into folded convs and into the depthwise convs that replace multiply-adds; channel
+ * selections fold last, through those fused per-channel convs into the convs after them.
  */
 export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'remove-identities', description: 'drop full channel selections and other identities', run: removeIdentities },
@@ -20,6 +22,7 @@ export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'bn-to-scale-shift', description: 'turn the remaining BNs into one multiply-add', run: batchNormToScaleShift },
   { name: 'scale-shift-to-depthwise', description: 'run NHWC multiply-adds as 1x1 depthwise convs (XNNPACK)', run: scaleShiftToDepthwise },
   { name: 'fuse-activations', description: 'fuse relu/relu6 into the conv/dense before them', run: fuseActivations },
+  { name: 'fold-channel-selections', description: 'drop channel selections before convs where zero weights cost less than the copy', run: foldChannelSelections },
 ];
 
 /** Runs every lowering pass; `after` sees the graph after each one (for printing and checks). */
@@ -34,6 +37,7 @@ export function lowerGraph(graph: Graph, after?: (pass: Pass, result: Graph) => 
 
 export { eliminateDeadCode, liveValues } from './dead_code.ts';
 export { FOLD_BATCH_NORM_RULES, foldBatchNorm } from './fold_batch_norm.ts';
+export { FOLD_CHANNEL_SELECTION_RULES, foldChannelSelections, OP_DISPATCH_COST, SELECTION_COST_PER_ELEMENT } from './fold_channel_selection.ts';
 export { FUSE_ACTIVATION_RULES, fuseActivations } from './fuse_activation.ts';
 export { IDENTITY_RULES, removeIdentities } from './identities.ts';
 export { liveness, peakLiveValues, type Liveness } from './liveness.ts';

@@ -24,6 +24,8 @@ export interface Rewrite {
   readonly absorbed: readonly ValueId[];
   /** Weights the replacement needs that the graph does not have, or has with other data. */
   readonly weights: Readonly<Record<WeightName, Weight>>;
+  /** Producers rewritten in place: each replaces the node of the same id. */
+  readonly updated?: readonly Node[];
 }
 
 /** The root computes its input unchanged: its readers read `forward` instead (identities). */
@@ -58,13 +60,14 @@ export function rewriteContext(graph: Graph): RewriteContext {
 /** The graph with `rewrite` applied at `root`; weights no node refers to any more are dropped. */
 export function applyRewrite(graph: Graph, root: ValueId, rewrite: Rewrite): Graph {
   const absorbed = new Set(rewrite.absorbed);
+  const updated = new Map((rewrite.updated ?? []).map((n) => [n.id, n]));
   const newId = rewrite.replacement.id;
   const rename = (v: ValueId) => (v === root ? newId : v);
   const next = produce(graph, (draft) => {
     const nodes: Node[] = [];
     for (const n of graph.nodes) {
       if (absorbed.has(n.id)) continue;
-      nodes.push(n.id === root ? rewrite.replacement : withInputs(n, rename));
+      nodes.push(n.id === root ? rewrite.replacement : (updated.get(n.id) ?? withInputs(n, rename)));
     }
     draft.nodes = castDraft(nodes);
     draft.outputs = graph.outputs.map(rename);

@@ -1,0 +1,129 @@
+// Lowering: a channel selection (gather) read only through per-channel ops (1x1 depthwise convs,
+// relu, relu6, scale_shift) by a conv can be dropped: the per-channel ops then run on every
+// channel with zero weights on the unselected ones (so those stay exactly 0), and the conv takes
+// the unselected channels with zero filter rows. That costs extra multiply-adds, and pays when
+// they are fewer than the copy the selection makes: on tfjs-backend-wasm a selection copies an
+// element in about the time XNNPACK does 40 multiply-adds (2.5 ns against 0.06 ns), and each op
+// costs about 10 us to dispatch. This is what pruned pre-activation ResNets need most: every block
+// selects its BN's channels from the residual stream, then runs a 1x1 conv to few channels.
+import { channelsOf } from '../../ir/node.ts';
+import type { Conv2dNode, Graph, Node, ValueId, Weight, WeightName } from '../../ir/types.ts';
+import { freshWeightName, rewriteToFixpoint, type PeepholeRule, type RewriteContext, type RuleResult } from './rewrite.ts';
+
+/** Multiply-adds that cost as much as copying one element in a channel selection. */
+export const SELECTION_COST_PER_ELEMENT = 40;
+/** Multiply-adds that cost as much as dispatching one op. */
+export const OP_DISPATCH_COST = 160_000;
+
+const perSample = (shape: readonly number[]) => shape.slice(1, -1).reduce((a, b) => a * b, 1);
+
+type PerChannelNode = Extract<Node, { op: 'relu' | 'relu6' | 'scale_shift' | 'conv2d' }>;
+
+/** A node that maps each channel on its own, and 0 to 0 once its weights are 0 there. */
+function isPerChannel(node: Node, ctx: RewriteContext): node is PerChannelNode {
+  if (node.op === 'relu' || node.op === 'relu6' || node.op === 'scale_shift') return true;
+  if (node.op !== 'conv2d') return false;
+  const c = channelsOf(node.type.shape);
+  const input = ctx.producer(node.input);
+  return (
+    input !== undefined &&
+    channelsOf(input.type.shape) === c &&
+    node.groups === c &&
+    node.kernel[0] === 1 &&
+    node.kernel[1] === 1 &&
+    node.strides.every((s) => s === 1) &&
+    (node.padding.kind === 'valid' || node.padding.kind === 'same')
+  );
+}
+
+/** [K] per-channel values spread to [C]: channel indices[j] gets values[j], the others 0. */
+function spread(values: Float32Array, indices: readonly number[], channels: number, fill = 0): Float32Array {
+  const out = new Float32Array(channels).fill(fill);
+  indices.forEach((c, j) => (out[c] = values[j]));
+  return out;
+}
+
+/** An HWIO filter [kh, kw, K, O] spread to [kh, kw, C, O] along its input channels. */
+function spreadInputs(filter: Weight, indices: readonly number[], channels: number): Weight {
+  const [kh, kw, k, o] = filter.shape;
+  const out = new Float32Array(kh * kw * channels * o);
+  for (let p = 0; p < kh * kw; p++) {
+    for (let j = 0; j < k; j++) out.set(filter.data.subarray((p * k + j) * o, (p * k + j + 1) * o), (p * channels + indices[j]) * o);
+  }
+  return { shape: [kh, kw, channels, o], data: out };
+}
+
+function foldSelection(conv: Conv2dNode, ctx: RewriteContext): RuleResult {
+  if (conv.groups !== 1) return null;
+  // Walk back from the conv through per-channel ops, each read only by the next, to a gather.
+  const chain: PerChannelNode[] = [];
+  let v: ValueId = conv.input;
+  for (;;) {
+    const p = ctx.producer(v);
+    if (!p || ctx.uses(v) !== 1) return null;
+    if (p.op === 'gather') break;
+    if (!isPerChannel(p, ctx)) return null;
+    chain.unshift(p);
+    v = p.input;
+  }
+  const gather = ctx.producer(v) as Extract<Node, { op: 'gather' }>;
+  const source = ctx.producer(gather.input);
+  if (!source || new Set(gather.indices).size !== gather.indices.length) return null;
+  const channels = channelsOf(source.type.shape);
+  const kept = gather.indices.length;
+  const dropped = channels - kept;
+
+  const positions = perSample(gather.type.shape);
+  const selectionCost = OP_DISPATCH_COST + SELECTION_COST_PER_ELEMENT * positions * kept;
+  const [kh, kw, , outputs] = ctx.graph.weights[conv.filter].shape;
+  const extraCost = chain.length * positions * dropped + perSample(conv.type.shape) * kh * kw * dropped * outputs;
+  if (extraCost >= selectionCost) return null;
+
+  const { graph } = ctx;
+  const users = [...chain.map((n) => n.id), conv.id];
+  const taken = new Set<WeightName>();
+  const weights: Record<WeightName, Weight> = {};
+  /** The weight under its own name when no other node reads it, else under a fresh one. */
+  const put = (name: WeightName, weight: Weight): WeightName => {
+    const target = ctx.weightShared(name, users) || taken.has(name) ? freshWeightName(graph, `${name}.spread`, taken) : name;
+    taken.add(target);
+    weights[target] = weight;
+    return target;
+  };
+  const vector = (name: WeightName | null, fill = 0) =>
+    name === null ? null : put(name, { shape: [channels], data: spread(graph.weights[name].data, gather.indices, channels, fill) });
+  const wide = (shape: readonly number[]) => [...shape.slice(0, -1), channels];
+
+  const updated = chain.map((n, i): Node => {
+    const input = i === 0 ? gather.input : n.input;
+    if (n.op === 'conv2d') {
+      const filter = put(n.filter, { shape: [1, 1, 1, channels], data: spread(graph.weights[n.filter].data, gather.indices, channels) });
+      return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) }, groups: channels, filter, bias: vector(n.bias) };
+    }
+    if (n.op === 'scale_shift') {
+      // A missing scale is 1 on the kept channels, and must be 0 on the others.
+      const scale =
+        n.scale === null
+          ? put(freshWeightName(graph, `${n.id}.scale`, taken), { shape: [channels], data: spread(new Float32Array(kept).fill(1), gather.indices, channels) })
+          : vector(n.scale);
+      return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) }, scale, shift: vector(n.shift) };
+    }
+    return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) } };
+  });
+  const filter = put(conv.filter, spreadInputs(graph.weights[conv.filter], gather.indices, channels));
+  const input = chain.length === 0 ? gather.input : conv.input;
+  return { replacement: { ...conv, input, filter }, absorbed: [gather.id], updated, weights };
+}
+
+export const FOLD_CHANNEL_SELECTION_RULES: readonly PeepholeRule[] = [
+  {
+    name: 'fold-selection-into-conv',
+    // conv(f(gather(x, I)); W) = conv(f'(x); W'), f' = f with 0 weights off I, W'[:, :, I[j], :] = W[:, :, j, :], 0 elsewhere
+    algebra: "conv(f(gather(x; I)); W) = conv(f'(x); W spread over I)",
+    apply: (root, ctx) => (root.op === 'conv2d' ? foldSelection(root, ctx) : null),
+  },
+];
+
+export function foldChannelSelections(graph: Graph): Graph {
+  return rewriteToFixpoint(graph, FOLD_CHANNEL_SELECTION_RULES);
+}
