@@ -2,7 +2,7 @@
 // renamed into place, so that a failed compile never leaves a half-written output. An existing
 // target is replaced only when it is a previous slimc output (it holds a report.json that says
 // so) or when the caller forces it.
-import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SlimcError } from '../ir/errors.ts';
 import { describeFsError } from '../ir/weights_file_io.ts';
@@ -58,9 +58,11 @@ export async function writeOutputDir(
   const parent = dirname(target);
   let staging: string;
   try {
+    // Like `mkdir -p`: `--out build/models/mnist` works on a fresh checkout.
+    await mkdir(parent, { recursive: true });
     staging = await mkdtemp(join(parent, `.${basename(target)}.slimc-`));
   } catch (e) {
-    throw new SlimcError(`cannot create the output directory: ${describeFsError(e) === 'file not found' ? 'its parent directory does not exist' : describeFsError(e)}`, dir);
+    throw new SlimcError(`cannot create the output directory: ${describeFsError(e)}`, dir);
   }
   try {
     // mkdtemp makes the directory private (0700); the output is meant to be served and shared.
