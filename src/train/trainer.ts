@@ -11,7 +11,7 @@ import { Rng } from '../util/random.ts';
 import { updateRunningStatistics, type BatchStatistics } from './batch_norm.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, writeCheckpoint, type Checkpoint, type EpochRecord, type TrainingState } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
-import { gatherBatch, type ImageDataset, type LabelledImages } from './data.ts';
+import { gatherBatch, takeFirst, type ImageDataset, type LabelledImages } from './data.ts';
 import { evaluate } from './evaluate.ts';
 import { forwardTraining, logitsValue } from './forward.ts';
 import { learningRate, Sgd } from './optimizer.ts';
@@ -171,7 +171,7 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (step % stepsPerEpoch === 0 && seen > 0) {
-        const test = evaluate(initial, hooks.evalLimit ? head(data.test, hooks.evalLimit) : data.test, weights.lookup);
+        const test = evaluate(initial, hooks.evalLimit ? takeFirst(data.test, hooks.evalLimit) : data.test, weights.lookup);
         const record: EpochRecord = {
           epoch: step / stepsPerEpoch,
           lr,
@@ -196,12 +196,6 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
     optimizer.dispose();
   }
 }
-
-const head = (split: LabelledImages, n: number): LabelledImages => {
-  const count = Math.min(n, split.count);
-  const per = split.images.length / split.count;
-  return { images: split.images.subarray(0, count * per), labels: split.labels.subarray(0, count), count };
-};
 
 /** One SGD step on one batch; returns the batch's mean loss and correct count. */
 export function trainStep(

@@ -16,6 +16,7 @@ import { writeSlimModel } from '../../ir/model_files.ts';
 import { readCheckpoint, writeFileAtomically } from '../../train/checkpoint.ts';
 import { trainConfig, type TrainConfig } from '../../train/config.ts';
 import { imageDataset, type ImageDataset, type ImageDatasetInput } from '../../train/data.ts';
+import { evaluate } from '../../train/evaluate.ts';
 import { loadMnist } from '../../train/mnist.ts';
 import { absGammas, gammaHistogramSvg, keptChannelsSvg } from '../../train/plots.ts';
 import { prepareTraining } from '../../train/setup.ts';
@@ -242,10 +243,11 @@ export function slimCommand(): Command {
         s.display.stop();
         if (result.status === 'interrupted') throw new SlimcError(`interrupted; the checkpoints of each phase are under ${flags.output}/pass-*/`);
         for (const p of result.passes) {
-          const acc = p.finetuned.history.at(-1)?.testAccuracy;
+          const count = (n: number) => n.toLocaleString('en-US');
+          const tuned = evaluate(p.finetuned.graph, data.test).accuracy;
           process.stdout.write(
-            `pass ${p.pass}: params ${p.slim.report.before.params} -> ${p.slim.report.after.params}, test accuracy pruned ${(100 * p.prunedAccuracy).toFixed(2)}%` +
-              `${acc === undefined ? '' : `, fine-tuned ${(100 * acc).toFixed(2)}%`}\n`,
+            `pass ${p.pass}: params ${count(p.slim.report.before.params)} -> ${count(p.slim.report.after.params)}, ` +
+              `test accuracy ${(100 * p.prunedAccuracy).toFixed(2)}% pruned, ${(100 * tuned).toFixed(2)}% fine-tuned\n`,
           );
         }
         const final = await writeSlimModel(join(flags.output, 'model.slim'), result.graph);
