@@ -33,7 +33,8 @@ describe('slimc compile', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('--prune writes the module, its weights, IR and report, and checks it against the masked original', async () => {
-    const out = join(root, 'pruned');
+    // Missing parent directories are created, as by mkdir -p.
+    const out = join(root, 'nested', 'pruned');
     const r = await slimc('compile', MODEL, '--prune', '0.5', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^slimc: checking the module against the interpreter$/m);
