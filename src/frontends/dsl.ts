@@ -165,8 +165,13 @@ export interface Conv2dOptions {
 
 /** Conv2d with `out` channels (default 3x3, stride 1, same padding, no bias). */
 export function conv2d(x: Value<4>, out: number, opts: Conv2dOptions = {}): Value<4> {
+  return convNamed(x, out, opts, 'conv');
+}
+
+/** conv2d whose automatic name is `<kind><n>`. */
+function convNamed(x: Value<4>, out: number, opts: Conv2dOptions, kind: string): Value<4> {
   const b = x.builder;
-  const name = b.freshName('conv', opts.name);
+  const name = b.freshName(kind, opts.name);
   const kernel = pair(opts.kernel ?? 3);
   const groups = opts.groups ?? 1;
   const cin = x.shape[3];
@@ -198,7 +203,7 @@ export function conv2d(x: Value<4>, out: number, opts: Conv2dOptions = {}): Valu
 
 /** Depthwise conv: one filter per channel (groups = channels). */
 export function depthwiseConv2d(x: Value<4>, opts: Omit<Conv2dOptions, 'groups'> = {}): Value<4> {
-  return conv2d(x, x.shape[3], { ...opts, groups: x.shape[3], name: opts.name ?? x.builder.freshName('dwconv') });
+  return convNamed(x, x.shape[3], { ...opts, groups: x.shape[3] }, 'dwconv');
 }
 
 export function batchNorm<R extends Rank>(x: Value<R>, opts: { epsilon?: number; name?: string } = {}): Value<R> {
