@@ -4,10 +4,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SlimcError, UnsupportedError } from '../ir/errors.ts';
-import { formatShape } from '../ir/shapes.ts';
 import { parseGraph } from '../ir/text/parser.ts';
-import type { Graph, Weight, Weights } from '../ir/types.ts';
+import type { Graph } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
+import { replaceWeights } from '../ir/replace_weights.ts';
 import { describeFsError, readWeightsFile } from '../ir/weights_file_io.ts';
 import { importOnnxFile } from '../frontends/onnx/index.ts';
 
@@ -106,23 +106,4 @@ async function expectFile(path: string, what: string, hint?: string): Promise<vo
     if (e instanceof SlimcError) throw e;
     throw new SlimcError(`cannot read the ${what}: ${describeFsError(e)}${hint ? ` (${hint})` : ''}`, path);
   }
-}
-
-/** The model's weights replaced by `given`, by name: same names, same shapes (the DSL's rule). */
-export function replaceWeights(initial: Weights, given: Weights, source: string): Weights {
-  const out: Record<string, Weight> = { ...initial };
-  for (const [name, w] of Object.entries(given)) {
-    const init = Object.hasOwn(initial, name) ? initial[name] : undefined;
-    if (!init) throw new SlimcError(`holds tensor @${name}, which the model does not have`, source);
-    if (formatShape(init.shape) !== formatShape(w.shape)) {
-      throw new SlimcError(`tensor @${name} has shape ${formatShape(w.shape)}, the model needs ${formatShape(init.shape)}`, source);
-    }
-    out[name] = w;
-  }
-  const missing = Object.keys(initial).filter((n) => !Object.hasOwn(given, n));
-  if (missing.length > 0) {
-    const names = missing.slice(0, 5).map((m) => `@${m}`).join(', ');
-    throw new SlimcError(`lacks ${missing.length} tensor(s) of the model: ${names}${missing.length > 5 ? ', ...' : ''}`, source);
-  }
-  return out;
 }

@@ -17,9 +17,10 @@
 // - batch_norm: gamma 0.5 (the paper's sparsity-training start), beta 0, running mean 0, var 1.
 // `weights` replaces the initial values by name (for instance from a weights file).
 import { GraphError } from '../ir/errors.ts';
-import { inferType, formatShape } from '../ir/shapes.ts';
+import { inferType } from '../ir/shapes.ts';
 import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, Weight, Weights } from '../ir/types.ts';
 import { f32 } from '../ir/types.ts';
+import { replaceWeights } from '../ir/replace_weights.ts';
 import { verify } from '../ir/verify.ts';
 import { Rng } from '../util/random.ts';
 
@@ -113,26 +114,9 @@ export function model(name: string, spec: ModelSpec, body: (x: Value<4>) => AnyV
     name,
     nodes: b.nodes,
     outputs: outputs.map((v) => v.id),
-    weights: spec.weights ? replaceWeights(b.weights, spec.weights, name) : b.weights,
+    weights: spec.weights ? replaceWeights(b.weights, spec.weights, `model ${name}`) : b.weights,
   };
   return verify(graph);
-}
-
-function replaceWeights(initial: Weights, given: Weights, where: string): Weights {
-  const out: Record<string, Weight> = { ...initial };
-  for (const [name, w] of Object.entries(given)) {
-    const init = initial[name];
-    if (!init) throw new GraphError(`the given weights name @${name}, which the model does not have`, where);
-    if (formatShape(init.shape) !== formatShape(w.shape)) {
-      throw new GraphError(`weight @${name} has shape ${formatShape(w.shape)}, the model needs ${formatShape(init.shape)}`, where);
-    }
-    out[name] = w;
-  }
-  const missing = Object.keys(initial).filter((n) => !given[n]);
-  if (missing.length > 0) {
-    throw new GraphError(`the given weights lack ${missing.length} tensor(s) of the model: ${missing.slice(0, 5).map((m) => `@${m}`).join(', ')}${missing.length > 5 ? ', ...' : ''}`, where);
-  }
-  return out;
 }
 
 /** Runs `body` with layer names prefixed by `name.` (like PyTorch module paths). */
