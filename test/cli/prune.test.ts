@@ -38,6 +38,12 @@ describe('slimc prune', () => {
     expect(JSON.parse(inspected.stdout).params).toBe(report.after.params);
   });
 
+  it('loads a user model that imports the DSL as slimc/dsl', async () => {
+    const r = await slimc('inspect', new URL('../fixtures/models/package_import.ts', import.meta.url).pathname, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'tiny-resnet', params: 5274 });
+  });
+
   it('prints the IR diff and the text report', async () => {
     const r = await slimc('prune', MODEL, '--ratio', '0.3', '--diff');
     expect(r.code).toBe(0);
