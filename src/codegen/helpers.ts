@@ -58,9 +58,10 @@ export const HELPERS = {
   relu6: kernel('relu6', 'x', 'Relu6', '{ x }'),
   add: kernel('add', 'a, b', 'Add', '{ a, b }'),
   addN: kernel('addN', 'xs', 'AddN', 'xs'),
-  concat: kernel('concat', 'xs, axis', 'Concat', 'xs', '{ axis }'),
-  // gather(x, indices): channels (last axis) selected by an Int32Array, with the module's own
-  // kernel (GATHER_KERNEL_SOURCE): the backend's GatherV2 allocates per element, ten times slower.
+  // concat(xs) along the last axis and gather(x, indices), the channels (last axis) an Int32Array
+  // selects, run the module's own kernels (channel_kernels_source.ts): the backend's Concat
+  // allocates per pixel and its GatherV2 per element.
+  concat: kernel('concat', 'xs', 'SlimcConcatChannels', 'xs'),
   gather: kernel('gather', 'x, indices', 'SlimcGatherChannels', '{ x }', '{ indices }'),
   maxPool: kernel('maxPool', 'x, k, s, p', 'MaxPool', '{ x }', '{ filterSize: k, strides: s, pad: p, dimRoundingMode: undefined }'),
   avgPool: kernel('avgPool', 'x, k, s, p', 'AvgPool', '{ x }', '{ filterSize: k, strides: s, pad: p, dimRoundingMode: undefined }'),
@@ -84,7 +85,7 @@ export const HELPERS = {
   groupConv: {
     imports: ['conv2d', 'split', 'tidy'],
     uses: ['act', 'add', 'concat'],
-    source: `const groupConv = (x, w, b, g, s, p, d, a) => act(tidy(() => { const ws = split(w, g, 3); const y = concat(split(x, g, 3).map((xg, i) => conv2d(xg, ws[i], s, p, 'NHWC', d)), 3); return b ? add(y, b) : y; }), a);`,
+    source: `const groupConv = (x, w, b, g, s, p, d, a) => act(tidy(() => { const ws = split(w, g, 3); const y = concat(split(x, g, 3).map((xg, i) => conv2d(xg, ws[i], s, p, 'NHWC', d))); return b ? add(y, b) : y; }), a);`,
   },
   // everyNth(y, sh, sw): rows 0, sh, 2sh, ... and columns 0, sw, ...: a strided window computed at
   // stride 1 (tfjs refuses strides and dilations both above 1). Consumes y.

@@ -6,11 +6,10 @@ import type { Graph, Weight, WeightName } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { encodeWeights } from '../ir/weights_file.ts';
 import { emitForward, type ForwardCode } from './emit_forward.ts';
+import { channelKernelsSource, type ChannelKernel } from './channel_kernels_source.ts';
 import { HELPERS } from './helpers.ts';
 import {
-  GATHER_KERNEL_SOURCE,
   NCHW_BORDER_SOURCE,
-  NO_KERNELS_SOURCE,
   NHWC_BORDER_SOURCE,
   RUNTIME_CORE_IMPORTS,
   RUNTIME_FEATURE_IMPORTS,
@@ -126,11 +125,12 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   const layout = layoutDigest(json(fileOrder.map((name) => [name, graph.weights[name].shape])));
 
   const nchw = info.inputs.some((v) => v.layout === 'NCHW') || info.outputs.some((v) => v.layout === 'NCHW');
+  const kernels = (['gather', 'concat'] as const).filter((k: ChannelKernel) => forward.helpers.includes(k));
   const coreImports = new Set<string>([
     ...RUNTIME_CORE_IMPORTS,
     ...forward.helpers.flatMap((h) => HELPERS[h].imports),
     ...(forward.constants.some(([dtype]) => dtype === 'float32') ? RUNTIME_FEATURE_IMPORTS.constants : []),
-    ...(forward.helpers.includes('gather') ? RUNTIME_FEATURE_IMPORTS.gather : []),
+    ...(kernels.length > 0 ? RUNTIME_FEATURE_IMPORTS.kernels : []),
     ...(nchw ? RUNTIME_FEATURE_IMPORTS.nchw : []),
   ]);
   const definitions = forward.helpers.map((h) => HELPERS[h].source);
@@ -156,7 +156,7 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     `const UPLOAD_FROM = ${json(uploadFrom)};`,
     ...constantsSource(forward),
     nchw ? NCHW_BORDER_SOURCE.trim() : NHWC_BORDER_SOURCE.trim(),
-    forward.helpers.includes('gather') ? GATHER_KERNEL_SOURCE.trim() : NO_KERNELS_SOURCE.trim(),
+    channelKernelsSource(kernels),
     '',
     ...definitions,
     '',

@@ -17,35 +17,8 @@ export const RUNTIME_WASM_IMPORTS = ['getThreadsCount', 'setThreadsCount', 'setW
 export const RUNTIME_FEATURE_IMPORTS = {
   constants: ['tensor1d'],
   nchw: ['transpose'],
-  gather: ['getKernel', 'registerKernel'],
+  kernels: ['getKernel', 'registerKernel'],
 } as const;
-
-/**
- * The channel selection kernel (the IR's gather, always on the last axis) for the wasm backend:
- * a JS loop over the wasm heap, registered once per process. tfjs-backend-wasm's GatherV2
- * computes every element's coordinates through heap-allocated vectors and is about ten times
- * slower (5 ms against 0.45 ms for 60% of [1,32,32,160]).
- */
-export const GATHER_KERNEL_SOURCE = `
-const registerKernels = () => {
-  if (getKernel('SlimcGatherChannels', 'wasm')) return;
-  registerKernel({
-    kernelName: 'SlimcGatherChannels',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs: { x }, attrs: { indices }, backend }) => {
-      const channels = x.shape[x.shape.length - 1];
-      const out = backend.makeOutput([...x.shape.slice(0, -1), indices.length], 'float32');
-      // Views after makeOutput: allocating may grow, and so replace, the wasm memory.
-      const src = backend.typedArrayFromHeap(x);
-      const dst = backend.typedArrayFromHeap(out);
-      for (let s = 0, d = 0; s < src.length; s += channels) for (let j = 0; j < indices.length; j++) dst[d++] = src[s + indices[j]];
-      return out;
-    },
-  });
-};`;
-
-export const NO_KERNELS_SOURCE = `
-const registerKernels = () => {};`;
 
 export const RUNTIME_SOURCE = String.raw`
 /** Errors a caller can act on (bad input, bad weights file); the message names the place. */

@@ -18,21 +18,54 @@ const makeConstants = () => [["int32",[7,0,3,3]],["float32",[0]],["float32",[1]]
 });
 const fromLayout = (t) => t;
 const toLayout = (t) => t;
+const copyRun = (heap, from, fromStride, to, toStride, length, pixels) => {
+  if (length >= 16) {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) heap.copyWithin(to, from, from + length);
+  } else if (length === 1) {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) heap[to] = heap[from];
+  } else {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) for (let k = 0; k < length; k++) heap[to + k] = heap[from + k];
+  }
+};
+// Heap views after makeOutput (allocating may grow, and so replace, the wasm memory); offsets in float32s.
+const KERNELS = {
+  // x[..., indices[j]] for each j: each run of consecutive indices is copied at once.
+  'SlimcGatherChannels': ({ inputs: { x }, attrs: { indices }, backend }) => {
+    const channels = x.shape[x.shape.length - 1];
+    const kept = indices.length;
+    const out = backend.makeOutput([...x.shape.slice(0, -1), kept], 'float32');
+    if (kept === 0 || channels === 0) return out;
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    const heap = new Float32Array(dst.buffer);
+    const pixels = src.length / channels;
+    for (let j = 0; j < kept; ) {
+      let length = 1;
+      while (j + length < kept && indices[j + length] === indices[j] + length) length++;
+      copyRun(heap, (src.byteOffset >> 2) + indices[j], channels, (dst.byteOffset >> 2) + j, kept, length, pixels);
+      j += length;
+    }
+    return out;
+  },
+  // The inputs side by side along the last axis, each one run per pixel.
+  'SlimcConcatChannels': ({ inputs, backend }) => {
+    const widths = inputs.map((x) => x.shape[x.shape.length - 1]);
+    const total = widths.reduce((a, b) => a + b, 0);
+    const out = backend.makeOutput([...inputs[0].shape.slice(0, -1), total], 'float32');
+    if (total === 0) return out;
+    const dst = backend.typedArrayFromHeap(out);
+    const heap = new Float32Array(dst.buffer);
+    const pixels = dst.length / total;
+    let column = 0;
+    inputs.forEach((x, i) => {
+      if (widths[i] > 0) copyRun(heap, backend.typedArrayFromHeap(x).byteOffset >> 2, widths[i], (dst.byteOffset >> 2) + column, total, widths[i], pixels);
+      column += widths[i];
+    });
+    return out;
+  },
+};
 const registerKernels = () => {
-  if (getKernel('SlimcGatherChannels', 'wasm')) return;
-  registerKernel({
-    kernelName: 'SlimcGatherChannels',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs: { x }, attrs: { indices }, backend }) => {
-      const channels = x.shape[x.shape.length - 1];
-      const out = backend.makeOutput([...x.shape.slice(0, -1), indices.length], 'float32');
-      // Views after makeOutput: allocating may grow, and so replace, the wasm memory.
-      const src = backend.typedArrayFromHeap(x);
-      const dst = backend.typedArrayFromHeap(out);
-      for (let s = 0, d = 0; s < src.length; s += channels) for (let j = 0; j < indices.length; j++) dst[d++] = src[s + indices[j]];
-      return out;
-    },
-  });
+  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) if (!getKernel(kernelName, 'wasm')) registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
 };
 
 const add = (a, b) => engine().runKernel('Add', { a, b }, {});
@@ -41,7 +74,7 @@ const avgPool = (x, k, s, p) => engine().runKernel('AvgPool', { x }, { filterSiz
 const padded = (x, p, v) => pad(x, [[0, 0], p[0], p[1], [0, 0]], v);
 const avgPoolPadded = (x, k, s, p) => tidy(() => avgPool(padded(x, p, 0), k, s, 'valid'));
 const batchNorm = (x, m, v, t, s, e) => engine().runKernel('FusedBatchNorm', { x, mean: m, variance: v, offset: t ?? undefined, scale: s ?? undefined }, { varianceEpsilon: e });
-const concat = (xs, axis) => engine().runKernel('Concat', xs, { axis });
+const concat = (xs) => engine().runKernel('SlimcConcatChannels', xs, {});
 const conv = (x, w, b, s, p, d, a) => engine().runKernel('FusedConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
 const dense = (x, w, b, a) => fused.matMul({ a: x, b: w, bias: b ?? undefined, activation: a });
 const depthwise = (x, w, b, s, p, d, a) => engine().runKernel('FusedDepthwiseConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
@@ -52,7 +85,7 @@ const gather = (x, indices) => engine().runKernel('SlimcGatherChannels', { x }, 
 const relu = (x) => engine().runKernel('Relu', { x }, {});
 const relu6 = (x) => engine().runKernel('Relu6', { x }, {});
 const act = (y, a) => { if (a === 'linear') return y; const z = a === 'relu' ? relu(y) : relu6(y); y.dispose(); return z; };
-const groupConv = (x, w, b, g, s, p, d, a) => act(tidy(() => { const ws = split(w, g, 3); const y = concat(split(x, g, 3).map((xg, i) => conv2d(xg, ws[i], s, p, 'NHWC', d)), 3); return b ? add(y, b) : y; }), a);
+const groupConv = (x, w, b, g, s, p, d, a) => act(tidy(() => { const ws = split(w, g, 3); const y = concat(split(x, g, 3).map((xg, i) => conv2d(xg, ws[i], s, p, 'NHWC', d))); return b ? add(y, b) : y; }), a);
 const maxPool = (x, k, s, p) => engine().runKernel('MaxPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
 const mean = (x, axis, keepDims) => engine().runKernel('Mean', { x }, { axis, keepDims });
 const softmax = (x, dim) => engine().runKernel('Softmax', { logits: x }, { dim });
@@ -70,7 +103,7 @@ function forward(W, K, [v0, v1]) {
   const v11 = mean(v8, [1, 2], true); free(v8); // %g3
   const v12 = addN([v9, v10, v11]); free(v9, v10, v11); // %sum3
   const v13 = gather(v12, K[0]); // %select
-  const v14 = concat([v13, v12], 3); free(v12, v13); // %cat
+  const v14 = concat([v13, v12]); free(v12, v13); // %cat
   const v15 = depthwise(v14, W[5], W[6], 1, 'valid', 1, 'linear'); free(v14); // %ss_both
   const v16 = depthwise(v15, W[7], W[8], 1, 'valid', 1, 'linear'); free(v15); // %ss_shift
   const v17 = depthwise(v16, W[9], null, 1, 'valid', 1, 'linear'); free(v16); // %ss_scale

@@ -1,6 +1,6 @@
 // windows: compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
 // Final IR: model.slim. Weights: model.weights.bin (checked against its manifest at load).
-import { Tensor, div, engine, env, fused, getBackend, ones, pad, setBackend, stridedSlice, tensor, tidy } from '@tensorflow/tfjs-core';
+import { Tensor, div, engine, env, fused, getBackend, getKernel, ones, pad, registerKernel, setBackend, stridedSlice, tensor, tidy } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const INFO = {"name":"windows","inputs":[{"name":"x","shape":[1,9,7,4],"layout":"NHWC","sampleShape":[9,7,4]}],"outputs":[{"name":"fc","shape":[1,3],"layout":"NC"}],"params":1323,"macs":49590,"flops":99180,"compiler":"slimc 0.1.0"};
@@ -14,13 +14,43 @@ const UPLOAD_FROM = {};
 const makeConstants = () => [];
 const fromLayout = (t) => t;
 const toLayout = (t) => t;
-const registerKernels = () => {};
+const copyRun = (heap, from, fromStride, to, toStride, length, pixels) => {
+  if (length >= 16) {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) heap.copyWithin(to, from, from + length);
+  } else if (length === 1) {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) heap[to] = heap[from];
+  } else {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) for (let k = 0; k < length; k++) heap[to + k] = heap[from + k];
+  }
+};
+// Heap views after makeOutput (allocating may grow, and so replace, the wasm memory); offsets in float32s.
+const KERNELS = {
+  // The inputs side by side along the last axis, each one run per pixel.
+  'SlimcConcatChannels': ({ inputs, backend }) => {
+    const widths = inputs.map((x) => x.shape[x.shape.length - 1]);
+    const total = widths.reduce((a, b) => a + b, 0);
+    const out = backend.makeOutput([...inputs[0].shape.slice(0, -1), total], 'float32');
+    if (total === 0) return out;
+    const dst = backend.typedArrayFromHeap(out);
+    const heap = new Float32Array(dst.buffer);
+    const pixels = dst.length / total;
+    let column = 0;
+    inputs.forEach((x, i) => {
+      if (widths[i] > 0) copyRun(heap, backend.typedArrayFromHeap(x).byteOffset >> 2, widths[i], (dst.byteOffset >> 2) + column, total, widths[i], pixels);
+      column += widths[i];
+    });
+    return out;
+  },
+};
+const registerKernels = () => {
+  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) if (!getKernel(kernelName, 'wasm')) registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+};
 
 const avgPool = (x, k, s, p) => engine().runKernel('AvgPool', { x }, { filterSize: k, strides: s, pad: p, dimRoundingMode: undefined });
 const padded = (x, p, v) => pad(x, [[0, 0], p[0], p[1], [0, 0]], v);
 const avgPoolExact = (x, k, s, p) => tidy(() => div(avgPool(padded(x, p, 0), k, s, 'valid'), avgPool(padded(ones([1, x.shape[1], x.shape[2], 1]), p, 0), k, s, 'valid')));
 const avgPoolPadded = (x, k, s, p) => tidy(() => avgPool(padded(x, p, 0), k, s, 'valid'));
-const concat = (xs, axis) => engine().runKernel('Concat', xs, { axis });
+const concat = (xs) => engine().runKernel('SlimcConcatChannels', xs, {});
 const conv = (x, w, b, s, p, d, a) => engine().runKernel('FusedConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
 const dense = (x, w, b, a) => fused.matMul({ a: x, b: w, bias: b ?? undefined, activation: a });
 const depthwise = (x, w, b, s, p, d, a) => engine().runKernel('FusedDepthwiseConv2D', { x, filter: w, bias: b ?? undefined }, { strides: s, pad: p, dataFormat: 'NHWC', dilations: d, dimRoundingMode: undefined, activation: a, leakyreluAlpha: undefined });
@@ -48,7 +78,7 @@ function forward(W, K, [v0]) {
   const v15 = mean(v8, [1, 2], true); free(v8); // %gap5
   const v16 = mean(v9, [1, 2], true); free(v9); // %gap6
   const v17 = mean(v10, [1, 2], true); free(v10); // %gap7
-  const v18 = concat([v11, v12, v13, v14, v15, v16, v17], 3); free(v11, v12, v13, v14, v15, v16, v17); // %concat1
+  const v18 = concat([v11, v12, v13, v14, v15, v16, v17]); free(v11, v12, v13, v14, v15, v16, v17); // %concat1
   const v19 = flatten(v18); free(v18); // %flatten1
   const v20 = dense(v19, W[7], W[8], 'linear'); free(v19); // %fc
   return [v20];
