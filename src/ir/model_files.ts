@@ -2,7 +2,7 @@
 // Both are written to temporary files first and renamed into place only when both are
 // complete, so a failure leaves no half-written model behind.
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SlimcError } from './errors.ts';
 import { printGraph } from './text/printer.ts';
@@ -22,12 +22,12 @@ export async function writeSlimModel(slimPath: string, graph: Graph): Promise<{ 
   const tag = randomBytes(6).toString('hex');
   const temporary = (path: string) => join(dirname(path), `.${basename(path)}.${tag}.tmp`);
   try {
+    await mkdir(dirname(slimPath), { recursive: true });
     for (const f of files) await writeFile(temporary(f.path), f.data);
     for (const f of files) await rename(temporary(f.path), f.path);
   } catch (e) {
     await Promise.all(files.map((f) => rm(temporary(f.path), { force: true })));
-    const reason = describeFsError(e);
-    throw new SlimcError(`cannot write the model: ${reason === 'file not found' ? 'its directory does not exist' : reason}`, slimPath);
+    throw new SlimcError(`cannot write the model: ${describeFsError(e)}`, slimPath);
   }
   return { ir: files[0].path, weights: files[1].path };
 }
