@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { relative } from 'node:path';
 import { COST_CONVENTION } from '../src/ir/cost.ts';
 import type { RatioResult, WorkerResult } from './latency_worker.ts';
 import { NETWORKS, type NetworkName } from './networks.ts';
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
   const table = markdown(all, opts);
   await writeFile(
     opts.out,
-    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, options: opts, results, rows: all }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, options: { ...opts, out: relative(process.cwd(), opts.out) }, results, rows: all }, null, 2)}\n`,
   );
   process.stdout.write(`${table}\nwrote ${opts.out}\n`);
 }
