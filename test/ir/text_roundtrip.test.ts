@@ -92,6 +92,7 @@ function namedGraph(graphName: string, [x, bn, fc1, out]: readonly string[], [bn
   );
 }
 
+// Fixed seeds keep CI repeatable; change the seed (or drop it) locally to explore further.
 describe('round trip properties', () => {
   it('keeps any value, weight and graph name (quoting) and any epsilon bit for bit', () => {
     // '__proto__' is the one name the IR reserves (names are record keys; verify.ts).
@@ -114,7 +115,7 @@ describe('round trip properties', () => {
           expect(bn.op === 'batch_norm' && Object.is(bn.epsilon, epsilon)).toBe(true);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 200, seed: 20261128 },
     );
   });
 
@@ -146,7 +147,7 @@ describe('round trip properties', () => {
         }
         expectGraphsEqual(parseGraph(printGraph(graph), graph.weights), graph);
       }),
-      { numRuns: 200 },
+      { numRuns: 200, seed: 20261128 },
     );
   });
 });
