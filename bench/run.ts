@@ -2,7 +2,8 @@
 // batch-1 median latency of the compiled pruned module, the compiled unpruned module and the
 // reference interpreter on the unpruned graph (and onnxruntime-web on the pruned network),
 // with threads off and on; speedup of pruned over unpruned next to the MAC reduction; compile
-// time and module size. Writes bench/results.json and prints markdown tables.
+// time and module size. Writes bench/results.json (bench/results.quick.json with --quick) and
+// prints markdown tables.
 //
 //   npm run bench                      # the full run: 4 networks x ratios 0, 0.4, 0.7 x threads 1, 2
 //   npm run bench -- --quick           # MobileNet only, ratios 0 and 0.7, one thread
@@ -43,7 +44,8 @@ function options(argv: readonly string[]): Options {
     runs: Number(value('runs', '30', '30')),
     warmup: Number(value('warmup', '5', '3')),
     ort: !argv.includes('--no-ort'),
-    out: value('out', new URL('./results.json', import.meta.url).pathname, new URL('./results.json', import.meta.url).pathname),
+    // A quick run does not overwrite the full run's record.
+    out: value('out', new URL('./results.json', import.meta.url).pathname, new URL('./results.quick.json', import.meta.url).pathname),
   };
 }
 
