@@ -8,7 +8,8 @@ import { parseGraph } from '../ir/text/parser.ts';
 import type { Graph } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { replaceWeights } from '../ir/replace_weights.ts';
-import { describeFsError, readWeightsFile } from '../ir/weights_file_io.ts';
+import { readWeightsFile } from '../ir/weights_file_io.ts';
+import { describeFsError } from '../util/fs_errors.ts';
 import { importOnnxFile } from '../frontends/onnx/index.ts';
 
 export interface LoadModelOptions {

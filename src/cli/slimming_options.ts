@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { SlimcError } from '../ir/errors.ts';
 import type { Graph } from '../ir/types.ts';
-import { describeFsError } from '../ir/weights_file_io.ts';
+import { describeFsError } from '../util/fs_errors.ts';
 import { masksFromJson } from '../passes/select_channels.ts';
 import type { SlimOptions } from '../passes/slim.ts';
 

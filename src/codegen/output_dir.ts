@@ -5,7 +5,7 @@
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SlimcError } from '../ir/errors.ts';
-import { describeFsError } from '../ir/weights_file_io.ts';
+import { describeFsError } from '../util/fs_errors.ts';
 
 export const REPORT_FILE = 'report.json';
 /** The `generator` field of report.json that marks a directory as slimc's output. */

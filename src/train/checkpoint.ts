@@ -16,7 +16,9 @@ import { parseGraph } from '../ir/text/parser.ts';
 import { printGraph } from '../ir/text/printer.ts';
 import type { Graph, Weights } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
-import { describeFsError, readWeightsFile, writeWeightsFile } from '../ir/weights_file_io.ts';
+import { readWeightsFile, writeWeightsFile } from '../ir/weights_file_io.ts';
+import { writeFileAtomically } from '../util/atomic_write.ts';
+import { describeFsError } from '../util/fs_errors.ts';
 import type { TrainConfig } from './config.ts';
 
 export const CHECKPOINT_FORMAT = 'slimc-checkpoint';
@@ -83,7 +85,7 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint, keep 
     await writeWeightsFile(join(temporary, FILES.optimizer), checkpoint.optimizer);
     await writeFile(join(temporary, FILES.state), `${JSON.stringify(checkpoint.state, null, 2)}\n`);
     await replaceDirectory(temporary, final);
-    await writeFileAtomically(join(dir, LATEST), `${JSON.stringify({ checkpoint: name })}\n`);
+    await writeFileAtomically(join(dir, LATEST), `${JSON.stringify({ checkpoint: name })}\n`, 'the latest-checkpoint pointer');
     await removeOlder(dir, name, keep);
   } catch (e) {
     await rm(temporary, { recursive: true, force: true });
@@ -115,12 +117,6 @@ async function replaceDirectory(from: string, to: string): Promise<void> {
   if (existed) await rename(to, old);
   await rename(from, to);
   if (existed) await rm(old, { recursive: true, force: true });
-}
-
-export async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }
 
 const exists = (path: string) =>

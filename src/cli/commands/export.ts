@@ -1,12 +1,8 @@
 // `slimc export <model> -o out.onnx`: writes a model as NCHW ONNX for any ONNX runtime, pruned by
 // Network Slimming first when --prune (or --masks) is given.
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { cost } from '../../ir/cost.ts';
-import { SlimcError } from '../../ir/errors.ts';
-import { describeFsError } from '../../ir/weights_file_io.ts';
+import { writeFileAtomically } from '../../util/atomic_write.ts';
 import { EXPORT_OPSET, exportOnnx } from '../../frontends/onnx/index.ts';
 import { slimGraph } from '../../passes/slim.ts';
 import { loadModel } from '../load_model.ts';
@@ -16,19 +12,6 @@ interface ExportFlags extends SlimmingFlags {
   readonly output: string;
   readonly weights?: string;
   readonly prune?: number;
-}
-
-/** Writes `bytes` to a temporary file beside `path`, then renames it over `path`: never a partial file. */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
-  } catch (e) {
-    await rm(temporary, { force: true });
-    const reason = describeFsError(e);
-    throw new SlimcError(`cannot write the ONNX model: ${reason === 'file not found' ? 'its directory does not exist' : reason}`, path);
-  }
 }
 
 export function exportCommand(): Command {
@@ -51,7 +34,7 @@ export function exportCommand(): Command {
         graph = result.compact;
       }
       const bytes = exportOnnx(graph);
-      await writeAtomically(flags.output, bytes);
+      await writeFileAtomically(flags.output, bytes, 'the ONNX model');
       const inputs = graph.nodes.filter((n) => n.op === 'input').length;
       process.stdout.write(
         `wrote ${flags.output}: ONNX opset ${EXPORT_OPSET}, NCHW, ${inputs} input${inputs > 1 ? 's' : ''}, ${graph.outputs.length} output${graph.outputs.length > 1 ? 's' : ''}, ${cost(graph).params} params, ${bytes.length} bytes\n`,

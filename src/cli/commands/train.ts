@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { SlimcError } from '../../ir/errors.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
-import { readCheckpoint, writeFileAtomically } from '../../train/checkpoint.ts';
+import { readCheckpoint } from '../../train/checkpoint.ts';
+import { writeFileAtomically } from '../../util/atomic_write.ts';
 import { trainConfig, type TrainConfig } from '../../train/config.ts';
 import { imageDataset, type ImageDataset, type ImageDatasetInput } from '../../train/data.ts';
 import { evaluate } from '../../train/evaluate.ts';
@@ -236,8 +237,9 @@ export function slimCommand(): Command {
                 { label: `pass ${pass} input`, values: absGammas(input) },
                 { label: `after sparsity training, pass ${pass}`, values: absGammas(trained) },
               ]),
+              'the gamma histogram',
             );
-            await writeFileAtomically(join(dir, 'kept.svg'), keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))));
+            await writeFileAtomically(join(dir, 'kept.svg'), keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))), 'the kept-channels chart');
           },
         });
         s.display.stop();
