@@ -7,33 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import resnet56 from '../../examples/resnet56.ts';
-import { main } from '../../src/cli/main.ts';
 import { cost } from '../../src/ir/cost.ts';
 import { printGraph } from '../../src/ir/text/printer.ts';
 import { writeWeightsFile } from '../../src/ir/weights_file_io.ts';
 import { allOpsGraph } from '../helpers/graphs.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs main(argv) with stdout and stderr captured. */
-async function run(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 let dir: string;
 const at = (name: string) => join(dir, name);
@@ -57,7 +38,7 @@ afterAll(async () => {
 
 describe('slimc inspect (in process)', () => {
   it('prints the IR, a per-layer table with totals, and the counting convention', async () => {
-    const { code, stdout, stderr } = await run(['inspect', 'examples/resnet56.ts']);
+    const { code, stdout, stderr } = await runMain(['inspect', 'examples/resnet56.ts']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const graph = resnet56();
     const figures = cost(graph);
@@ -74,14 +55,14 @@ describe('slimc inspect (in process)', () => {
   });
 
   it('--no-ir prints only the table and the totals', async () => {
-    const { code, stdout } = await run(['inspect', 'examples/resnet56.ts', '--no-ir']);
+    const { code, stdout } = await runMain(['inspect', 'examples/resnet56.ts', '--no-ir']);
     expect(code).toBe(0);
     expect(stdout).not.toContain('graph resnet56');
     expect(stdout.startsWith('value ')).toBe(true);
   });
 
   it('--json prints one object whose layers add up to the totals', async () => {
-    const { code, stdout } = await run(['inspect', 'examples/resnet56.ts', '--json']);
+    const { code, stdout } = await runMain(['inspect', 'examples/resnet56.ts', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as {
       name: string;
@@ -108,30 +89,30 @@ describe('slimc inspect (in process)', () => {
   });
 
   it('a .slim model with its weights beside it, or given by --weights; quoted names in the table', async () => {
-    const beside = await run(['inspect', at('all_ops.slim')]);
+    const beside = await runMain(['inspect', at('all_ops.slim')]);
     expect(beside.code).toBe(0);
     expect(beside.stdout.startsWith(ALL_OPS_TEXT)).toBe(true);
     expect(beside.stdout).toMatch(/^%"\/features\/0\/Conv" +conv2d +\[1,8,8,8\] +296 +18,432$/m);
     await writeFile(at('moved.slim'), ALL_OPS_TEXT);
-    const given = await run(['inspect', at('moved.slim'), '--weights', at('elsewhere.bin')]);
+    const given = await runMain(['inspect', at('moved.slim'), '--weights', at('elsewhere.bin')]);
     expect(given.stdout).toBe(beside.stdout);
   });
 
   it('a missing file: exit 1, the file named, no stack trace', async () => {
-    const { code, stdout, stderr } = await run(['inspect', 'examples/nope.ts']);
+    const { code, stdout, stderr } = await runMain(['inspect', 'examples/nope.ts']);
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
     expect(stderr).toBe('slimc: error: examples/nope.ts: cannot read the model file: file not found\n');
   });
 
   it('malformed IR: exit 1 with file:line:col', async () => {
-    const { code, stderr } = await run(['inspect', at('broken.slim')]);
+    const { code, stderr } = await runMain(['inspect', at('broken.slim')]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^slimc: error: ${at('broken.slim')}:${BROKEN_AT}: unknown op 'conv3d' \\(known ops: `));
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a missing argument is a usage error: exit 1', async () => {
-    const { code, stderr } = await run(['inspect']);
+    const { code, stderr } = await runMain(['inspect']);
     expect(code).toBe(1);
     expect(stderr).toContain("error: missing required argument 'model'");
   });

@@ -1,51 +1,39 @@
 // `slimc prune` end to end, in a real subprocess: files written, report, exit codes, and
 // nothing written when the input is bad.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runSlimc } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../../bin/slimc.js', import.meta.url).pathname;
 const MODEL = new URL('../fixtures/models/sparse_resnet20.ts', import.meta.url).pathname;
 
-async function slimc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('slimc prune', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slimc-prune-'));
 
   it('writes the compact IR and weights, which load back with the reported size', async () => {
     const out = join(dir, 'r20.slim');
-    const pruned = await slimc('prune', MODEL, '--ratio', '0.5', '-o', out, '--json');
+    const pruned = await runSlimc('prune', MODEL, '--ratio', '0.5', '-o', out, '--json');
     expect(pruned.stderr).toBe('');
     expect(pruned.code).toBe(0);
     const report = JSON.parse(pruned.stdout);
     expect(report.after.params).toBeLessThan(report.before.params);
     expect(report.after.flops).toBe(2 * report.after.macs);
     expect(report.channels.find((c: { name: string }) => c.name === 'bn1')).toMatchObject({ before: 16 });
-    const inspected = await slimc('inspect', out, '--json');
+    const inspected = await runSlimc('inspect', out, '--json');
     expect(inspected.code).toBe(0);
     expect(JSON.parse(inspected.stdout).params).toBe(report.after.params);
   });
 
   it('loads a user model that imports the DSL as slimc/dsl', async () => {
-    const r = await slimc('inspect', new URL('../fixtures/models/package_import.ts', import.meta.url).pathname, '--json');
+    const r = await runSlimc('inspect', new URL('../fixtures/models/package_import.ts', import.meta.url).pathname, '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'tiny-resnet', params: 5274 });
   });
 
   it('prints the IR diff and the text report', async () => {
-    const r = await slimc('prune', MODEL, '--ratio', '0.3', '--diff');
+    const r = await runSlimc('prune', MODEL, '--ratio', '0.3', '--diff');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^--- input$/m);
     expect(r.stdout).toMatch(/^\+\+\+ prune-channels$/m);
@@ -63,15 +51,15 @@ describe('slimc prune', () => {
       [['--ratio', '0.4', '--max-layer-ratio', '2'], /--max-layer-ratio/],
     ];
     for (const [args, message] of cases) {
-      const r = await slimc('prune', MODEL, ...args, '-o', out);
+      const r = await runSlimc('prune', MODEL, ...args, '-o', out);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-    const noBn = await slimc('prune', new URL('../fixtures/models/no_batchnorm.ts', import.meta.url).pathname, '--ratio', '0.5');
+    const noBn = await runSlimc('prune', new URL('../fixtures/models/no_batchnorm.ts', import.meta.url).pathname, '--ratio', '0.5');
     expect(noBn.code).toBe(1);
     expect(noBn.stderr).toMatch(/no BatchNorm layer/);
-    const missing = await slimc('prune', join(dir, 'missing.ts'), '--ratio', '0.5');
+    const missing = await runSlimc('prune', join(dir, 'missing.ts'), '--ratio', '0.5');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/missing\.ts/);
     expect(readdirSync(dir).filter((f) => f.startsWith('never') || f.startsWith('.'))).toEqual([]);

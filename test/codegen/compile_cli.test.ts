@@ -1,32 +1,20 @@
 // `slimc compile` end to end, in real subprocesses writing to a directory outside the project
 // (so model.js finds tfjs only through slimc): files, report, the check, refusing to overwrite,
 // printing the IR; and the check itself failing on a module that computes something else.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkCompiledModule } from '../../src/codegen/check.ts';
 import { compilePassNames } from '../../src/codegen/compile.ts';
 import { withSparsityLikeWeights } from '../../src/frontends/sparsity_weights.ts';
 import { compileToScratch } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
+import { runSlimc } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../../bin/slimc.js', import.meta.url).pathname;
 const MODEL = new URL('../fixtures/models/sparse_resnet20.ts', import.meta.url).pathname;
 const FILES = ['model.d.ts', 'model.js', 'model.slim', 'model.weights.bin', 'package.json', 'report.json'];
 
-async function slimc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('slimc compile', () => {
   const root = mkdtempSync(join(tmpdir(), 'slimc-compile-'));
@@ -35,7 +23,7 @@ describe('slimc compile', () => {
   it('--prune writes the module, its weights, IR and report, and checks it against the masked original', async () => {
     // Missing parent directories are created, as by mkdir -p.
     const out = join(root, 'nested', 'pruned');
-    const r = await slimc('compile', MODEL, '--prune', '0.5', '--out', out, '--json');
+    const r = await runSlimc('compile', MODEL, '--prune', '0.5', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^slimc: checking the module against the interpreter$/m);
     const report = JSON.parse(r.stdout);
@@ -51,14 +39,14 @@ describe('slimc compile', () => {
     const { source: _source, dir: _dir, ...written } = report;
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(written);
     // The final IR and the weights file load back as a model with the figures of the report.
-    const inspected = await slimc('inspect', join(out, 'model.slim'), '--json');
+    const inspected = await runSlimc('inspect', join(out, 'model.slim'), '--json');
     expect(inspected.code, inspected.stderr).toBe(0);
     expect(JSON.parse(inspected.stdout).macs).toBe(report.emitted.macs);
   });
 
   it('without --prune compiles the model as it is, and prints a summary', async () => {
     const out = join(root, 'as-is');
-    const r = await slimc('compile', MODEL, '--out', out);
+    const r = await runSlimc('compile', MODEL, '--out', out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/check: max \|module - interpreter\| = \S+ \(tolerance \S+, batch 2, seed 1\): ok/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -71,14 +59,14 @@ describe('slimc compile', () => {
     const out = join(root, 'occupied');
     mkdirSync(out);
     writeFileSync(join(out, 'notes.txt'), 'mine');
-    const refused = await slimc('compile', MODEL, '--out', out);
+    const refused = await runSlimc('compile', MODEL, '--out', out);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/occupied: exists and is not a previous slimc compile output .* use --force/);
     expect(readdirSync(out)).toEqual(['notes.txt']);
-    const forced = await slimc('compile', MODEL, '--out', out, '--force');
+    const forced = await runSlimc('compile', MODEL, '--out', out, '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(FILES);
-    const again = await slimc('compile', MODEL, '--prune', '0.3', '--out', out);
+    const again = await runSlimc('compile', MODEL, '--prune', '0.3', '--out', out);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).ratio).toBe(0.3);
     // Nothing is left behind beside it (the temporary directory was renamed).
@@ -86,14 +74,14 @@ describe('slimc compile', () => {
   });
 
   it('prints the IR after a pass, diffs, and names the passes when given an unknown one', async () => {
-    const printed = await slimc('compile', MODEL, '--prune', '0.5', '--out', join(root, 'printed'), '--print-after', 'fold-batch-norm');
+    const printed = await runSlimc('compile', MODEL, '--prune', '0.5', '--out', join(root, 'printed'), '--print-after', 'fold-batch-norm');
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/^\/\/ ----- IR after fold-batch-norm -----$/m);
-    const diffed = await slimc('compile', MODEL, '--out', join(root, 'diffed'), '--diff', '--json');
+    const diffed = await runSlimc('compile', MODEL, '--out', join(root, 'diffed'), '--diff', '--json');
     expect(diffed.code, diffed.stderr).toBe(0);
     expect(diffed.stderr).toMatch(/^\+\+\+ after fuse-activations$/m);
     JSON.parse(diffed.stdout);
-    const unknown = await slimc('compile', MODEL, '--out', join(root, 'never'), '--print-after', 'fold-bn');
+    const unknown = await runSlimc('compile', MODEL, '--out', join(root, 'never'), '--print-after', 'fold-bn');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`unknown pass "fold-bn"; the passes of this compile are: ${compilePassNames(false).join(', ')} (or "all")`);
     expect(compilePassNames(false)).toContain('fold-batch-norm');

@@ -7,30 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../../src/cli/load_model.ts';
-import { main } from '../../src/cli/main.ts';
 import { cost } from '../../src/ir/cost.ts';
 import { importOnnxFile, KEEP_BN_EXPORT } from '../../src/frontends/onnx/index.ts';
 import { expected, fixturePath, relativeError, runOnnxRuntime } from './fixtures.ts';
+import { runMain } from '../helpers/cli.ts';
 
-/** Runs main(argv) with stdout and stderr captured. */
-async function run(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 let dir: string;
 const at = (name: string) => join(dir, name);
@@ -49,7 +30,7 @@ async function firstOutput(path: string, name: 'vgg' | 'densenet'): Promise<Floa
 
 describe('slimc export', () => {
   it('--prune 0.5 writes the compact network as ONNX, giving the masked PyTorch outputs', async () => {
-    const { code, stdout, stderr } = await run(['export', fixturePath('densenet'), '--prune', '0.5', '-o', at('densenet_pruned.onnx')]);
+    const { code, stdout, stderr } = await runMain(['export', fixturePath('densenet'), '--prune', '0.5', '-o', at('densenet_pruned.onnx')]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const params = cost(importOnnxFile(at('densenet_pruned.onnx')).graph).params;
@@ -61,16 +42,16 @@ describe('slimc export', () => {
   });
 
   it('slimc prune of an .onnx to .slim, then export of the .slim, gives the masked PyTorch outputs', async () => {
-    const pruned = await run(['prune', fixturePath('vgg'), '--ratio', '0.5', '-o', at('vgg.slim')]);
+    const pruned = await runMain(['prune', fixturePath('vgg'), '--ratio', '0.5', '-o', at('vgg.slim')]);
     expect(pruned.code).toBe(0);
-    const exported = await run(['export', at('vgg.slim'), '-o', at('vgg_pruned.onnx')]);
+    const exported = await runMain(['export', at('vgg.slim'), '-o', at('vgg_pruned.onnx')]);
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
     expect(relativeError(await firstOutput(at('vgg_pruned.onnx'), 'vgg'), expected('vgg').masked?.[0] ?? [])).toBeLessThan(1e-4);
   });
 
   it('an unsupported model fails with exit code 1, lists its ops, and writes nothing', async () => {
-    const { code, stderr } = await run(['export', fixturePath('unsupported'), '-o', at('unsupported.onnx')]);
+    const { code, stderr } = await runMain(['export', fixturePath('unsupported'), '-o', at('unsupported.onnx')]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^slimc: error: .*unsupported\.onnx: the model uses 2 op types slimc does not import/);
     expect(stderr).toContain("Sigmoid (2): '/Sigmoid', '/Sigmoid_1'");
@@ -78,13 +59,13 @@ describe('slimc export', () => {
   });
 
   it('an output directory that does not exist is a user error naming the path', async () => {
-    const { code, stderr } = await run(['export', fixturePath('vgg'), '-o', at('missing/out.onnx')]);
+    const { code, stderr } = await runMain(['export', fixturePath('vgg'), '-o', at('missing/out.onnx')]);
     expect(code).toBe(1);
     expect(stderr).toContain('missing/out.onnx: cannot write the ONNX model: its directory does not exist');
   });
 
   it('requires -o', async () => {
-    const { code, stderr } = await run(['export', fixturePath('vgg')]);
+    const { code, stderr } = await runMain(['export', fixturePath('vgg')]);
     expect(code).toBe(1);
     expect(stderr).toContain("required option '-o, --output <file.onnx>' not specified");
   });
@@ -110,7 +91,7 @@ describe('loadModel on .onnx', () => {
   it('a truncated .onnx is a user error (exit code 1) naming the file', async () => {
     const bytes = await readFile(fixturePath('vgg'));
     await writeFile(at('truncated.onnx'), bytes.subarray(0, bytes.length >> 1));
-    const { code, stderr } = await run(['export', at('truncated.onnx'), '-o', at('t.onnx')]);
+    const { code, stderr } = await runMain(['export', at('truncated.onnx'), '-o', at('t.onnx')]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^slimc: error: .*truncated\.onnx: not a readable ONNX model: the file is truncated or corrupt/);
   });
