@@ -191,7 +191,8 @@ export function pruneChannels(masked: Graph, flow: ChannelFlow = analyzeChannels
       .with({ op: 'conv2d' }, (n): Node => {
         const inputType = typeOf.get(n.input) as Node['type'];
         const kind = convKind(n, inputType);
-        const keptFlags = Uint8Array.from({ length: channelsOf(n.type.shape) }, (_, o) => (kept.includes(o) ? 1 : 0));
+        const keptFlags = new Uint8Array(channelsOf(n.type.shape));
+        for (const o of kept) keptFlags[o] = 1;
         const offset = linearInputOffset(n, inputType, keptFlags);
         // A grouped conv left with one group becomes a plain conv over that group's channels.
         if (offset !== null) return linear(n, offset, { groups: 1 });

@@ -2,7 +2,6 @@
 // MACs and FLOPs before and after, for the whole graph and per layer.
 import { COST_CONVENTION, cost, type Cost } from '../ir/cost.ts';
 
-export { COST_CONVENTION };
 import type { Graph } from '../ir/types.ts';
 import { batchNorms } from './masks.ts';
 import type { Selection } from './select_channels.ts';
