@@ -8,7 +8,7 @@ import { importOnnx, nchwToNhwc, nhwcToNchw } from '../../src/frontends/onnx/ind
 import { initBackend, interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { relativeError, runOnnxRuntime } from './fixtures.ts';
-import { floats, ints, onnxModel } from './onnx_builder.ts';
+import { floats, ints, onnxModel, type NodeSpec } from './onnx_builder.ts';
 
 beforeAll(() => initBackend('wasm'));
 
@@ -225,17 +225,18 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
   });
 
   it.each([11, 13])('opset %i: Split of channels (sizes as attribute, then input), Slice with negative ends and a step: gathers', async (opset) => {
-    const split = opset < 13 ? { inputs: ['c'], attributes: { axis: { i: 1 }, split: { ints: [2, 4] } } } : { inputs: ['c', 'sizes'], attributes: { axis: { i: 1 } } };
+    const split: Omit<NodeSpec, 'outputs'> =
+      opset < 13 ? { op: 'Split', inputs: ['c'], attributes: { axis: { i: 1 }, split: { ints: [2, 4] } } } : { op: 'Split', inputs: ['c', 'sizes'], attributes: { axis: { i: 1 } } };
     const model = onnxModel({
       opset,
       inputs: [['x', [1, 6, 3, 3]]],
       outputs: ['a', 'b', 'odd'],
       nodes: [
         { op: 'Relu', inputs: ['x'], outputs: ['c'] },
-        { op: 'Split', ...split, outputs: ['a', 'b'] },
+        { ...split, outputs: ['a', 'b'] },
         { op: 'Slice', inputs: ['c', 'starts', 'ends', 'axes', 'steps'], outputs: ['odd'] },
       ],
-      initializers: [ints('sizes', [2, 4]), ints('starts', [1, 0]), ints('ends', [-1, 9]), ints('axes', [1, 3]), ints('steps', [2, 1])],
+      initializers: [...(opset < 13 ? [] : [ints('sizes', [2, 4])]), ints('starts', [1, 0]), ints('ends', [-1, 9]), ints('axes', [1, 3]), ints('steps', [2, 1])],
     });
     const { graph } = await expectAgreement(model);
     expect(nodesOf(graph, 'gather').map((n) => n.indices)).toEqual([
