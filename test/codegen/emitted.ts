@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { importEmittedModule } from '../../src/codegen/check.ts';
-import { compileGraph, writeCompiled, type CompileOptions, type Compiled } from '../../src/codegen/compile.ts';
+import { compileGraph, writeCompiled, type CompileOptions, type Compiled } from '../../src/compiler/compile.ts';
 import type { Graph } from '../../src/ir/types.ts';
 
 /** The API of an emitted model.js, as model.d.ts declares it. */
@@ -15,15 +15,17 @@ export interface EmittedModel {
     readonly params: number;
     readonly macs: number;
     readonly flops: number;
+    readonly peakActivationBytes: number;
     readonly backend: { readonly name: string; readonly variant: string; readonly simd: boolean; readonly threads: number };
+    readonly runtime: { readonly name: 'plan' | 'engine'; readonly note?: string };
   };
-  predict(x: unknown): Promise<Float32Array | Record<string, Float32Array>>;
+  predict(x: unknown, opts?: { into?: Float32Array | Record<string, Float32Array> }): Promise<Float32Array | Record<string, Float32Array>>;
   warmup(): Promise<void>;
   dispose(): void;
 }
 
 export interface EmittedExports {
-  load(opts?: { weights?: string | URL | ArrayBuffer | Uint8Array; threads?: number }): Promise<EmittedModel>;
+  load(opts?: { weights?: string | URL | ArrayBuffer | Uint8Array; threads?: number; runtime?: 'plan' | 'engine' }): Promise<EmittedModel>;
   SlimcModelError: new (message: string) => Error;
 }
 
