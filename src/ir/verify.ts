@@ -1,8 +1,8 @@
 // The verifier: the IR's validity rules, checked after every pass in tests.
 // Each rule is one line in RULES below; a graph is valid when no rule reports a problem.
 import { GraphError } from './errors.ts';
-import { inputsOf, weightsOf } from './node.ts';
-import { expectedWeightShapes, formatShape, inferType } from './shapes.ts';
+import { expectedWeightShapes, inferType, inputsOf, weightsOf } from './node.ts';
+import { formatShape } from './shapes.ts';
 import type { Graph, TensorType, ValueId } from './types.ts';
 
 /** Names are keys of plain records; this one would set a record's prototype instead. */
