@@ -7,7 +7,7 @@
 // channels move through an op (passes/channel_rules.ts), what it computes (interp/kernels.ts) and
 // how it is emitted (codegen). Elementwise ops share one record shape (elementwise.ts).
 import { ELEMENTWISE_OPS, type ElementwiseOp } from './elementwise.ts';
-import { expectRank, fail, formatShape, spatial } from './shapes.ts';
+import { expectRank, fail, formatShape, sameShape, spatial } from './shapes.ts';
 import { formatFloat, formatPadding, formatPair, unarySyntax, value, variadicSyntax, weight, type OpSyntax } from './text/syntax.ts';
 import type { BodyOp, PrintedParts } from './text/syntax.ts';
 import type { Node, NodeOf, Op, TensorType, WeightName } from './types.ts';
@@ -179,7 +179,7 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
       if (n.inputs.length < 2) fail(n, `needs at least 2 inputs, got ${n.inputs.length}`);
       const [first, ...rest] = types;
       rest.forEach((t, i) => {
-        if (formatShape(t.shape) !== formatShape(first.shape)) {
+        if (!sameShape(t.shape, first.shape)) {
           fail(n, `operand ${i + 1} (%${n.inputs[i + 1]}) has shape ${formatShape(t.shape)} but operand 0 (%${n.inputs[0]}) has ${formatShape(first.shape)}`);
         }
       });
@@ -195,7 +195,7 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
       if (n.inputs.length < 1) fail(n, `needs at least 1 input`);
       const lead = types[0].shape.slice(0, -1);
       types.forEach((t, i) => {
-        if (formatShape(t.shape.slice(0, -1)) !== formatShape(lead)) {
+        if (!sameShape(t.shape.slice(0, -1), lead)) {
           fail(n, `operand ${i} (%${n.inputs[i]}) has shape ${formatShape(t.shape)}; all operands must agree on ${formatShape(lead)} before the channel axis`);
         }
       });

@@ -1,11 +1,12 @@
 // Shape arithmetic the ops' shape rules share (ops.ts holds the rule of each op): sliding windows
 // and their padding, and failures that name the node and say what does not fit.
-import { match } from 'ts-pattern';
 import { GraphError } from './errors.ts';
 import type { Node, Padding, Pair, TensorType } from './types.ts';
 import { f32 } from './types.ts';
 
 export const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Output size of a sliding window along one spatial axis (TensorFlow's rule for same/valid). */
 export function windowOutputSize(
@@ -17,14 +18,17 @@ export function windowOutputSize(
   axis: 'h' | 'w',
 ): number {
   const effectiveKernel = (kernel - 1) * dilation + 1;
-  return match(padding)
-    .with({ kind: 'same' }, () => Math.ceil(inSize / stride))
-    .with({ kind: 'valid' }, () => Math.floor((inSize - effectiveKernel) / stride) + 1)
-    .with({ kind: 'explicit' }, (p) => {
-      const total = axis === 'h' ? p.top + p.bottom : p.left + p.right;
+  // A switch rather than a ts-pattern match: shape rules run for every node after every pass.
+  switch (padding.kind) {
+    case 'same':
+      return Math.ceil(inSize / stride);
+    case 'valid':
+      return Math.floor((inSize - effectiveKernel) / stride) + 1;
+    case 'explicit': {
+      const total = axis === 'h' ? padding.top + padding.bottom : padding.left + padding.right;
       return Math.floor((inSize + total - effectiveKernel) / stride) + 1;
-    })
-    .exhaustive();
+    }
+  }
 }
 
 /** Padding before and after along one axis, as the executors apply it. */
@@ -36,15 +40,17 @@ export function padAmounts(
   padding: Padding,
   axis: 'h' | 'w',
 ): Pair {
-  return match(padding)
-    .with({ kind: 'valid' }, (): Pair => [0, 0])
-    .with({ kind: 'explicit' }, (p): Pair => (axis === 'h' ? [p.top, p.bottom] : [p.left, p.right]))
-    .with({ kind: 'same' }, (): Pair => {
+  switch (padding.kind) {
+    case 'valid':
+      return [0, 0];
+    case 'explicit':
+      return axis === 'h' ? [padding.top, padding.bottom] : [padding.left, padding.right];
+    case 'same': {
       const out = Math.ceil(inSize / stride);
       const total = Math.max((out - 1) * stride + (kernel - 1) * dilation + 1 - inSize, 0);
       return [Math.floor(total / 2), total - Math.floor(total / 2)];
-    })
-    .exhaustive();
+    }
+  }
 }
 
 export function fail(node: Node, message: string): never {

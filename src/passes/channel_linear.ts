@@ -102,6 +102,8 @@ const firstSet = (flags: ArrayLike<number>) => {
  * A layer acting as one linear map (see linearInputOffset) then folds it into its bias rather than
  * reading the channel.
  */
-export function absorbsConstant(n: Conv2dNode | DenseNode, input: TensorType, k: number | null): k is number {
-  return k !== null && (n.op === 'dense' || k === 0 || seesNoPadding(n, input));
+export function constantAbsorber(n: Conv2dNode | DenseNode, input: TensorType): (k: number | null) => k is number {
+  // Computed once per layer: the test runs for every (input, output) pair of its weights.
+  const anyConstant = n.op === 'dense' || seesNoPadding(n, input);
+  return (k): k is number => k !== null && (anyConstant || k === 0);
 }

@@ -14,7 +14,7 @@
 import { bnWeightNames } from '../ir/node.ts';
 import type { ElementwiseOp } from '../ir/elementwise.ts';
 import { channelsOf, type Activation, type Conv2dNode, type DenseNode, type Node, type NodeOf, type Op, type TensorType, type ValueId, type Weights } from '../ir/types.ts';
-import { absorbsConstant, convKind, groupOf, linearInputOffset, seesNoPadding, type LinearTable } from './channel_linear.ts';
+import { constantAbsorber, convKind, groupOf, linearInputOffset, seesNoPadding, type LinearTable } from './channel_linear.ts';
 import { sliceInOut, sliceLastAxis, type CompactGraphBuilder } from './compact_builder.ts';
 
 /** Per channel: its constant value, or null where it varies. */
@@ -105,13 +105,14 @@ function linearConstants(n: Conv2dNode | DenseNode, c: ForwardContext): ChannelC
   const kind = n.op === 'conv2d' ? convKind(n, inputType) : 'full';
   const cin = channelsOf(inputType);
   const activation = ACTIVATION[n.activation];
+  const absorbs = constantAbsorber(n, inputType);
   return range(out).map((o) => {
     const first = n.op === 'conv2d' && kind !== 'full' ? groupOf(n, cin, o).firstInput : 0;
     let value = bias ? bias[o] : 0;
     for (let i = 0; i < table.inputs; i++) {
       const k = x[first + i];
       if (!table.nonzero[i * out + o]) continue;
-      if (!absorbsConstant(n, inputType, k)) return null;
+      if (!absorbs(k)) return null;
       value += k * table.sum[i * out + o];
     }
     return activation(value);
@@ -135,10 +136,11 @@ function linearReads(n: Conv2dNode | DenseNode, offset: number, keptFlags: Uint8
   const flags = new Uint8Array(channelsOf(x));
   const table = c.tableOf(n.id);
   const k = c.constantsOf(n.input);
+  const absorbs = constantAbsorber(n, x);
   for (let o = 0; o < keptFlags.length; o++) {
     if (!keptFlags[o]) continue;
     for (let i = 0; i < table.inputs; i++) {
-      if (table.nonzero[i * table.outputs + o] && !absorbsConstant(n, x, k[offset + i])) flags[offset + i] = 1;
+      if (table.nonzero[i * table.outputs + o] && !absorbs(k[offset + i])) flags[offset + i] = 1;
     }
   }
   // Every input folded into the bias, yet the outputs are needed: read one channel with zero
@@ -156,7 +158,8 @@ function pruneLinear(n: Conv2dNode | DenseNode, offset: number, rest: Partial<Co
   const { builder: b, kept, weights: W } = p;
   const inputType = p.typeOf(n.input);
   const k = p.constantsOf(n.input);
-  const folded = (local: number) => absorbsConstant(n, inputType, k[offset + local] ?? null);
+  const absorbs = constantAbsorber(n, inputType);
+  const folded = (local: number) => absorbs(k[offset + local] ?? null);
   const read = p.reads[0];
   const table = p.tableOf(n.id);
   const weightName = n.op === 'conv2d' ? n.filter : n.weight;
