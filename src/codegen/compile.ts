@@ -18,8 +18,7 @@ import { measureLatency, type BenchOptions, type Latency } from '../report/laten
 import { HTML_REPORT_FILE, reportHtml } from '../report/report_html.ts';
 import { compileReportInput } from '../report/report_input.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const IR_FILE = 'model.slim';
 /** Marks the output directory's model.js as an ES module for Node, wherever the directory is. */
@@ -165,10 +164,13 @@ export interface WriteOptions {
   readonly progress?: (line: string) => void;
 }
 
-/** Compiles the unpruned graph into a temporary directory, for --bench's baseline. */
-async function withUnprunedModule<T>(source: Graph, use: (dir: string, weightsBytes: number) => Promise<T>): Promise<T> {
+/**
+ * Compiles the unpruned graph into a temporary directory beside `staging`, for --bench's baseline
+ * (beside it, so that both modules resolve the same tfjs packages).
+ */
+async function withUnprunedModule<T>(source: Graph, staging: string, use: (dir: string, weightsBytes: number) => Promise<T>): Promise<T> {
   const unpruned = compileGraph(source);
-  const dir = await mkdtemp(join(tmpdir(), 'slimc-unpruned-'));
+  const dir = await mkdtemp(join(dirname(staging), '.slimc-unpruned-'));
   try {
     for (const [name, content] of Object.entries(outputFiles(unpruned))) await writeFile(join(dir, name), content);
     return await use(dir, unpruned.module.weights.byteLength);
@@ -221,7 +223,7 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     if (benchOpts !== null) {
       opts.progress?.(compiled.slim ? 'timing the module against the unpruned module' : 'timing the module');
       if (compiled.slim) {
-        await withUnprunedModule(source, async (unprunedDir, bytes) => {
+        await withUnprunedModule(source, staging, async (unprunedDir, bytes) => {
           unprunedModuleBytes = bytes;
           latency = await measureLatency(staging, unprunedDir, benchOpts);
         });

@@ -24,7 +24,7 @@ export interface Latency {
 }
 
 interface LoadedModel {
-  readonly info: { readonly inputs: readonly { readonly shape: readonly number[] }[]; readonly backend: { readonly variant: string; readonly threads: number } };
+  readonly info: { readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[]; readonly backend: { readonly variant: string; readonly threads: number } };
   predict(x: Float32Array | Readonly<Record<string, Float32Array>>): Promise<unknown>;
   dispose(): void;
 }
@@ -47,9 +47,8 @@ export async function measureLatency(dir: string, unprunedDir: string | null, op
   const models = [await loadFrom(dir), ...(unprunedDir === null ? [] : [await loadFrom(unprunedDir)])];
   try {
     const rng = new Rng(7);
-    const inputs = models[0].info.inputs.map((i) => rng.fill(i.shape.slice(1).reduce((a, b) => a * b, 1), () => rng.normal()));
-    const inputNames = (models[0].info.inputs as readonly { readonly name?: string }[]).map((i, k) => i.name ?? String(k));
-    const x = inputs.length === 1 ? inputs[0] : Object.fromEntries(inputNames.map((name, k) => [name, inputs[k]]));
+    const inputs = models[0].info.inputs.map((i) => [i.name, rng.fill(i.shape.slice(1).reduce((a, b) => a * b, 1), () => rng.normal())] as const);
+    const x = inputs.length === 1 ? inputs[0][1] : Object.fromEntries(inputs);
     for (const model of models) for (let i = 0; i < warmup; i++) await model.predict(x);
     const samples = models.map((): number[] => []);
     for (let r = 0; r < runs; r++) {
