@@ -129,7 +129,7 @@ function gammaSection(r: ReportInput): string {
         : `Global threshold ${threshold.toPrecision(4)} (ratio ${r.slim.ratio}): channels with |gamma| at or below it are dropped.`;
   return (
     `<p>${esc(how)}</p>` +
-    `<div class="picture">${gammaHistogramSvg([{ label: 'prunable BN channels', values: r.gammas, threshold }], 'Distribution of BN scaling factors |gamma| (the paper\'s Figure 4)')}</div>`
+    `<div class="picture">${gammaHistogramSvg([{ label: 'prunable BN channels', values: r.gammas, threshold }], 'Distribution of BN scaling factors |gamma| (as in the paper\'s Figure 4)', 60, { width: 760, height: 240 })}</div>`
   );
 }
 

@@ -7,7 +7,7 @@ header { background: #fff; border-bottom: 1px solid var(--line); padding: 18px 3
 h1 { margin: 0; font-size: 24px; }
 .sub { margin: 2px 0 10px; color: var(--muted); }
 nav a { margin-right: 16px; color: var(--accent); text-decoration: none; font-size: 13px; }
-section, .cards, .warning { max-width: 1100px; margin: 16px auto; }
+section, .cards, .warning { max-width: 1100px; margin: 16px auto; width: calc(100% - 32px); }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 24px 16px; }
 h2 { font-size: 18px; margin: 10px 0; }
 h3 { font-size: 15px; margin: 14px 0 4px; }
@@ -23,7 +23,7 @@ thead th { color: var(--muted); font-weight: 500; }
 td.ok { color: #2e8b57; font-weight: 600; } td.bad { color: #c0392b; font-weight: 600; }
 .note { color: var(--muted); font-size: 12px; }
 .warning { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 8px; padding: 8px 16px; }
-.picture svg { width: 100%; max-width: 820px; height: auto; }
+.picture svg { max-width: 100%; height: auto; }
 .picture.scroll { max-height: 720px; overflow: auto; border: 1px solid var(--line); border-radius: 6px; }
 .picture.scroll svg { max-width: none; }
 svg.network .edge { fill: none; stroke: #8a93a6; stroke-width: 1.2; }

@@ -21,9 +21,14 @@ export interface Series {
 }
 
 /** One histogram panel per series, sharing the x range [0, max |gamma|] and `bins` bins. */
-export function gammaHistogramSvg(series: readonly Series[], title = 'Distribution of BN scaling factors |gamma|', bins = 40): string {
-  const panelW = 360;
-  const panelH = 220;
+export function gammaHistogramSvg(
+  series: readonly Series[],
+  title = 'Distribution of BN scaling factors |gamma|',
+  bins = 40,
+  panel: { readonly width: number; readonly height: number } = { width: 360, height: 220 },
+): string {
+  const panelW = panel.width;
+  const panelH = panel.height;
   const margin = { left: 56, right: 16, top: 48, bottom: 44 };
   const width = series.length * (panelW + margin.left + margin.right);
   const height = panelH + margin.top + margin.bottom;
