@@ -9,7 +9,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../src/cli/load_model.ts';
-import { compileGraph, writeCompiled } from '../../src/codegen/compile.ts';
+import { compileGraph, writeCompiled } from '../../src/compiler/compile.ts';
 import type { BenchOptions } from '../../src/report/latency.ts';
 
 export const DEMO_PRUNE_RATIO = 0.68;

@@ -1,6 +1,6 @@
 // What report.html shows, gathered from a compile or from a prune.
 import type { CheckResult } from '../codegen/check.ts';
-import type { Compiled } from '../codegen/compile.ts';
+import type { Compiled } from '../compiler/compile.ts';
 import { COMPILER } from '../codegen/module_source.ts';
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import { bnWeightNames, channelsOf } from '../ir/node.ts';

@@ -1,7 +1,7 @@
 // report.html as text: self-contained (no script, no external resource), every section present,
 // and a model's names shown as text, never as markup.
 import { describe, expect, it } from 'vitest';
-import { compileGraph } from '../../src/codegen/compile.ts';
+import { compileGraph } from '../../src/compiler/compile.ts';
 import { slimGraph } from '../../src/passes/slim.ts';
 import { reportHtml } from '../../src/report/report_html.ts';
 import { compileReportInput, pruneReportInput } from '../../src/report/report_input.ts';

@@ -11,9 +11,9 @@ import { runPipeline, INPUT_POINT, type PipelineOptions, type PipelineTrace } fr
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
-import { checkCompiledModule, type CheckOptions, type CheckResult } from './check.ts';
-import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from './module_source.ts';
-import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from './output_dir.ts';
+import { checkCompiledModule, type CheckOptions, type CheckResult } from '../codegen/check.ts';
+import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from '../codegen/module_source.ts';
+import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from '../codegen/output_dir.ts';
 import { measureLatency, type BenchOptions, type Latency } from '../report/latency.ts';
 import { HTML_REPORT_FILE, reportHtml } from '../report/report_html.ts';
 import { compileReportInput } from '../report/report_input.ts';
