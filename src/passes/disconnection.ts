@@ -12,7 +12,7 @@
 import { bnWeightNames, inputsOf } from '../ir/node.ts';
 import type { BatchNormNode, Graph, Node, ValueId } from '../ir/types.ts';
 import type { ChannelFlow } from './channel_flow.ts';
-import { convKind } from './channel_rules.ts';
+import { convKind } from './channel_linear.ts';
 
 export interface Cut {
   /** The node where the input's last path ends. */

@@ -14,7 +14,7 @@
 //   axes (the first half of a channel shuffle), which a Reshape back to [N, C, H, W] reads as a
 //   channel permutation (see convert_channels.ts).
 import { SlimcError } from '../../ir/errors.ts';
-import { inferType } from '../../ir/shapes.ts';
+import { inferType } from '../../ir/node.ts';
 import type { Node, TensorType, ValueId, Weight } from '../../ir/types.ts';
 import { RESERVED_NAME } from '../../ir/verify.ts';
 import { onnxIndexOfIrFeature, type FlatOrder } from './layout.ts';
