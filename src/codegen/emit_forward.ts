@@ -204,6 +204,7 @@ function emitNode(node: Node, e: Emitter): string {
     .with({ op: 'add' }, (n) =>
       n.inputs.length === 2 ? e.call('add', n.inputs.map((v) => e.v(v)).join(', ')) : e.call('addN', `[${n.inputs.map((v) => e.v(v)).join(', ')}]`),
     )
+    .with({ op: 'mul' }, (n) => e.call('mul', n.inputs.map((v) => e.v(v)).join(', ')))
     .with({ op: 'concat' }, (n) => e.call('concat', `[${n.inputs.map((v) => e.v(v)).join(', ')}]`))
     .with({ op: 'flatten' }, (n) => e.call('flatten', e.v(n.input)))
     .with({ op: 'dense' }, (n) => e.call('dense', `${e.v(n.input)}, ${e.w(n.weight)}, ${e.w(n.bias)}, ${tfActivation(n.activation)}`))

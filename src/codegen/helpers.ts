@@ -56,7 +56,19 @@ export const HELPERS = {
   ),
   relu: kernel('relu', 'x', 'Relu', '{ x }'),
   relu6: kernel('relu6', 'x', 'Relu6', '{ x }'),
+  sigmoid: kernel('sigmoid', 'x', 'Sigmoid', '{ x }'),
   add: kernel('add', 'a, b', 'Add', '{ a, b }'),
+  // mul(a, b): b of a's shape, or [N, 1, 1, C] broadcast over H and W (a squeeze-excite gate).
+  mul: kernel('mul', 'a, b', 'Multiply', '{ a, b }'),
+  // silu, hard_sigmoid and hard_swish: lowering writes them with sigmoid, mul, relu6 and
+  // multiply-adds (expand_activations.ts); these serve graphs emitted without that pass.
+  silu: { imports: ['tidy'], uses: ['mul', 'sigmoid'], source: `const silu = (x) => tidy(() => mul(x, sigmoid(x)));` },
+  hard_sigmoid: {
+    imports: ['scalar', 'tidy'],
+    uses: ['add', 'mul', 'relu6'],
+    source: `const hard_sigmoid = (x) => tidy(() => mul(relu6(add(x, scalar(3))), scalar(1 / 6)));`,
+  },
+  hard_swish: { imports: ['tidy'], uses: ['hard_sigmoid', 'mul'], source: `const hard_swish = (x) => tidy(() => mul(x, hard_sigmoid(x)));` },
   addN: kernel('addN', 'xs', 'AddN', 'xs'),
   // concat(xs) along the last axis and gather(x, indices), the channels (last axis) an Int32Array
   // selects, run the module's own kernels (runtime/model_runtime.js): the backend's Concat
@@ -78,8 +90,8 @@ export const HELPERS = {
   // act(y, a): an activation after a kernel that cannot fuse it (consumes y).
   act: {
     imports: [],
-    uses: ['relu', 'relu6'],
-    source: `const act = (y, a) => { if (a === 'linear') return y; const z = a === 'relu' ? relu(y) : relu6(y); y.dispose(); return z; };`,
+    uses: ['relu', 'relu6', 'sigmoid'],
+    source: `const act = (y, a) => { if (a === 'linear') return y; const z = a === 'relu' ? relu(y) : a === 'relu6' ? relu6(y) : sigmoid(y); y.dispose(); return z; };`,
   },
   // groupConv(x, filter, bias, groups, strides, pad, dilations, activation): one conv per group.
   groupConv: {

@@ -217,6 +217,25 @@ export function relu6<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('relu6', x, name);
 }
 
+export function sigmoid<R extends Rank>(x: Value<R>, name?: string): Value<R> {
+  return elementwise('sigmoid', x, name);
+}
+
+/** x * sigmoid(x) (PyTorch's SiLU, EfficientNet's swish). */
+export function silu<R extends Rank>(x: Value<R>, name?: string): Value<R> {
+  return elementwise('silu', x, name);
+}
+
+/** relu6(x + 3) / 6 (PyTorch's Hardsigmoid, MobileNetV3's gate). */
+export function hardSigmoid<R extends Rank>(x: Value<R>, name?: string): Value<R> {
+  return elementwise('hard_sigmoid', x, name);
+}
+
+/** x * relu6(x + 3) / 6 (PyTorch's Hardswish, MobileNetV3). */
+export function hardSwish<R extends Rank>(x: Value<R>, name?: string): Value<R> {
+  return elementwise('hard_swish', x, name);
+}
+
 export interface PoolOptions {
   /** Window size; default 2. */
   readonly kernel?: number | Pair;
@@ -268,6 +287,30 @@ export function globalAvgPool(x: Value<4>, name?: string): Value<4> {
 export function add<R extends Rank>(a: Value<R>, b: Value<R>, ...rest: Value<R>[]): Value<R> {
   const all = [a, b, ...rest];
   return a.builder.push({ op: 'add', id: a.builder.freshName('add'), type: placeholder, inputs: all.map((v) => v.id) }, a.rank);
+}
+
+/**
+ * Elementwise product: `gate` has x's shape, or is [N, 1, 1, C] (one factor per channel, as a
+ * squeeze-excite block computes it with globalAvgPool and 1x1 convs).
+ */
+export function mul<R extends Rank>(x: Value<R>, gate: Value<R>, name?: string): Value<R> {
+  return x.builder.push({ op: 'mul', id: x.builder.freshName('mul', name), type: placeholder, inputs: [x.id, gate.id] }, x.rank);
+}
+
+/**
+ * A squeeze-excite block (EfficientNet, MobileNetV3): x times a per-channel gate computed from
+ * its global average: 1x1 conv to `squeeze` channels, `activation`, 1x1 conv back, `gate`.
+ */
+export function squeezeExcite(
+  x: Value<4>,
+  squeeze: number,
+  opts: { activation?: 'relu' | 'silu'; gate?: 'sigmoid' | 'hard_sigmoid'; name?: string } = {},
+): Value<4> {
+  const channels = x.shape[3];
+  const pooled = globalAvgPool(x);
+  const reduced = elementwise(opts.activation ?? 'silu', conv2d(pooled, squeeze, { kernel: 1, bias: true }));
+  const gate = elementwise(opts.gate ?? 'sigmoid', conv2d(reduced, channels, { kernel: 1, bias: true }));
+  return mul(x, gate, opts.name);
 }
 
 /** Concatenation along channels (DenseNet). */

@@ -34,6 +34,10 @@ export const KERNELS: { readonly [O in Op]: Kernel<O> } = {
   },
   relu: (_, [x]) => tf.relu(x),
   relu6: (_, [x]) => tf.relu6(x),
+  sigmoid: (_, [x]) => tf.sigmoid(x),
+  silu: (_, [x]) => tf.mul(x, tf.sigmoid(x)),
+  hard_sigmoid: (_, [x]) => hardSigmoid(x),
+  hard_swish: (_, [x]) => tf.mul(x, hardSigmoid(x)),
   max_pool: (n, [x]) => {
     // Padding never wins a max: pad with -Infinity, then pool over whole windows.
     const pads = spatialPadding(x as tf.Tensor4D, n.kernel, n.strides, [1, 1], n.padding);
@@ -52,6 +56,8 @@ export const KERNELS: { readonly [O in Op]: Kernel<O> } = {
   },
   global_avg_pool: (_, [x]) => tf.mean(x, [1, 2], true),
   add: (_, inputs) => tf.addN([...inputs]),
+  // Broadcasting multiplies a per-channel gate [N, 1, 1, C] into every position.
+  mul: (_, [x, y]) => tf.mul(x, y),
   concat: (_, inputs) => tf.concat([...inputs], -1),
   // NHWC is row-major with channels last, so a reshape is the (h*W + w)*C + c order.
   flatten: (_, [x]) => tf.reshape(x, [x.shape[0], -1]),
@@ -142,5 +148,11 @@ function activate<T extends tf.Tensor>(y: T, activation: Activation): T {
     .with('none', () => y)
     .with('relu', () => tf.relu(y))
     .with('relu6', () => tf.relu6(y))
+    .with('sigmoid', () => tf.sigmoid(y))
     .exhaustive();
+}
+
+/** relu6(x + 3) / 6, PyTorch's Hardsigmoid. */
+function hardSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.div(tf.relu6(tf.add(x, 3)), 6);
 }

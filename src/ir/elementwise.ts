@@ -1,5 +1,5 @@
 // Elementwise ops: a function applied to every element on its own, with no weights and no
-// attributes (relu, relu6, sigmoid). Their nodes all have one shape (ElementwiseNode), and
+// attributes (relu, relu6, sigmoid, silu, hard_sigmoid, hard_swish). Their nodes all have one shape (ElementwiseNode), and
 // everything the IR, the text form, the DSL and ONNX need to know of one is this record; how it
 // moves channels, computes and is emitted are one entry each in the channel rules, the
 // interpreter's kernels and the emitter's helpers.
@@ -14,6 +14,16 @@ export const ELEMENTWISE = {
   relu: { onnx: 'Relu', zeroPreserving: true },
   // ONNX has no Relu6: it is Clip(x, 0, 6), converted in both directions by the ONNX frontend.
   relu6: { onnx: null, zeroPreserving: true },
+  sigmoid: { onnx: 'Sigmoid', zeroPreserving: false },
+  // x * sigmoid(x): PyTorch's SiLU (EfficientNet's swish). ONNX writes it as Sigmoid, then Mul by
+  // the same x; the ONNX frontend reads and writes that pair.
+  silu: { onnx: null, zeroPreserving: true },
+  // relu6(x + 3) / 6: PyTorch's Hardsigmoid, ONNX HardSigmoid with alpha = 1/6, beta = 1/2 (the
+  // frontend checks the attributes: ONNX's defaults are another function).
+  hard_sigmoid: { onnx: null, zeroPreserving: false },
+  // x * relu6(x + 3) / 6: PyTorch's Hardswish. ONNX has HardSwish from opset 14 only; the exporter
+  // (opset 13) writes HardSigmoid, then Mul.
+  hard_swish: { onnx: null, zeroPreserving: true },
 } as const satisfies Readonly<Record<string, ElementwiseDef>>;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE;

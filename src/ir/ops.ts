@@ -188,6 +188,21 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
     macs: noMacs,
     syntax: variadicSyntax(2),
   },
+  mul: {
+    weights: none,
+    weightShapes: none,
+    infer: (n, types) => {
+      if (n.inputs.length !== 2) fail(n, `needs 2 inputs, got ${n.inputs.length}`);
+      const [x, y] = types;
+      const gate = x.shape.length === 4 && sameShape(y.shape, [x.shape[0], 1, 1, x.shape[3]]);
+      if (!sameShape(y.shape, x.shape) && !gate) {
+        fail(n, `operand 1 (%${n.inputs[1]}) has shape ${formatShape(y.shape)}; it must have operand 0's shape ${formatShape(x.shape)} or be [N, 1, 1, C] of it`);
+      }
+      return x;
+    },
+    macs: noMacs,
+    syntax: variadicSyntax(2),
+  },
   concat: {
     weights: none,
     weightShapes: none,

@@ -48,7 +48,7 @@ export type Padding =
     };
 
 /** An activation fused into a conv2d or dense node (set by lowering; the DSL emits 'none'). */
-export type Activation = 'none' | 'relu' | 'relu6';
+export type Activation = 'none' | 'relu' | 'relu6' | 'sigmoid';
 
 export type Pair = readonly [number, number];
 
@@ -131,6 +131,15 @@ export interface AddNode extends NodeBase {
   readonly inputs: readonly ValueId[];
 }
 
+/**
+ * Elementwise product of two values: inputs[1] has the shape of inputs[0], or is [N, 1, 1, C]
+ * against [N, H, W, C] (one factor per channel and sample: the gate of a squeeze-excite block).
+ */
+export interface MulNode extends NodeBase {
+  readonly op: 'mul';
+  readonly inputs: readonly ValueId[];
+}
+
 /** Concatenation along the channel (last) axis (DenseNet). */
 export interface ConcatNode extends NodeBase {
   readonly op: 'concat';
@@ -182,6 +191,7 @@ export type Node =
   | AvgPoolNode
   | GlobalAvgPoolNode
   | AddNode
+  | MulNode
   | ConcatNode
   | FlattenNode
   | DenseNode

@@ -9,8 +9,11 @@ import { channelsOf, type Conv2dNode, type DenseNode, type Padding, type Pair, t
 export type ConvKind = 'full' | 'depthwise' | 'grouped';
 
 export function convKind(node: Conv2dNode, input: TensorType): ConvKind {
-  if (node.groups === 1) return 'full';
+  // A conv of one channel to one is both; calling it depthwise keeps a depthwise conv pruned to
+  // one channel (groups 1 then) the kind it was, so that pruning the compact graph again changes
+  // nothing.
   if (isChannelwise(node, channelsOf(input))) return 'depthwise';
+  if (node.groups === 1) return 'full';
   return 'grouped';
 }
 

@@ -74,7 +74,10 @@ const ACTIVATION: Readonly<Record<Activation, (v: number) => number>> = {
   none: (v) => v,
   relu: (v) => Math.max(0, v),
   relu6: (v) => Math.min(6, Math.max(0, v)),
+  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
 };
+
+const hardSigmoid = (v: number) => Math.min(6, Math.max(0, v + 3)) / 6;
 
 /** The rule of an op applied to each element on its own: `f` maps a constant channel. */
 function elementwise(f: (k: number) => number): ChannelRule<ElementwiseOp> {
@@ -278,6 +281,10 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
   },
   relu: elementwise(ACTIVATION.relu),
   relu6: elementwise(ACTIVATION.relu6),
+  sigmoid: elementwise(ACTIVATION.sigmoid),
+  silu: elementwise((v) => v * ACTIVATION.sigmoid(v)),
+  hard_sigmoid: elementwise(hardSigmoid),
+  hard_swish: elementwise((v) => v * hardSigmoid(v)),
   // Max pooling ignores padded positions, so a constant stays constant.
   max_pool: passConstants(),
   global_avg_pool: passConstants(),
@@ -326,6 +333,40 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
       if (!shifted) return sum;
       const shiftName = b.weight(b.newWeightName(`${n.id}.shift`), { shape: [kept.length], data: Float32Array.from(shift) });
       return { op: 'scale_shift', id: n.id, type: p.type, input: sum, scale: null, shift: shiftName };
+    },
+  },
+  // x * g, g of x's shape or a per-channel gate [N, 1, 1, C] (squeeze-excite): the operands and
+  // the result share one channel set. A channel that is zero in either operand (a pruned feature
+  // channel, gamma = beta = 0) is zero whatever the other holds, so consumers that absorb
+  // constants leave it out of the mul and of the producers of both operands (the expand conv of
+  // a squeeze-excite gate). An operand constant on every kept channel folds into a scale_shift
+  // of the other, like any constant (the gate only when x is the operand left: the result has
+  // x's shape).
+  mul: {
+    constants: (n, c) => {
+      const [a, b] = n.inputs.map(c.constantsOf);
+      return range(channelsOf(n.type)).map((ch) => (a[ch] === 0 || b[ch] === 0 ? 0 : a[ch] === null || b[ch] === null ? null : a[ch] * b[ch]));
+    },
+    independence: (n, c) => {
+      const [a, b] = n.inputs.map(c.constantsOf);
+      const [ia, ib] = n.inputs.map(c.independentOf);
+      return Uint8Array.from({ length: channelsOf(n.type) }, (_, ch) => ((ia[ch] && ib[ch]) || a[ch] === 0 || b[ch] === 0 ? 1 : 0));
+    },
+    reads: (n, kept, c) => {
+      const constantOn = (v: ValueId) => kept.every((f, ch) => !f || c.constantsOf(v)[ch] !== null);
+      const sameShapes = channelsOf(c.typeOf(n.inputs[1])) === channelsOf(n.type) && c.typeOf(n.inputs[1]).shape.every((d, i) => d === n.type.shape[i]);
+      const constant = new Set<number>(constantOn(n.inputs[1]) ? [1] : constantOn(n.inputs[0]) && sameShapes ? [0] : []);
+      c.constantOperands(n.id, constant);
+      return n.inputs.map((_, i) => (constant.has(i) ? new Uint8Array(kept.length) : Uint8Array.from(kept)));
+    },
+    prune: (n, p) => {
+      const { builder: b, kept } = p;
+      const constant = p.constantOperands(n.id);
+      if (constant.size === 0) return { ...n, type: p.type, inputs: n.inputs.map((v) => b.select(v, kept)) };
+      const [folded] = [...constant];
+      const scale = Float32Array.from(kept, (ch) => p.constantsOf(n.inputs[folded])[ch] ?? 0);
+      const scaleName = b.weight(b.newWeightName(`${n.id}.scale`), { shape: [kept.length], data: scale });
+      return { op: 'scale_shift', id: n.id, type: p.type, input: b.select(n.inputs[1 - folded], kept), scale: scaleName, shift: null };
     },
   },
   concat: {

@@ -9,6 +9,7 @@
 //   conv (which ties channels 1:1) from an earlier BN whose kept set is disjoint from this one's.
 //   No layer is empty, yet nothing passes (MobileNetV2 at ratio 0.9: the stem BN keeps 4
 //   channels, the first depthwise BN keeps 3 others).
+import { isElementwiseOp } from '../ir/elementwise.ts';
 import { bnWeightNames, inputsOf } from '../ir/node.ts';
 import type { BatchNormNode, Graph, Node, ValueId } from '../ir/types.ts';
 import type { ChannelFlow } from './channel_flow.ts';
@@ -63,7 +64,8 @@ function explainCut(graph: Graph, flow: ChannelFlow, nodes: ReadonlyMap<ValueId,
   const operand = inputsOf(node).find((o) => !fullyIndependent(flow.independent.get(o))) as ValueId;
   const live = dependentChannels(flow.independent.get(operand) as Uint8Array);
   if (node.op !== 'batch_norm') {
-    return { node: node.id, layers: [], reason: `%${node.id} (${node.op}) reads only channels of %${operand} that no longer depend on the input (it depends on channels ${channelList(live)})` };
+    // A gather selecting other channels, a mul by a zeroed gate, a conv whose weights on the live channels are zero.
+    return { node: node.id, layers: [], reason: `the result of %${node.id} (${node.op}) no longer depends on the input, although its operand %${operand} does on channels ${channelList(live)}` };
   }
   const gamma = graph.weights[bnWeightNames(node.params).gamma].data;
   const kept = Array.from(gamma.keys()).filter((c) => gamma[c] !== 0);
@@ -85,7 +87,7 @@ function originOf(flow: ChannelFlow, nodes: ReadonlyMap<ValueId, Node>, v: Value
   while (at) {
     const node: Node = at;
     const operand = inputsOf(node)[0];
-    const oneToOne = (['relu', 'relu6', 'max_pool', 'avg_pool', 'scale_shift'] as const).some((op) => op === node.op);
+    const oneToOne = isElementwiseOp(node.op) || node.op === 'max_pool' || node.op === 'avg_pool' || node.op === 'scale_shift';
     if (node.op === 'batch_norm') return { bn: node, kept: dependentChannels(flow.independent.get(node.id) as Uint8Array), depthwise: depthwise.reverse() };
     if (node.op === 'conv2d' && convKind(node, (nodes.get(operand) as Node).type) === 'depthwise') depthwise.push(node.id);
     else if (!oneToOne) break;

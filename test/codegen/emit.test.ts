@@ -74,7 +74,7 @@ describe('imports', () => {
       for (const i of HELPERS[name].imports) expect(tfjsCore, `${name} imports ${i}`).toHaveProperty(i);
       for (const dependency of (HELPERS[name] as { uses?: readonly string[] }).uses ?? []) expect(names).toContain(dependency);
     }
-    expect(helperClosure(['groupConv', 'relu'])).toEqual(['relu', 'relu6', 'act', 'add', 'concat', 'groupConv']);
+    expect(helperClosure(['groupConv', 'relu'])).toEqual(['relu', 'relu6', 'sigmoid', 'act', 'add', 'concat', 'groupConv']);
   });
 });
 

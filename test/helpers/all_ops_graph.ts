@@ -29,7 +29,8 @@ export function graphOf(name: string, nodes: readonly Untyped[], outputs: readon
 }
 
 /**
- * Every op; same, valid and explicit padding; fused relu and relu6; biases present and absent;
+ * Every op; same, valid and explicit padding; fused relu, relu6 and sigmoid; a squeeze-excite
+ * style mul by a [N, 1, 1, C] gate; biases present and absent;
  * scale_shift with each combination of scale and shift; rank-2 batch_norm; two inputs, two
  * outputs; ONNX-style names that must be quoted.
  */
@@ -42,11 +43,18 @@ export function allOpsGraph(): Graph {
       { op: 'input', id: 'in:2', type: f32([1, 10]) },
       { op: 'conv2d', id: conv, type: f32([0, 0, 0, 8]), input: 'x', filter: `${conv}.weight`, bias: `${conv}.bias`, kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padding: { kind: 'same' }, groups: 1, activation: 'relu' },
       { op: 'conv2d', id: 'grouped', type: f32([0, 0, 0, 8]), input: conv, filter: 'grouped.w', bias: null, kernel: [3, 2], strides: [2, 1], dilations: [1, 2], padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 1 }, groups: 2, activation: 'relu6' },
-      { op: 'conv2d', id: 'dw', type: f32([0, 0, 0, 8]), input: 'grouped', filter: 'dw.w', bias: 'dw.b', kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padding: { kind: 'valid' }, groups: 8, activation: 'none' },
+      { op: 'conv2d', id: 'dw', type: f32([0, 0, 0, 8]), input: 'grouped', filter: 'dw.w', bias: 'dw.b', kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padding: { kind: 'valid' }, groups: 8, activation: 'sigmoid' },
       { op: 'batch_norm', id: 'bn', input: 'dw', params: 'bn', epsilon: 1e-3 },
       { op: 'relu', id: 'r', input: 'bn' },
       { op: 'relu6', id: 'r6', input: 'r' },
-      { op: 'max_pool', id: 'mp_same', input: 'r6', kernel: [2, 2], strides: [2, 2], padding: { kind: 'same' } },
+      { op: 'silu', id: 'sw', input: 'r6' },
+      { op: 'hard_swish', id: 'hsw', input: 'sw' },
+      { op: 'global_avg_pool', id: 'squeeze', input: 'hsw' },
+      { op: 'hard_sigmoid', id: 'hsig', input: 'squeeze' },
+      { op: 'sigmoid', id: 'sig', input: 'hsig' },
+      { op: 'mul', id: 'gated', inputs: ['hsw', 'sig'] },
+      { op: 'mul', id: 'squared', inputs: ['gated', 'gated'] },
+      { op: 'max_pool', id: 'mp_same', input: 'squared', kernel: [2, 2], strides: [2, 2], padding: { kind: 'same' } },
       { op: 'avg_pool', id: 'ap_pad', input: 'r6', kernel: [2, 2], strides: [1, 1], padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 }, countIncludePad: true },
       { op: 'avg_pool', id: 'ap_valid', input: 'ap_pad', kernel: [3, 3], strides: [1, 1], padding: { kind: 'valid' }, countIncludePad: false },
       { op: 'max_pool', id: 'mp_pad', input: 'ap_pad', kernel: [3, 3], strides: [1, 1], padding: { kind: 'explicit', top: 0, bottom: 0, left: 1, right: 1 } },

@@ -1,5 +1,8 @@
 // Random CNNs for property tests of the slimming passes: chains, pre- and post-activation
-// residual blocks, DenseNet-style concats, depthwise and grouped convs, pooling, and heads
+// residual blocks, DenseNet-style concats, depthwise and grouped convs, EfficientNet- and
+// MobileNetV3-style inverted residuals with squeeze-excite (silu, sigmoid, hard_swish,
+// hard_sigmoid, mul by a per-channel gate), ShuffleNetV2 units (channel split and shuffle as
+// gathers), pooling, and heads
 // through global pooling or a plain NHWC flatten. A recipe is plain data, so fast-check can
 // generate and shrink it; `buildNetwork` turns it into a verified graph.
 import fc from 'fast-check';
@@ -14,12 +17,16 @@ import {
   dense,
   depthwiseConv2d,
   flatten,
+  gather,
   globalAvgPool,
+  hardSwish,
   maxPool,
   model,
   relu,
   relu6,
+  silu,
   softmax,
+  squeezeExcite,
   type Value,
 } from '../../src/frontends/dsl.ts';
 import type { Graph } from '../../src/ir/types.ts';
@@ -31,7 +38,9 @@ export type Block =
   | { readonly kind: 'dense_layer'; readonly growth: number }
   | { readonly kind: 'depthwise'; readonly width: number }
   | { readonly kind: 'grouped'; readonly width: number }
-  | { readonly kind: 'pool'; readonly max: boolean };
+  | { readonly kind: 'pool'; readonly max: boolean }
+  | { readonly kind: 'mbconv'; readonly expand: number; readonly style: 'efficientnet' | 'mobilenetv3' }
+  | { readonly kind: 'shuffle' };
 
 export interface Recipe {
   readonly width: number;
@@ -51,6 +60,8 @@ export const blockArb: fc.Arbitrary<Block> = fc.oneof(
   fc.record({ kind: fc.constant('depthwise' as const), width }),
   fc.record({ kind: fc.constant('grouped' as const), width }),
   fc.record({ kind: fc.constant('pool' as const), max: fc.boolean() }),
+  fc.record({ kind: fc.constant('mbconv' as const), expand: fc.integer({ min: 2, max: 8 }), style: fc.constantFrom('efficientnet' as const, 'mobilenetv3' as const) }),
+  fc.record({ kind: fc.constant('shuffle' as const) }),
 );
 
 export const recipeArb: fc.Arbitrary<Recipe> = fc.record({
@@ -83,6 +94,25 @@ function applyBlock(h: Value<4>, b: Block): Value<4> {
     }
     case 'pool':
       return spatial >= 2 ? (b.max ? maxPool(h) : avgPool(h)) : h;
+    case 'mbconv': {
+      // Expand 1x1-BN-act, depthwise-BN-act, squeeze-excite, project 1x1-BN, plus the input.
+      const v3 = b.style === 'mobilenetv3';
+      const act = (v: Value<4>) => (v3 ? hardSwish(v) : silu(v));
+      const expanded = act(batchNorm(conv2d(h, b.expand, { kernel: 1 })));
+      const spread = act(batchNorm(depthwiseConv2d(expanded)));
+      const gated = squeezeExcite(spread, 2, v3 ? { activation: 'relu', gate: 'hard_sigmoid' } : {});
+      return add(h, batchNorm(conv2d(gated, h.shape[3], { kernel: 1 })));
+    }
+    case 'shuffle': {
+      // ShuffleNetV2: split the channels in halves, transform the second, concatenate, shuffle.
+      const c = h.shape[3] % 2 === 0 ? h.shape[3] : h.shape[3] + 1;
+      const even = c === h.shape[3] ? h : convBnRelu(h, c, { kernel: 1 });
+      const half = c / 2;
+      const kept = gather(even, Array.from({ length: half }, (_, i) => i));
+      const branch = convBnRelu(batchNorm(depthwiseConv2d(convBnRelu(gather(even, Array.from({ length: half }, (_, i) => half + i)), half, { kernel: 1 }))), half, { kernel: 1 });
+      const shuffled = Array.from({ length: c }, (_, i) => (i % 2) * half + Math.floor(i / 2));
+      return gather(concat(kept, branch), shuffled);
+    }
   }
 }
 

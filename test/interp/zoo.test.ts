@@ -4,7 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import densenet40 from '../../examples/densenet40.ts';
+import efficientnetSmall from '../../examples/efficientnet_small.ts';
 import mobilenet from '../../examples/mobilenet.ts';
+import mobilenetv3Small from '../../examples/mobilenetv3_small.ts';
 import resnet164 from '../../examples/resnet164.ts';
 import resnet56 from '../../examples/resnet56.ts';
 import vgg19 from '../../examples/vgg19.ts';
@@ -24,6 +26,8 @@ const cifarBatch = (n: number, seed: number) => {
 const zoo: readonly [string, () => Graph][] = [
   ['resnet56', () => resnet56()],
   ['mobilenet', () => mobilenet()],
+  ['efficientnet_small', () => efficientnetSmall()],
+  ['mobilenetv3_small', () => mobilenetv3Small()],
   ['densenet40', () => densenet40()],
   ['resnet164', () => resnet164()],
   ['vgg19', () => vgg19()],

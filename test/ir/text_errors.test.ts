@@ -60,7 +60,7 @@ describe('syntax errors', () => {
     expectError(fcText(undefined, '%y = dense %x, @fc.w : f32[1,3]'), FC, 3, 8, "dense needs attribute 'activation'");
     expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=none, act=relu} : f32[1,3]'), FC, 3, 42, "dense has no attribute 'act' (its attributes are activation)");
     expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=none, activation=relu} : f32[1,3]'), FC, 3, 42, "attribute 'activation' is given twice");
-    expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=gelu} : f32[1,3]'), FC, 3, 36, "attribute 'activation' of dense must be none, relu or relu6, found 'gelu'");
+    expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=gelu} : f32[1,3]'), FC, 3, 36, "attribute 'activation' of dense must be none, relu, relu6 or sigmoid, found 'gelu'");
     const pool = (attrs: string) => `graph g(%x: f32[1,4,4,2]) -> (%y) {\n  %y = max_pool %x {${attrs}} : f32[1,2,2,2]\n}`;
     expectError(pool('kernel=2, stride=2x2, pad=valid'), {}, 2, 28, "attribute 'kernel' of max_pool must be a pair like 3x3, found '2'");
     expectError(pool('kernel=2x2, stride=2x2, pad=[1,1]'), {}, 2, 49, "must be same, valid or [top,bottom,left,right], found a list");

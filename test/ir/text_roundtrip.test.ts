@@ -70,7 +70,7 @@ describe('round trip of every op', () => {
   it('reads attributes in any order and the `_` form of a trailing absent weight', () => {
     const graph = allOpsGraph();
     const text = printGraph(graph)
-      .replace('{kernel=3x3, stride=1x1, dilation=1x1, pad=valid, groups=8, activation=none}', '{activation=none, groups=8, pad=valid, dilation=1x1, stride=1x1, kernel=3x3}')
+      .replace('{kernel=3x3, stride=1x1, dilation=1x1, pad=valid, groups=8, activation=sigmoid}', '{activation=sigmoid, groups=8, pad=valid, dilation=1x1, stride=1x1, kernel=3x3}')
       .replace('scale_shift %ss_shift, @ss3.scale :', 'scale_shift %ss_shift, @ss3.scale, _ :');
     expect(text).toContain('groups=8, pad=valid');
     expectGraphsEqual(parseGraph(text, graph.weights), graph);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileToScratch, type CompiledDir } from '../codegen/emitted.ts';
 import { expected, importFixture, relativeError } from './fixtures.ts';
 
-const MODERN_FIXTURES = ['shufflenetv2'] as const;
+const MODERN_FIXTURES = ['shufflenetv2', 'efficientnet', 'mobilenetv3'] as const;
 const TOLERANCE = 5e-4;
 
 const compiled: CompiledDir[] = [];

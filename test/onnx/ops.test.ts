@@ -246,6 +246,38 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
     ]);
   });
 
+  it('Mul(x, Sigmoid(x)) is silu, HardSigmoid then Mul by x is hard_swish, Mul by a [N, C, 1, 1] gate in either order is mul', async () => {
+    const model = onnxModel({
+      opset: 13,
+      inputs: [['x', [1, 4, 3, 3]]],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] },
+        { op: 'Mul', inputs: ['s', 'x'], outputs: ['swish'] },
+        { op: 'HardSigmoid', inputs: ['swish'], outputs: ['hs'], attributes: { alpha: { f: 1 / 6 }, beta: { f: 0.5 } } },
+        { op: 'Mul', inputs: ['swish', 'hs'], outputs: ['hswish'] },
+        { op: 'GlobalAveragePool', inputs: ['hswish'], outputs: ['pooled'] },
+        { op: 'Sigmoid', inputs: ['pooled'], outputs: ['gate'] },
+        { op: 'Mul', inputs: ['gate', 'hswish'], outputs: ['gated'] },
+        { op: 'Mul', inputs: ['gated', 'gate'], outputs: ['y'] },
+      ],
+    });
+    const { graph } = await expectAgreement(model);
+    expect(graph.nodes.map((n) => n.op)).toEqual(['input', 'silu', 'hard_swish', 'global_avg_pool', 'sigmoid', 'mul', 'mul']);
+    // The full-size operand first, the gate second, whichever order ONNX had.
+    const shapes = new Map(graph.nodes.map((n) => [n.id, n.type.shape]));
+    expect(nodesOf(graph, 'mul').map((n) => n.inputs.map((v) => shapes.get(v)))).toEqual([
+      [
+        [1, 3, 3, 4],
+        [1, 1, 1, 4],
+      ],
+      [
+        [1, 3, 3, 4],
+        [1, 1, 1, 4],
+      ],
+    ]);
+  });
+
   it('a channel shuffle in 3 groups (Reshape, Transpose, Reshape) is one gather', async () => {
     const model = onnxModel({
       opset: 13,
@@ -277,7 +309,8 @@ describe('ops used in ways slimc does not support: errors naming the node', () =
     ['Gather on axis 2', single({ op: 'Gather', inputs: ['x', 'idx'], attributes: { axis: { i: 2 } } }), /Gather 'the_node': Gather on axis 2 of a computed tensor is not supported/],
     ['Softmax over C, H and W (opset 11)', single({ op: 'Softmax', inputs: ['x'], attributes: { axis: { i: 1 } } }, [], 11), /Softmax 'the_node': softmax over axis 1 of a rank-4 tensor is not supported/],
     ['Clip(-1, 1)', single({ op: 'Clip', inputs: ['x', 'lo', 'hi'] }, [floats('lo', [], [-1]), floats('hi', [], [1])]), /Clip 'the_node': Clip\(min=-1, max=1\) is not supported/],
-    ['Mul of two tensors', single({ op: 'Mul', inputs: ['x', 'x'] }), /Mul 'the_node': Mul of two computed tensors is not supported/],
+    ['Div of two tensors', single({ op: 'Div', inputs: ['x', 'x'] }), /Div 'the_node': Div of two computed tensors is not supported/],
+    ['HardSigmoid with ONNX\'s default alpha', single({ op: 'HardSigmoid', inputs: ['x'] }), /HardSigmoid 'the_node': HardSigmoid\(alpha=0.2, beta=0.5\) is not supported/],
     ['Reshape to [N, C, H*W]', single({ op: 'Reshape', inputs: ['x', 'shape'] }, [ints('shape', [1, 2, 16])]), /Reshape 'the_node': reshaping \[1,2,4,4\] to \[1,2,16\] is not supported/],
     ['AveragePool with ceil_mode changing the size', single({ op: 'AveragePool', inputs: ['x'], attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } } }), /AveragePool 'the_node': ceil_mode=1 changes the output size here/],
     ['Slice of H', single({ op: 'Slice', inputs: ['x', 'st', 'en', 'ax'] }, [ints('st', [1]), ints('en', [3]), ints('ax', [2])]), /Slice 'the_node': slicing axis 2 of \[1,2,4,4\] is not supported/],

@@ -60,6 +60,7 @@ describe('pruning random networks', () => {
   it('keeps the masked function, is idempotent and leaves no zero input slice', async () => {
     let pruned = 0;
     let cut = 0;
+    let gated = 0;
     await fc.assert(
       fc.asyncProperty(recipeArb, fc.integer({ min: 1, max: 1_000_000 }), async (recipe, maskSeed) => {
         const graph = withSparsityLikeWeights(buildNetwork(recipe), { seed: recipe.seed });
@@ -77,6 +78,7 @@ describe('pruning random networks', () => {
           return;
         }
         pruned++;
+        if (graph.nodes.some((n) => n.op === 'mul')) gated++;
         const x = randomInput(maskSeed, 2);
         const [reference] = await interpret(masked, x);
         const [actual] = await interpret(compact, x);
@@ -90,5 +92,7 @@ describe('pruning random networks', () => {
     // Both outcomes must actually be exercised.
     expect(pruned).toBeGreaterThan(50);
     expect(cut).toBeGreaterThan(0);
+    // Squeeze-excite blocks (and their silu, hard_swish, sigmoid and hard_sigmoid) were among them.
+    expect(gated).toBeGreaterThan(10);
   });
 });

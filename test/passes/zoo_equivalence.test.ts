@@ -3,7 +3,9 @@
 // the official implementation keeps.
 import { beforeAll, describe, expect, it } from 'vitest';
 import densenet40 from '../../examples/densenet40.ts';
+import efficientnetSmall from '../../examples/efficientnet_small.ts';
 import mobilenet from '../../examples/mobilenet.ts';
+import mobilenetv3Small from '../../examples/mobilenetv3_small.ts';
 import resnet164 from '../../examples/resnet164.ts';
 import resnet56 from '../../examples/resnet56.ts';
 import vgg19, { vgg, VGG19_CONFIG, type VggConfig } from '../../examples/vgg19.ts';
@@ -26,6 +28,8 @@ const zoo: readonly [string, () => Graph][] = [
   ['densenet40', densenet40],
   ['resnet56', resnet56],
   ['mobilenet', mobilenet],
+  ['efficientnet_small', efficientnetSmall],
+  ['mobilenetv3_small', mobilenetv3Small],
 ];
 
 describe.each(zoo)('%s', (name, build) => {

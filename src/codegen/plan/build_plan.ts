@@ -15,7 +15,8 @@ export type WeightRef = (name: WeightName, uploadShape?: readonly number[] | nul
 
 class Unsupported extends Error {}
 
-const activationCode = (a: Activation): ActivationCode => (a === 'none' ? 0 : a === 'relu' ? 1 : 2);
+const ACTIVATION_CODES: Readonly<Record<Activation, ActivationCode>> = { none: 0, relu: 1, relu6: 2, sigmoid: 5 };
+const activationCode = (a: Activation): ActivationCode => ACTIVATION_CODES[a];
 
 function padsOf(input: TensorType, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding): Pads {
   const [, height, width] = input.shape;
@@ -49,6 +50,8 @@ function exportOf(step: PlanStep): string | null {
     .with({ op: 'add' }, (s) => (s.xs.length === 2 ? 'Add' : 'AddN'))
     .with({ op: 'relu' }, () => 'Relu')
     .with({ op: 'relu6' }, () => 'Relu6')
+    .with({ op: 'sigmoid' }, () => 'Sigmoid')
+    .with({ op: 'mul' }, () => 'Multiply')
     .with({ op: 'softmax' }, () => 'Softmax')
     .with({ op: 'dense' }, () => '_FusedMatMul')
     .with({ op: 'copy' }, () => null)
@@ -174,6 +177,11 @@ function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => T
     .with({ op: 'add' }, (n): PlanStep => ({ op: 'add', name, xs: n.inputs.map(v), y }))
     .with({ op: 'relu' }, (n): PlanStep => ({ op: 'relu', name, x: v(n.input), y }))
     .with({ op: 'relu6' }, (n): PlanStep => ({ op: 'relu6', name, x: v(n.input), y }))
+    .with({ op: 'sigmoid' }, (n): PlanStep => ({ op: 'sigmoid', name, x: v(n.input), y }))
+    .with({ op: 'silu' }, { op: 'hard_sigmoid' }, { op: 'hard_swish' }, (n): PlanStep => {
+      throw new Unsupported(`${n.op} %${n.id} (the expand-activations lowering writes it with sigmoid, mul and multiply-adds)`);
+    })
+    .with({ op: 'mul' }, (n): PlanStep => ({ op: 'mul', name, a: v(n.inputs[0]), b: v(n.inputs[1]), y }))
     .with({ op: 'softmax' }, (n): PlanStep => ({ op: 'softmax', name, x: v(n.input), y }))
     .with({ op: 'dense' }, (n): PlanStep => ({
       op: 'dense',
@@ -225,7 +233,8 @@ export function encodeStep(step: PlanStep): EncodedStep {
     .with({ op: 'conv2d' }, { op: 'depthwise' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, s.filter, s.bias, ...s.kernel, ...s.strides, ...s.dilations, ...s.pads, s.activation])
     .with({ op: 'max_pool' }, { op: 'avg_pool' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, ...s.kernel, ...s.strides, ...s.pads])
     .with({ op: 'add' }, (s): EncodedStep => ['add', s.name, s.y, ...s.xs])
-    .with({ op: 'relu' }, { op: 'relu6' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])
+    .with({ op: 'relu' }, { op: 'relu6' }, { op: 'sigmoid' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])
+    .with({ op: 'mul' }, (s): EncodedStep => ['mul', s.name, s.a, s.b, s.y])
     .with({ op: 'dense' }, (s): EncodedStep => ['dense', s.name, s.x, s.y, s.weight, s.bias, s.activation])
     .with({ op: 'copy' }, (s): EncodedStep => ['copy', s.name, s.y, ...s.xs.map((x, k) => [x, s.runs[k]] as const)])
     .exhaustive();

@@ -3,8 +3,8 @@
 // exports with integer arguments fixed in advance. Shapes are per sample (no batch dimension);
 // sizes and offsets are in floats per sample, multiplied by the batch at run time.
 
-/** tfjs-backend-wasm's FusableActivation: 0 linear, 1 relu, 2 relu6. */
-export type ActivationCode = 0 | 1 | 2;
+/** tfjs-backend-wasm's FusableActivation: 0 linear, 1 relu, 2 relu6, 5 sigmoid. */
+export type ActivationCode = 0 | 1 | 2 | 5;
 
 /** Top, right, bottom, left: the argument order of the wasm kernels. */
 export type Pads = readonly [number, number, number, number];
@@ -60,10 +60,18 @@ export interface AddStep extends StepBase {
   readonly y: number;
 }
 
-/** `_Relu`, `_Relu6`, `_Softmax` (over the last axis). */
+/** `_Relu`, `_Relu6`, `_Sigmoid`, `_Softmax` (over the last axis). */
 export interface UnaryStep extends StepBase {
-  readonly op: 'relu' | 'relu6' | 'softmax';
+  readonly op: 'relu' | 'relu6' | 'sigmoid' | 'softmax';
   readonly x: number;
+  readonly y: number;
+}
+
+/** `_Multiply`: b of a's shape, or [N, 1, 1, C] against [N, H, W, C] (broadcast over the pixels). */
+export interface MulStep extends StepBase {
+  readonly op: 'mul';
+  readonly a: number;
+  readonly b: number;
   readonly y: number;
 }
 
@@ -86,7 +94,7 @@ export interface CopyStep extends StepBase {
   readonly runs: readonly (readonly (readonly [number, number, number])[])[];
 }
 
-export type PlanStep = ConvStep | PoolStep | AddStep | UnaryStep | DenseStep | CopyStep;
+export type PlanStep = ConvStep | PoolStep | AddStep | MulStep | UnaryStep | DenseStep | CopyStep;
 
 export interface PlanSpec {
   /** Arena size, floats per sample. */
@@ -108,7 +116,8 @@ export interface PlanSpec {
  *   [conv2d | depthwise, name, x, y, filter, bias, kh, kw, sh, sw, dh, dw, top, right, bottom, left, activation]
  *   [max_pool | avg_pool, name, x, y, kh, kw, sh, sw, top, right, bottom, left]
  *   [add, name, y, ...xs]
- *   [relu | relu6 | softmax, name, x, y]
+ *   [mul, name, a, b, y]
+ *   [relu | relu6 | sigmoid | softmax, name, x, y]
  *   [dense, name, x, y, weight, bias, activation]
  *   [copy, name, y, [x, runs], ...]
  */
@@ -116,6 +125,7 @@ export type EncodedStep =
   | readonly [ConvStep['op'], string, number, number, number, number, number, number, number, number, number, number, number, number, number, number, ActivationCode]
   | readonly [PoolStep['op'], string, number, number, number, number, number, number, number, number, number, number]
   | readonly ['add', string, number, ...number[]]
+  | readonly ['mul', string, number, number, number]
   | readonly [UnaryStep['op'], string, number, number]
   | readonly ['dense', string, number, number, number, number, ActivationCode]
   | readonly ['copy', string, number, ...(readonly [number, readonly (readonly [number, number, number])[]])[]];

@@ -380,6 +380,8 @@ const EXPORT_ARITY = /** @type {Readonly<Record<string, number>>} */ ({
   AddN: 4,
   Relu: 3,
   Relu6: 3,
+  Sigmoid: 2,
+  Multiply: 8,
   Softmax: 4,
   _FusedMatMul: 13,
   malloc: 1,
@@ -436,7 +438,7 @@ function instantiatePlan(plan, batch, weightIds) {
   const arenaBytes = plan.arena * batch * 4;
   // Shapes and id lists some exports take by pointer, after the arena.
   let scratchInts = 0;
-  for (const step of plan.steps) scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' ? 6 : 0;
+  for (const step of plan.steps) scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' || step[0] === 'mul' ? 6 : 0;
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
   const base = asm.malloc(bytes) >>> 0;
@@ -520,6 +522,24 @@ function instantiatePlan(plan, batch, weightIds) {
         const f = asm[op === 'relu' ? 'Relu' : 'Relu6'];
         const [x, y] = [idOf(xValue), idOf(yValue)];
         return () => void f(x, 0, y);
+      }
+      case 'sigmoid': {
+        const [, , xValue, yValue] = step;
+        const f = asm.Sigmoid;
+        const [x, y] = [idOf(xValue), idOf(yValue)];
+        return () => void f(x, y);
+      }
+      case 'mul': {
+        const [, , aValue, bValue, yValue] = step;
+        const f = asm.Multiply;
+        const [a, b, y] = [idOf(aValue), idOf(bValue), idOf(yValue)];
+        const [h, w, c] = hwc(aValue);
+        // One factor per channel and sample: [N, H*W, C] times [N, 1, C]; else elementwise.
+        const gate = sizeOf(bValue) !== sizeOf(aValue);
+        const aShape = scratchArray(gate ? [batch, h * w, c] : [sizeOf(aValue)]);
+        const bShape = gate ? scratchArray([batch, 1, c]) : aShape;
+        const rank = gate ? 3 : 1;
+        return () => void f(a, aShape, rank, b, bShape, rank, 0, y);
       }
       case 'softmax': {
         const [, , xValue, yValue] = step;

@@ -57,6 +57,54 @@ export function convertSoftmax(ctx: ImportContext, node: OnnxNode, attrs: Attrib
 
 const sameShape = (a: IrValue, b: IrValue) => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
+/** The activation `x * f(x)` is, when `gate` is f(x) for an f the IR has the product of. */
+const SELF_GATED: Readonly<Partial<Record<string, 'silu' | 'hard_swish'>>> = { sigmoid: 'silu', hard_sigmoid: 'hard_swish' };
+
+/**
+ * Mul of two computed tensors: x * sigmoid(x) is silu and x * hard_sigmoid(x) hard_swish (as
+ * PyTorch writes SiLU, and Hardswish before opset 14); otherwise an elementwise `mul`, of tensors
+ * of one shape or of [N, C, H, W] by a per-channel gate [N, C, 1, 1] (squeeze-excite), in either
+ * order.
+ */
+function emitMul(ctx: ImportContext, node: OnnxNode, a: IrValue, b: IrValue): void {
+  for (const [x, gate] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const producer = ctx.nodeById(gate.id);
+    const activation = producer && producer.op in SELF_GATED && 'input' in producer && producer.input === x.id ? SELF_GATED[producer.op] : undefined;
+    if (activation) return void ctx.emit(node, { op: activation, input: x.id }, x.flat);
+  }
+  const isGateOf = (g: IrValue, x: IrValue) => x.shape.length === 4 && g.shape.length === 4 && g.shape[1] === 1 && g.shape[2] === 1 && g.shape[3] === x.shape[3] && g.shape[0] === x.shape[0];
+  if (sameShape(a, b)) {
+    const sameOrder = JSON.stringify(a.flat) === JSON.stringify(b.flat);
+    const [x, y] = sameOrder ? [a, b] : [ctx.inOnnxOrder(a), ctx.inOnnxOrder(b)];
+    ctx.emit(node, { op: 'mul', inputs: [x.id, y.id] }, sameOrder ? a.flat : undefined);
+  } else if (isGateOf(b, a) || isGateOf(a, b)) {
+    const [x, gate] = isGateOf(b, a) ? [a, b] : [b, a];
+    ctx.emit(node, { op: 'mul', inputs: [x.id, gate.id] });
+  } else {
+    ctx.fail(node, `Mul of [${onnxShape(a).join(',')}] and [${onnxShape(b).join(',')}] is not supported: slimc multiplies tensors of one shape, or [N, C, H, W] by a per-channel gate [N, C, 1, 1]`);
+  }
+}
+
+/** HardSigmoid as PyTorch's Hardsigmoid writes it: max(0, min(1, x / 6 + 1/2)). */
+export function convertHardSigmoid(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
+  const x = ctx.value(node, 0);
+  const alpha = attrs.float('alpha', 0.2);
+  const beta = attrs.float('beta', 0.5);
+  if (Math.abs(alpha - 1 / 6) > 1e-6 || beta !== 0.5) {
+    ctx.fail(node, `HardSigmoid(alpha=${alpha}, beta=${beta}) is not supported: slimc has PyTorch's Hardsigmoid (alpha = 1/6, beta = 0.5)`);
+  }
+  ctx.emit(node, { op: 'hard_sigmoid', input: x.id }, x.flat);
+}
+
+/** HardSwish (opset 14): x * HardSigmoid(x) with alpha = 1/6, PyTorch's Hardswish. */
+export function convertHardSwish(ctx: ImportContext, node: OnnxNode): void {
+  const x = ctx.value(node, 0);
+  ctx.emit(node, { op: 'hard_swish', input: x.id }, x.flat);
+}
+
 /** Sum, or Add of two computed tensors: a residual add. */
 function emitAdd(ctx: ImportContext, node: OnnxNode, operands: IrValue[]): void {
   const first = operands[0];
@@ -119,7 +167,8 @@ export function convertArithmetic(ctx: ImportContext, node: OnnxNode): void {
     return;
   }
   if (a.kind !== 'const' && b.kind !== 'const') {
-    if (op !== 'Add') ctx.fail(node, `${op} of two computed tensors is not supported (slimc adds residuals; it does not multiply or divide activations)`);
+    if (op === 'Mul') return emitMul(ctx, node, ctx.value(node, 0), ctx.value(node, 1));
+    if (op !== 'Add') ctx.fail(node, `${op} of two computed tensors is not supported (slimc adds residuals and multiplies by gates; it does not ${op === 'Sub' ? 'subtract' : 'divide'} activations)`);
     emitAdd(ctx, node, [ctx.value(node, 0), ctx.value(node, 1)]);
     return;
   }

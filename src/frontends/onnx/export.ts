@@ -107,6 +107,7 @@ export function exportOnnx(graph: Graph): Uint8Array {
     if (activation === 'none') return id;
     const pre = writer.fresh(`${id}.pre`);
     if (activation === 'relu') writer.node('Relu', writer.fresh(`${id}.relu`), [pre], id);
+    else if (activation === 'sigmoid') writer.node('Sigmoid', writer.fresh(`${id}.sigmoid`), [pre], id);
     else {
       relu6Bounds ??= [writer.floats('relu6.min', [], Float32Array.of(0)), writer.floats('relu6.max', [], Float32Array.of(6))];
       writer.node('Clip', writer.fresh(`${id}.relu6`), [pre, ...relu6Bounds], id);
@@ -114,14 +115,29 @@ export function exportOnnx(graph: Graph): Uint8Array {
     return pre;
   };
 
-  /** An elementwise op as the ONNX op of the same meaning (relu6: Clip(x, 0, 6)). */
+  /** PyTorch's Hardsigmoid, relu6(x + 3) / 6. */
+  const hardSigmoid = (name: string, input: string, output: string) =>
+    writer.node('HardSigmoid', name, [input], output, [attribute.float('alpha', 1 / 6), attribute.float('beta', 0.5)]);
+
+  /**
+   * An elementwise op as the ONNX op of the same meaning (relu6: Clip(x, 0, 6)), or as PyTorch
+   * writes it (silu: Sigmoid, then Mul by x; hard_swish: HardSigmoid, then Mul by x, HardSwish
+   * being an opset 14 op).
+   */
   const exportElementwise = (n: ElementwiseNode): void => {
+    const onnx: string | null = ELEMENTWISE[n.op].onnx;
+    if (onnx !== null) return writer.node(onnx, n.id, [n.input], n.id);
     if (n.op === 'relu6') {
       relu6Bounds ??= [writer.floats('relu6.min', [], Float32Array.of(0)), writer.floats('relu6.max', [], Float32Array.of(6))];
       writer.node('Clip', n.id, [n.input, ...relu6Bounds], n.id);
-      return;
+    } else if (n.op === 'hard_sigmoid') {
+      hardSigmoid(n.id, n.input, n.id);
+    } else {
+      const gate = writer.fresh(`${n.id}.gate`);
+      if (n.op === 'silu') writer.node('Sigmoid', writer.fresh(`${n.id}.sigmoid`), [n.input], gate);
+      else hardSigmoid(writer.fresh(`${n.id}.hard_sigmoid`), n.input, gate);
+      writer.node('Mul', n.id, [n.input, gate], n.id);
     }
-    writer.node(ELEMENTWISE[n.op].onnx, n.id, [n.input], n.id);
   };
 
   const exportNode = (node: Exclude<Node, { op: 'input' }>): void =>
@@ -168,6 +184,8 @@ export function exportOnnx(graph: Graph): Uint8Array {
       )
       .with({ op: 'global_avg_pool' }, (n) => writer.node('GlobalAveragePool', n.id, [n.input], n.id))
       .with({ op: 'add' }, (n) => writer.node(n.inputs.length === 2 ? 'Add' : 'Sum', n.id, n.inputs, n.id))
+      // A gate [N, 1, 1, C] is [N, C, 1, 1] in NCHW: ONNX broadcasts it the same way.
+      .with({ op: 'mul' }, (n) => writer.node('Mul', n.id, n.inputs, n.id))
       .with({ op: 'concat' }, (n) => writer.node('Concat', n.id, n.inputs, n.id, [attribute.int('axis', 1)]))
       .with({ op: 'flatten' }, (n) => exportFlatten(n))
       .with({ op: 'dense' }, (n) => {

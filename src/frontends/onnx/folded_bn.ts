@@ -17,6 +17,21 @@ function feedsBatchNorm(value: string, consumers: ReadonlyMap<string, readonly O
   );
 }
 
+/** Ops a squeeze-excite gate passes between its global pool and its convs. */
+const GATE_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Mul', 'Conv', ...PASS_THROUGH]);
+
+/**
+ * Whether `value` is computed from a global average pool through convs and activations only: the
+ * inside of a squeeze-excite gate, whose 1x1 convs have biases and no BN in the original network.
+ */
+function fromGlobalPool(value: string, producers: ReadonlyMap<string, OnnxNode>, seen = new Set<string>()): boolean {
+  const producer = producers.get(value);
+  if (!producer || seen.has(value)) return false;
+  seen.add(value);
+  if (producer.opType === 'GlobalAveragePool' || producer.opType === 'ReduceMean') return true;
+  return GATE_OPS.has(producer.opType ?? '') && producer.input.some((v) => v !== '' && fromGlobalPool(v, producers, seen));
+}
+
 /** A warning when the model looks exported with its BNs folded away, else undefined. */
 export function foldedBatchNormWarning(graph: OnnxGraph, file: string): string | undefined {
   const convs = graph.node.filter((n) => n.opType === 'Conv');
@@ -29,6 +44,7 @@ export function foldedBatchNormWarning(graph: OnnxGraph, file: string): string |
     return `${file}: the model has ${convs.length} conv${convs.length > 1 ? 's' : ''} and no BatchNormalization: it looks exported with its BNs folded into the convs (eval-mode constant folding), which leaves nothing to prune. ${advice}`;
   }
   const consumers = new Map<string, OnnxNode[]>();
+  const producers = new Map(graph.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
   for (const n of graph.node) {
     for (const input of n.input) {
       const readers = consumers.get(input);
@@ -36,7 +52,7 @@ export function foldedBatchNormWarning(graph: OnnxGraph, file: string): string |
       else consumers.set(input, [n]);
     }
   }
-  const folded = convs.filter((c) => c.input[2] && !feedsBatchNorm(c.output[0], consumers));
+  const folded = convs.filter((c) => c.input[2] && !feedsBatchNorm(c.output[0], consumers) && !fromGlobalPool(c.input[0], producers));
   if (folded.length === 0) return undefined;
   const names = folded.slice(0, 5).map((c) => `'${nodeName(c)}'`).join(', ') + (folded.length > 5 ? `, ... (${folded.length - 5} more)` : '');
   return `${file}: ${folded.length} of ${convs.length} convs have a bias and no BatchNormalization after them (${names}) while the model has ${batchNorms} BatchNormalization node${batchNorms > 1 ? 's' : ''}: their BNs look folded away (eval-mode constant folding), and their channels cannot be pruned. ${advice}`;

@@ -4,7 +4,16 @@ import type { Attributes } from './attributes.ts';
 import type { ImportContext } from './context.ts';
 import { ELEMENTWISE, ELEMENTWISE_OPS } from '../../ir/elementwise.ts';
 import { convertSlice, convertSplit } from './convert_channels.ts';
-import { convertArithmetic, convertClip, convertElementwise, convertIdentity, convertSoftmax, convertSum } from './convert_elementwise.ts';
+import {
+  convertArithmetic,
+  convertClip,
+  convertElementwise,
+  convertHardSigmoid,
+  convertHardSwish,
+  convertIdentity,
+  convertSoftmax,
+  convertSum,
+} from './convert_elementwise.ts';
 import { convertBatchNorm, convertConv, convertGemm, convertMatMul } from './convert_layers.ts';
 import { convertAveragePool, convertGlobalAveragePool, convertMaxPool, convertPad, convertReduceMean } from './convert_pool.ts';
 import {
@@ -38,6 +47,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Gemm: convertGemm,
   MatMul: convertMatMul,
   Clip: convertClip,
+  HardSigmoid: convertHardSigmoid,
+  HardSwish: convertHardSwish,
   MaxPool: convertMaxPool,
   AveragePool: convertAveragePool,
   GlobalAveragePool: convertGlobalAveragePool,

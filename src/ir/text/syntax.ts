@@ -57,7 +57,7 @@ export const variadicSyntax = (min: number) => ({
   read: (r: NodeReader) => ({ inputs: r.values(min) }),
 });
 
-export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6'];
+export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'sigmoid'];
 
 export const formatPair = (p: Pair) => `${p[0]}x${p[1]}`;
 

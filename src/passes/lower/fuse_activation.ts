@@ -1,13 +1,15 @@
-// Lowering: a relu or relu6 whose input is a conv or dense layer read by nothing else becomes
-// that layer's fused activation (tfjs runs bias and activation inside the conv kernel).
+// Lowering: a relu, relu6 or sigmoid whose input is a conv or dense layer read by nothing else
+// becomes that layer's fused activation (tfjs runs bias and activation inside the conv kernel).
 import type { Activation, Graph, Node, ValueId } from '../../ir/types.ts';
 import { rewriteToFixpoint, soleProducer, type AnyPeepholeRule, type RewriteContext, type RuleResult } from './rewrite.ts';
 
 /** What `outer` applied after a layer's fused `inner` activation amounts to, if one activation does. */
 const COMPOSED: Readonly<Record<Activation, Partial<Record<Activation, Activation>>>> = {
-  none: { relu: 'relu', relu6: 'relu6' },
+  none: { relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid' },
   relu: { relu: 'relu', relu6: 'relu6' },
   relu6: { relu: 'relu6', relu6: 'relu6' },
+  // sigmoid lies in (0, 1): relu and relu6 leave it as it is.
+  sigmoid: { relu: 'sigmoid', relu6: 'sigmoid' },
 };
 
 /** The layer producing `input` with `activation` fused, if it is read only here. */
@@ -34,6 +36,14 @@ export const FUSE_ACTIVATION_RULES: readonly AnyPeepholeRule[] = [
     algebra: 'relu6(layer{a}(x)) = layer{relu6 o a}(x)',
     root: 'relu6',
     apply: (root, ctx) => fuse(root, root.input, 'relu6', ctx),
+  },
+  {
+    name: 'fuse-sigmoid',
+    // sigmoid(conv(x)) = conv_sigmoid(x): tfjs-backend-wasm applies the sigmoid to the conv's
+    // output in the same kernel call (FusableActivation 5); relu(sigmoid(y)) = sigmoid(y) above
+    algebra: 'sigmoid(layer{none}(x)) = layer{sigmoid}(x)',
+    root: 'sigmoid',
+    apply: (root, ctx) => fuse(root, root.input, 'sigmoid', ctx),
   },
 ];
 
