@@ -114,6 +114,8 @@ export interface CompileReport {
   readonly after: Totals;
   /** The final IR the module runs: BNs folded into conv biases, or turned into scale_shift. */
   readonly emitted: Totals;
+  /** Peak activation memory of the module's plan for one sample (batch N takes N times this), in bytes. */
+  readonly peakActivationBytes: number;
   readonly channels: readonly ChannelCount[];
   readonly check: CheckResult | null;
   /** The files written besides report.json. */
@@ -171,6 +173,7 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     before: totals(source),
     after: totals(compiled.compact),
     emitted: totals(compiled.lowered),
+    peakActivationBytes: compiled.module.info.peakActivationBytes,
     channels: channelCounts(compiled, source),
     check,
     files: Object.entries(files).map(([name, content]) => ({
