@@ -43,6 +43,8 @@ export interface Compiled {
   readonly lowered: Graph;
   readonly module: EmittedModule;
   readonly slim: SlimResult | null;
+  /** Weight floats the module ships, and those it would ship with every channel selection kept as a copy. */
+  readonly weightFloats: WeightFloats;
   /** Wall time per pass, and of the whole compile. */
   readonly milliseconds: { readonly passes: Readonly<Record<string, number>>; readonly compile: number };
 }
@@ -79,7 +81,10 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
   }
   opts.progress?.('lowering');
   const loweringPoints = pointsIn(pruning ? LOWERING_PASSES.map((p) => p.name) : [INPUT_POINT, ...LOWERING_PASSES.map((p) => p.name)]);
-  const { graph: lowered } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
+  const { graph: lowered, trace } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
+  // The graph before selections fold into convs: what the official channel-selection layer ships, or less (its BN stays at full width).
+  const foldAt = LOWERING_PASSES.findIndex((p) => p.name === 'fold-channel-selections');
+  const unfolded = foldAt > 0 ? (trace.graphs.get(LOWERING_PASSES[foldAt - 1].name) ?? lowered) : lowered;
   opts.progress?.('emitting the module');
   const module = emitModule(lowered, { annotate: opts.annotate });
   return {
@@ -88,8 +93,15 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
     lowered,
     module,
     slim,
+    weightFloats: { shipped: cost(lowered).params, unfolded: cost(unfolded).params },
     milliseconds: { passes, compile: performance.now() - start },
   };
+}
+
+export interface WeightFloats {
+  readonly shipped: number;
+  /** With no channel selection folded into a conv (which adds zero filter rows; at most 5% more). */
+  readonly unfolded: number;
 }
 
 export interface ChannelCount {
@@ -116,6 +128,7 @@ export interface CompileReport {
   readonly emitted: Totals;
   /** Peak activation memory of the module's plan for one sample (batch N takes N times this), in bytes. */
   readonly peakActivationBytes: number;
+  readonly weightFloats: WeightFloats;
   readonly channels: readonly ChannelCount[];
   readonly check: CheckResult | null;
   /** The files written besides report.json. */
@@ -174,6 +187,7 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     after: totals(compiled.compact),
     emitted: totals(compiled.lowered),
     peakActivationBytes: compiled.module.info.peakActivationBytes,
+    weightFloats: compiled.weightFloats,
     channels: channelCounts(compiled, source),
     check,
     files: Object.entries(files).map(([name, content]) => ({
