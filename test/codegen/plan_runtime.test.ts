@@ -147,6 +147,22 @@ describe('a batch larger than the wasm heap holds', () => {
   });
 });
 
+describe('model names in the emitted files', () => {
+  it('a graph name with line terminators does not run as code in model.js, nor break model.d.ts comments', async () => {
+    const name = 'n\u2028globalThis.slimcInjected = 1; //\n globalThis.slimcInjected = 2; */ x';
+    const out = await compileToScratch({ ...SMALL_NETS.vgg(), name });
+    try {
+      const m = await out.exports.load();
+      expect((globalThis as { slimcInjected?: number }).slimcInjected).toBeUndefined();
+      expect(m.info.name).toBe(name);
+      m.dispose();
+      expect(out.compiled.module.dts.split('\n').filter((line) => line.includes('slimcInjected'))).toEqual([]);
+    } finally {
+      await out.cleanup();
+    }
+  });
+});
+
 describe('the version guard', () => {
   it('runs the engine path, and says why, when the backend is not the version the plan was made for', async () => {
     const out = await compileToScratch(SMALL_NETS.vgg());
