@@ -8,13 +8,13 @@
 // --resume). Ctrl-C finishes the step in flight, writes a checkpoint and stops; a second Ctrl-C
 // stops at once (the checkpoint files are written atomically either way).
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { SlimcError } from '../../ir/errors.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
 import { readCheckpoint } from '../../train/checkpoint.ts';
 import { writeFileAtomically } from '../../util/atomic_write.ts';
+import { importUserModule } from '../../util/import_user_module.ts';
 import { trainConfig, type TrainConfig } from '../../train/config.ts';
 import { imageDataset, type ImageDataset, type ImageDatasetInput } from '../../train/data.ts';
 import { evaluate } from '../../train/evaluate.ts';
@@ -93,7 +93,7 @@ export async function loadData(spec: string): Promise<ImageDataset> {
   if (!/\.(ts|mts|js|mjs)$/.test(spec)) throw new SlimcError(`unknown data '${spec}': use 'mnist' or a .ts/.js module`, '--data');
   let exported: unknown;
   try {
-    const module = (await import(pathToFileURL(resolve(process.cwd(), spec)).href)) as { default?: unknown };
+    const module = await importUserModule(spec);
     exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
   } catch (e) {
     throw new SlimcError(`loading the data module failed: ${e instanceof Error ? e.message : String(e)}`, spec);
