@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { SlimcError } from '../ir/errors.ts';
+import { EXIT_INTERRUPTED, StoppedByUser } from './interrupted.ts';
 import { COMMANDS, examplesText, type CommandEntry } from './command_index.ts';
 
 export const EXIT_OK = 0;
@@ -62,6 +63,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // commander has printed the message (or the help) already.
       return e.exitCode === 0 ? EXIT_OK : EXIT_USER_ERROR;
+    }
+    if (e instanceof StoppedByUser) {
+      process.stderr.write(`slimc: ${e.message}\n`);
+      return EXIT_INTERRUPTED;
     }
     if (e instanceof SlimcError) {
       process.stderr.write(`slimc: error: ${e.message}\n`);

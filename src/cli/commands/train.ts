@@ -23,6 +23,7 @@ import { absGammas, gammaHistogramSvg, keptChannelsSvg } from '../../train/plots
 import { prepareTraining } from '../../train/setup.ts';
 import { finetune, slimCycle } from '../../train/slimming.ts';
 import { train, type TrainHooks, type TrainResult } from '../../train/trainer.ts';
+import { StoppedByUser } from '../interrupted.ts';
 import { loadModel } from '../load_model.ts';
 import { slimReportText } from '../report_text.ts';
 import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
@@ -135,7 +136,7 @@ async function session(flags: TrainingFlags): Promise<Session> {
 
 function finish(result: TrainResult, flags: TrainingFlags, command: string): void {
   if (result.status === 'interrupted') {
-    throw new SlimcError(`interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: slimc ${command} ... -o ${flags.output} --resume`);
+    throw new StoppedByUser(`stopped at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: npx slimc ${command} ... -o ${flags.output} --resume`);
   }
 }
 
@@ -243,7 +244,7 @@ export function slimCommand(): Command {
           },
         });
         s.display.stop();
-        if (result.status === 'interrupted') throw new SlimcError(`interrupted; the checkpoints of each phase are under ${flags.output}/pass-*/`);
+        if (result.status === 'interrupted') throw new StoppedByUser(`stopped; the checkpoints of each phase are under ${flags.output}/pass-*/`);
         for (const p of result.passes) {
           const count = (n: number) => n.toLocaleString('en-US');
           const tuned = evaluate(p.finetuned.graph, data.test).accuracy;
