@@ -34,6 +34,8 @@ const fail = (where, message) => {
 };
 const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
 const shapeText = (shape) => '[' + shape.join(',') + ']';
+/** A Node built-in, loaded at run time by a specifier bundlers leave alone (they cannot resolve it for a browser). */
+const nodeBuiltin = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:' + name);
 
 // ---- weights file ----
 
@@ -61,8 +63,8 @@ async function readWeights(source) {
   let name = String(source ?? url);
   try {
     if (IS_NODE && (url === null || url.protocol === 'file:')) {
-      const { readFile } = await import('node:fs/promises');
-      const { fileURLToPath } = await import('node:url');
+      const { readFile } = await nodeBuiltin('fs/promises');
+      const { fileURLToPath } = await nodeBuiltin('url');
       const path = url === null ? source : fileURLToPath(url);
       name = path;
       return [new Uint8Array(await readFile(path)), name];
@@ -176,7 +178,7 @@ function defaultWasmDir() {
  * started, or Node would never exit. Returns the function that undoes the patches.
  */
 async function nodeThreads(threads) {
-  const [{ Worker }, { default: os }, { createRequire }] = await Promise.all([import('node:worker_threads'), import('node:os'), import('node:module')]);
+  const [{ Worker }, { default: os }, { createRequire }] = await Promise.all([nodeBuiltin('worker_threads'), nodeBuiltin('os'), nodeBuiltin('module')]);
   let main;
   try {
     main = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
