@@ -1,7 +1,7 @@
 // The programmatic API's functions: each does what the CLI command of the same name does and
 // throws the same errors (SlimcError and its subclasses, naming the file, node or option), but
 // prints nothing. The CLI adds only presentation to these steps.
-import { compileGraph, writeCompiled, type CompileOptions as GraphCompileOptions, type CompileReport } from './codegen/compile.ts';
+import { compileGraph, writeCompiled, type CompileOptions as GraphCompileOptions, type CompileReport } from './compiler/compile.ts';
 import { checkOutputDir } from './codegen/output_dir.ts';
 import type { CheckOptions } from './codegen/check.ts';
 import { loadModel } from './cli/load_model.ts';

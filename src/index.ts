@@ -10,7 +10,7 @@ export { cost, COST_CONVENTION, type Cost } from './ir/cost.ts';
 export { verify } from './ir/verify.ts';
 export { SlimcError, GraphError, ParseError, UnsupportedError } from './ir/errors.ts';
 export type { Graph } from './ir/types.ts';
-export { compileGraph, writeCompiled, type CompileReport, type Compiled } from './codegen/compile.ts';
+export { compileGraph, writeCompiled, type CompileReport, type Compiled } from './compiler/compile.ts';
 export type { CheckOptions, CheckResult } from './codegen/check.ts';
 export { slimGraph, type SlimOptions, type SlimResult } from './passes/slim.ts';
 export type { SlimReport } from './passes/report.ts';
