@@ -58,6 +58,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/export.ts')).exportCommand(),
   },
   {
+    name: 'opt',
+    arguments: '<model>',
+    description: 'print the IR of a model after the named passes',
+    examples: [
+      'npx slimc opt examples/mnist/sparse.slim --passes fold-batch-norm,fuse-activations',
+      'npx slimc opt examples/mnist/sparse.slim --passes mask-channels,prune-channels --prune 0.5',
+    ],
+    load: async () => (await import('./commands/opt.ts')).optCommand(),
+  },
+  {
     name: 'train',
     arguments: '<model>',
     description: 'train a model on real data, with the L1 sparsity penalty on BN scale factors (Network Slimming)',
