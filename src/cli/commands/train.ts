@@ -8,7 +8,7 @@
 // --resume). Ctrl-C finishes the step in flight, writes a checkpoint and stops; a second Ctrl-C
 // stops at once (the checkpoint files are written atomically either way).
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SlimcError } from '../../ir/errors.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
