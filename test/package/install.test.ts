@@ -1,7 +1,7 @@
 // slimc as a user gets it: the packed tarball (what `npm publish` would upload) installed into a
 // fresh app outside this checkout. There a plain-JS and a TypeScript model importing slimc/dsl
-// compile with `npx slimc`, code imports `slimc` and calls compile(), and the compiled modules
-// run under plain node, in a package with and without "type": "module".
+// compile with `npx slimc` and type-check with tsc, code imports `slimc` and calls compile(), and
+// the compiled modules run under plain node, in a package with and without "type": "module".
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,6 +117,23 @@ describe('the packed package, installed into a fresh app', () => {
   it('npx slimc loads a TypeScript model importing slimc/dsl in a package without "type": "module"', async () => {
     const inspected = await run(NPX, ['slimc', 'inspect', 'model.ts', '--json'], app);
     expect(JSON.parse(inspected.stdout)).toMatchObject({ name: 'tiny_ts', outputs: [{ shape: [1, 2] }] });
+  });
+
+  it("tsc type-checks a user's TypeScript model against the shipped declarations", async () => {
+    // The app's own compiler settings for Node, as docs/using-slimc.md recommends; slimc's tsc.
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const compilerOptions = { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] };
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['model.ts'] }));
+    await run(process.execPath, [tsc, '-p', app], app);
+    // A rank error is caught by the types: dense needs a flattened value.
+    await writeFile(join(app, 'wrong.ts'), `import { conv2d, dense, model } from 'slimc/dsl';\nexport default () => model('w', { input: [8, 8, 1] }, (x) => dense(conv2d(x, 4), 2));\n`);
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['model.ts', 'wrong.ts'] }));
+    const failed = await run(process.execPath, [tsc, '-p', app], app).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(failed).toMatch(/wrong\.ts\(2,\d+\): error TS2345: Argument of type 'Value<4>' is not assignable to parameter of type 'Value<2>'/);
+    expect(failed).not.toMatch(/model\.ts\(/);
   });
 
   it('without the optional mnist package, train --data mnist says how to get it', async () => {
