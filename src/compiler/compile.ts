@@ -49,6 +49,8 @@ export interface Compiled {
   readonly lowered: Graph;
   readonly module: EmittedModule;
   readonly slim: SlimResult | null;
+  /** Weight floats the module ships, and those it would ship with every channel selection kept as a copy. */
+  readonly weightFloats: WeightFloats;
   /** The lowering pipeline's IR after each pass (for report.html's diffs). */
   readonly lowering: PipelineTrace;
   /** Wall time per pass, and of the whole compile. */
@@ -89,6 +91,9 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
   opts.progress?.('lowering');
   const loweringPoints = pointsIn(pruning ? LOWERING_PASSES.map((p) => p.name) : [INPUT_POINT, ...LOWERING_PASSES.map((p) => p.name)]);
   const { graph: lowered, trace: lowering } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
+  // The graph before selections fold into convs: what the official channel-selection layer ships, or less (its BN stays at full width).
+  const foldAt = LOWERING_PASSES.findIndex((p) => p.name === 'fold-channel-selections');
+  const unfolded = foldAt > 0 ? (lowering.graphs.get(LOWERING_PASSES[foldAt - 1].name) ?? lowered) : lowered;
   opts.progress?.('emitting the module');
   const module = emitModule(lowered, { annotate: opts.annotate });
   return {
@@ -97,9 +102,16 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
     lowered,
     module,
     slim,
+    weightFloats: { shipped: cost(lowered).params, unfolded: cost(unfolded).params },
     lowering,
     milliseconds: { passes, compile: performance.now() - start },
   };
+}
+
+export interface WeightFloats {
+  readonly shipped: number;
+  /** With no channel selection folded into a conv (which adds zero filter rows; at most 5% more). */
+  readonly unfolded: number;
 }
 
 export interface ChannelCount {
@@ -124,6 +136,9 @@ export interface CompileReport {
   readonly after: Totals;
   /** The final IR the module runs: BNs folded into conv biases, or turned into scale_shift. */
   readonly emitted: Totals;
+  /** Peak activation memory of the module's plan for one sample (batch N takes N times this), in bytes. */
+  readonly peakActivationBytes: number;
+  readonly weightFloats: WeightFloats;
   readonly channels: readonly ChannelCount[];
   readonly check: CheckResult | null;
   /** Measured with --bench: the module's median latency against the unpruned module's. */
@@ -204,6 +219,8 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     before: totals(source),
     after: totals(compiled.compact),
     emitted: totals(compiled.lowered),
+    peakActivationBytes: compiled.module.info.peakActivationBytes,
+    weightFloats: compiled.weightFloats,
     channels: channelCounts(compiled, source),
     check,
     latency,

@@ -37,6 +37,11 @@ describe('slimc compile', () => {
     expect(report.channels.find((c: { name: string }) => c.name === 'bn1')).toMatchObject({ before: 16 });
     expect(report.channels.some((c: { before: number; after: number }) => c.after < c.before)).toBe(true);
     expect(report.check).toMatchObject({ ok: true, batch: 2, seed: 1 });
+    // The plan's arena for one sample: at least the input's floats.
+    expect(report.peakActivationBytes).toBeGreaterThanOrEqual(4 * 32 * 32 * 3);
+    // Folding channel selections into convs ships at most 5% more weights than keeping them.
+    expect(report.weightFloats.shipped).toBeLessThanOrEqual(1.05 * report.weightFloats.unfolded);
+    expect(report.weightFloats.shipped).toBe(report.emitted.params);
     expect(report.check.maxAbsDiff).toBeLessThanOrEqual(report.check.tolerance);
     expect(report.check.tolerance).toBe(1e-4 * Math.max(1, report.check.maxAbsReference));
     expect(report.files.map((f: { name: string }) => f.name).sort()).toEqual(FILES.filter((f) => f !== 'report.json'));
