@@ -11,6 +11,7 @@ import { runPipeline, INPUT_POINT, type PipelineOptions, type PipelineTrace } fr
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
+import { tfjsVersions } from '../codegen/app_setup.ts';
 import { checkCompiledModule, type CheckOptions, type CheckResult } from '../codegen/check.ts';
 import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from '../codegen/module_source.ts';
 import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from '../codegen/output_dir.ts';
@@ -75,7 +76,8 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
     }
   }
   // Slimming and lowering are two pipelines; each prints the points that belong to it.
-  const pointsIn = (names: readonly string[]) => (printAfter === undefined || printAfter === 'all' ? printAfter : printAfter.filter((n) => names.includes(n)));
+  // 'all' becomes each pipeline's own names, so that the input prints once (by the first).
+  const pointsIn = (names: readonly string[]) => (printAfter === undefined ? undefined : printAfter === 'all' ? names : printAfter.filter((n) => names.includes(n)));
   const passes: Record<string, number> = {};
   const common: PipelineOptions = { diff: opts.diff, emit: opts.emit, onPass: (name, ms) => (passes[name] = ms) };
 
@@ -165,7 +167,7 @@ export function outputFiles(compiled: Compiled): OutputFiles {
     [DECLARATIONS_FILE]: compiled.module.dts,
     [WEIGHTS_FILE]: compiled.module.weights,
     [IR_FILE]: printGraph(compiled.lowered),
-    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}` }, null, 2)}\n`,
+    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}`, peerDependencies: tfjsVersions() }, null, 2)}\n`,
   };
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkCompiledModule } from '../../src/codegen/check.ts';
-import { compilePassNames } from '../../src/compiler/compile.ts';
+import { compileGraph, compilePassNames } from '../../src/compiler/compile.ts';
 import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { compileToScratch } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
@@ -95,6 +95,16 @@ describe('slimc compile', () => {
     expect(unknown.stderr).toContain(`unknown pass "fold-bn"; the passes of this compile are: ${compilePassNames(false).join(', ')} (or "all")`);
     expect(compilePassNames(false)).toContain('fold-batch-norm');
     expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+});
+
+describe('--print-after all', () => {
+  it('prints the IR once at every point of a pruning compile, the input first', () => {
+    const graph = withSparsityLikeWeights(SMALL_NETS['resnet-postact'](), { seed: 3 });
+    const printed: string[] = [];
+    compileGraph(graph, { slim: { ratio: 0.5 }, printAfter: 'all', emit: (text) => printed.push(text) });
+    const headers = printed.join('').match(/^\/\/ ----- IR (?:at|after) \S+ -----$/gm) ?? [];
+    expect(headers).toEqual(compilePassNames(true).map((name, i) => `// ----- IR ${i === 0 ? 'at' : 'after'} ${name} -----`));
   });
 });
 
