@@ -11,6 +11,7 @@ import { runPipeline, INPUT_POINT, type PipelineOptions } from '../passes/pass_m
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
+import { jsLiteral } from './escape.ts';
 import { checkCompiledModule, type CheckOptions, type CheckResult } from './check.ts';
 import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from './module_source.ts';
 import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from './output_dir.ts';
@@ -140,7 +141,7 @@ export function outputFiles(compiled: Compiled): OutputFiles {
     [DECLARATIONS_FILE]: compiled.module.dts,
     [WEIGHTS_FILE]: compiled.module.weights,
     [IR_FILE]: printGraph(compiled.lowered),
-    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}` }, null, 2)}\n`,
+    [PACKAGE_FILE]: `${jsLiteral({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}` }, 2)}\n`,
   };
 }
 

@@ -5,6 +5,7 @@ import { graphInputs } from '../ir/node.ts';
 import type { Graph, Weight, WeightName } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { encodeWeights } from '../ir/weights_file.ts';
+import { commentName, jsLiteral, tsPropertyName } from './escape.ts';
 import { emitForward, type ForwardCode } from './emit_forward.ts';
 import { channelKernelsSource, type ChannelKernel } from './channel_kernels_source.ts';
 import { HELPERS } from './helpers.ts';
@@ -93,7 +94,6 @@ function layoutDigest(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-const json = (value: unknown) => JSON.stringify(value);
 
 /** The module, its declarations and its weights file for a lowered, valid graph. */
 export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule {
@@ -122,7 +122,8 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     if (fileOrder.indexOf(w.name) !== i) uploadFrom[i] = fileOrder.indexOf(w.name);
     if (w.uploadShape !== null) uploadShapes[i] = w.uploadShape;
   });
-  const layout = layoutDigest(json(fileOrder.map((name) => [name, graph.weights[name].shape])));
+  // The runtime digests JSON.stringify of the manifest's names and shapes: the same text here.
+  const layout = layoutDigest(JSON.stringify(fileOrder.map((name) => [name, graph.weights[name].shape])));
 
   const nchw = info.inputs.some((v) => v.layout === 'NCHW') || info.outputs.some((v) => v.layout === 'NCHW');
   const kernels = (['gather', 'concat'] as const).filter((k: ChannelKernel) => forward.helpers.includes(k));
@@ -140,20 +141,20 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   };
 
   const js = [
-    `// ${graph.name}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
+    `// ${commentName(graph.name)}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
     `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
     ...(annotated ? [] : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
     `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
     `import { ${[...RUNTIME_WASM_IMPORTS].join(', ')} } from '@tensorflow/tfjs-backend-wasm';`,
     '',
-    `const INFO = ${json(runtimeInfo)};`,
-    `const WEIGHTS_FILE = ${json(WEIGHTS_FILE)};`,
+    `const INFO = ${jsLiteral(runtimeInfo)};`,
+    `const WEIGHTS_FILE = ${jsLiteral(WEIGHTS_FILE)};`,
     `/** Digest of the weights file's tensor names and shapes this module was compiled with. */`,
-    `const WEIGHTS_LAYOUT = ${json(layout)};`,
+    `const WEIGHTS_LAYOUT = ${jsLiteral(layout)};`,
     `const WEIGHT_COUNT = ${forward.weights.length};`,
     `/** Tensors uploaded in another shape than the IR's (depthwise filters: [kh, kw, C, multiplier]). */`,
-    `const UPLOAD_SHAPES = ${json(uploadShapes)};`,
-    `const UPLOAD_FROM = ${json(uploadFrom)};`,
+    `const UPLOAD_SHAPES = ${jsLiteral(uploadShapes)};`,
+    `const UPLOAD_FROM = ${jsLiteral(uploadFrom)};`,
     ...constantsSource(forward),
     nchw ? NCHW_BORDER_SOURCE.trim() : NHWC_BORDER_SOURCE.trim(),
     channelKernelsSource(kernels),
@@ -179,7 +180,7 @@ function constantsSource(forward: ForwardCode): string[] {
         ]
       : []),
     '/** Float constants are tensors; channel indices are Int32Arrays (the gather kernel takes them as an attribute). */',
-    `const makeConstants = () => ${json(forward.constants)}.map(([dtype, values]) => {`,
+    `const makeConstants = () => ${jsLiteral(forward.constants)}.map(([dtype, values]) => {`,
     `  const list = ${masks ? "typeof values === 'string' ? maskIndices(values) : values" : 'values'};`,
     forward.constants.some(([dtype]) => dtype === 'float32')
       ? "  return dtype === 'int32' ? Int32Array.from(list) : tensor1d(list, dtype);"
@@ -188,17 +189,15 @@ function constantsSource(forward: ForwardCode): string[] {
   ];
 }
 
-const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const key = (name: string) => (identifier.test(name) ? name : json(name));
 
 /** model.d.ts: the module API, with this model's input and output names. */
 export function emitDeclarations(info: ModelInfo): string {
   const inputType = 'Float32Array | Tensor';
   const predictArg =
-    info.inputs.length === 1 ? `x: ${inputType}` : `x: { ${info.inputs.map((i) => `readonly ${key(i.name)}: ${inputType};`).join(' ')} }`;
+    info.inputs.length === 1 ? `x: ${inputType}` : `x: { ${info.inputs.map((i) => `readonly ${tsPropertyName(i.name)}: ${inputType};`).join(' ')} }`;
   const predictResult =
-    info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${key(o.name)}: Float32Array;`).join(' ')} }`;
-  return `// ${info.name}: compiled by ${info.compiler}. Declarations of model.js.
+    info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${tsPropertyName(o.name)}: Float32Array;`).join(' ')} }`;
+  return `// ${commentName(info.name)}: compiled by ${info.compiler}. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 export interface BorderValue {
@@ -247,7 +246,7 @@ export interface LoadOptions {
 
 export interface Model {
   readonly info: ModelInfo;
-  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `${i.name}: [N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
+  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `${commentName(i.name)}: [N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
   predict(${predictArg}): Promise<${predictResult}>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;

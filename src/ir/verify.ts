@@ -62,7 +62,13 @@ export function findProblems(graph: Graph): Problem[] {
     if (!types.has(node.id)) types.set(node.id, node.type);
   }
 
-  for (const out of graph.outputs) if (!types.has(out)) report('graph', `output %${out} is never defined`);
+  const listed = new Set<ValueId>();
+  for (const out of graph.outputs) {
+    if (!types.has(out)) report('graph', `output %${out} is never defined`);
+    // Outputs are returned by name (and declared by name in model.d.ts): each one once.
+    if (listed.has(out)) report('graph', `output %${out} is listed twice`);
+    listed.add(out);
+  }
   if (graph.outputs.length === 0) report('graph', 'the graph has no outputs');
   if (!graph.nodes.some((n) => n.op === 'input')) report('graph', 'the graph has no inputs');
   for (const node of graph.nodes) {

@@ -1,4 +1,4 @@
-// torch-jit export: compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
+// "torch-jit export": compiled by slimc 0.1.0 for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.
 // Final IR: model.slim. Weights: model.weights.bin (checked against its manifest at load).
 import { Tensor, conv2d, engine, env, fused, getBackend, getKernel, pad, registerKernel, setBackend, split, stridedSlice, tensor, tensor1d, tidy } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
