@@ -12,21 +12,24 @@ const UNSAFE = /[^\x20-\x3b=\x3f-\x7e]/g;
 
 const unicodeEscape = (unit: string) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-/** Escapes the characters that are unsafe anywhere in emitted code, and breaks every `*​/`. */
-function asciiOnly(text: string): string {
-  return text.replace(UNSAFE, unicodeEscape).replaceAll('*/', '*\\/');
+/** JSON text may keep its own line breaks (indentation): JSON.stringify escapes those in strings. */
+const UNSAFE_IN_JSON = /[^\n\x20-\x3b=\x3f-\x7e]/g;
+
+/** Escapes the characters that are unsafe anywhere in emitted code, and breaks every star-slash. */
+function asciiOnly(text: string, unsafe = UNSAFE): string {
+  return text.replace(unsafe, unicodeEscape).replaceAll('*/', '*\\/');
 }
 
 /**
  * A JS (and JSON) literal for plain data: strings, numbers, arrays and objects, as JSON.stringify
  * gives them, with every string made safe. Escaping after stringifying is sound because the only
- * places `<`, `>`, `*​/` or a non-ASCII unit can occur in JSON text are inside strings, where
+ * places `<`, `>`, star-slash or a non-ASCII unit can occur in JSON text are inside strings, where
  * `\uXXXX` and `\/` denote the same characters.
  */
 export function jsLiteral(value: unknown, indent?: number): string {
   const text = JSON.stringify(value, null, indent);
   if (text === undefined) throw new TypeError(`jsLiteral: ${typeof value} has no literal`);
-  return asciiOnly(text);
+  return asciiOnly(text, UNSAFE_IN_JSON);
 }
 
 /** A double-quoted JS string literal denoting exactly `text`. */
@@ -39,7 +42,7 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 export const tsPropertyName = (name: string): string => (IDENTIFIER.test(name) && name !== '__proto__' ? name : jsString(name));
 
 /**
- * Text for inside a `//` or `/* *​/` comment: line terminators, non-ASCII, `<`, `>` and `*​/`
+ * Text for inside a `//` or block comment: line terminators, non-ASCII, `<`, `>` and star-slash
  * escaped, so a comment can neither end early nor close an enclosing script element. Callers
  * quote names they put in comments (formatValue and friends do), so that the text stays readable.
  */

@@ -76,8 +76,28 @@ export function applyRewrite(graph: Graph, root: ValueId, rewrite: Rewrite): Gra
   return dropUnusedWeights(next);
 }
 
-/** The graph with every read of `from` (and outputs) reading `to`, and node `from` removed. */
+/**
+ * Whether an identity node `from` may be dropped for `to`. A graph output keeps its name (the
+ * emitted module returns outputs by name), so an output is forwarded only onto a value that is
+ * neither a graph input nor an output itself: that value then takes the output's name.
+ */
+export function canForward(graph: Graph, from: ValueId, to: ValueId): boolean {
+  if (!graph.outputs.includes(from)) return true;
+  return !graph.outputs.includes(to) && !graph.nodes.some((n) => n.id === to && n.op === 'input');
+}
+
+/**
+ * The graph with every read of `from` reading `to`, and node `from` removed; when `from` is a
+ * graph output (see canForward), `to` is renamed `from` instead, so the output keeps its name.
+ */
 export function forwardValue(graph: Graph, from: ValueId, to: ValueId): Graph {
+  if (graph.outputs.includes(from)) {
+    const renamed = (v: ValueId) => (v === to ? from : v);
+    const next = produce(graph, (draft) => {
+      draft.nodes = castDraft(graph.nodes.filter((n) => n.id !== from).map((n) => ({ ...withInputs(n, renamed), id: renamed(n.id) }) as Node));
+    });
+    return dropUnusedWeights(next);
+  }
   const rename = (v: ValueId) => (v === from ? to : v);
   const next = produce(graph, (draft) => {
     draft.nodes = castDraft(graph.nodes.filter((n) => n.id !== from).map((n) => withInputs(n, rename)));
@@ -112,7 +132,7 @@ export function rewriteToFixpoint(graph: Graph, rules: readonly PeepholeRule[], 
       const root = current.nodes[i];
       for (const rule of rules) {
         const result = rule.apply(root, ctx);
-        if (result === null) continue;
+        if (result === null || ('forward' in result && !canForward(current, root.id, result.forward))) continue;
         if (++rewrites > maxRewrites) throw new Error(`peephole rule ${rule.name} did not reach a fixpoint after ${maxRewrites} rewrites`);
         current = 'forward' in result ? forwardValue(current, root.id, result.forward) : applyRewrite(current, root.id, result);
         ctx = rewriteContext(current);
