@@ -5,7 +5,7 @@
 import densenet40 from '../examples/densenet40.ts';
 import resnet164 from '../examples/resnet164.ts';
 import { add, batchNorm, concat, conv2d, dense, flatten, globalAvgPool, model, relu, type Value } from '../src/frontends/dsl.ts';
-import { withSparsityLikeWeights } from '../src/frontends/sparsity_weights.ts';
+import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
 import type { Graph } from '../src/ir/types.ts';
 import { slimGraph } from '../src/passes/slim.ts';
 

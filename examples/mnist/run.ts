@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { importEmittedModule } from '../../src/codegen/check.ts';
-import { compileGraph, writeCompiled } from '../../src/codegen/compile.ts';
+import { compileGraph, writeCompiled } from '../../src/compiler/compile.ts';
 import { cost } from '../../src/ir/cost.ts';
 import { printGraph } from '../../src/ir/text/printer.ts';
 import type { Graph } from '../../src/ir/types.ts';

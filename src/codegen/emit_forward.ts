@@ -15,8 +15,8 @@ import { channelsOf, graphInputs } from '../ir/node.ts';
 import { padAmounts } from '../ir/shapes.ts';
 import { formatValue } from '../ir/text/syntax.ts';
 import type { Activation, Conv2dNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../ir/types.ts';
-import { liveness } from '../passes/lower/liveness.ts';
 import { commentText } from './escape.ts';
+import { liveness } from './liveness.ts';
 import { helperClosure, type HelperName } from './helpers.ts';
 
 /** A weight as the module uploads it: the name in the weights file and the tfjs shape. */

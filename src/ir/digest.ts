@@ -2,7 +2,8 @@
 // as little-endian bytes, printed as 8 hex digits. The textual IR prints it in place of the
 // numbers and the weights file stores it as each tensor's checksum, so one function serves both.
 // Bytes, not values, are hashed: -0 and 0, and NaNs with different payloads, digest differently,
-// which is what "bit-exact" means. Pure: no Node APIs (the browser runtime uses it too).
+// which is what "bit-exact" means. Pure: no Node APIs. The emitted runtime carries its own copy
+// (codegen/runtime_source.ts), which must agree with this one.
 import type { Weight } from './types.ts';
 
 const FNV_OFFSET = 0x811c9dc5;

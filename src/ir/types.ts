@@ -9,7 +9,7 @@
 // - dimension 0 of every value is the batch dimension. The graph records the batch it was built
 //   for (usually 1); no op mixes samples, so executors accept any batch size N.
 //
-// Everything is readonly. Updates go through immer `produce` (see edit.ts); typed arrays are not
+// Everything is readonly. Updates go through immer `produce`; typed arrays are not
 // draftable, so immer neither copies nor freezes weight data: a pass that changes a weight
 // allocates a new Float32Array.
 

@@ -1,5 +1,5 @@
 // The weights file (`*.weights.bin`): one self-describing binary file holding every tensor of a
-// graph, read by the textual IR's loader and by compiled models (in Node and in browsers).
+// graph, read by the textual IR's loader; compiled models (in Node and in browsers) read the same format.
 //
 // Layout (all integers little-endian):
 //
@@ -14,7 +14,8 @@
 // Each manifest entry carries the tensor's checksum, the same digest the textual IR prints
 // (digest.ts), so a text file and its weights file can be checked against each other.
 //
-// This module is pure (no Node APIs): the browser runtime decodes the same format. Reading and
+// This module is pure (no Node APIs). Compiled models decode the same format with their own copy
+// of the decoder (codegen/runtime_source.ts), which must agree with this one. Reading and
 // writing files is in weights_file_io.ts.
 import { digestOf, isDigest, littleEndianBytes } from './digest.ts';
 import { SlimcError } from './errors.ts';

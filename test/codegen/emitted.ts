@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { importEmittedModule } from '../../src/codegen/check.ts';
-import { compileGraph, writeCompiled, type CompileOptions, type Compiled } from '../../src/codegen/compile.ts';
+import { compileGraph, writeCompiled, type CompileOptions, type Compiled } from '../../src/compiler/compile.ts';
 import type { Graph } from '../../src/ir/types.ts';
 
 /** The API of an emitted model.js, as model.d.ts declares it. */

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importEmittedModule } from '../../src/codegen/check.ts';
-import { compileGraph, writeCompiled } from '../../src/codegen/compile.ts';
+import { compileGraph, writeCompiled } from '../../src/compiler/compile.ts';
 import { commentText, jsLiteral, jsString, tsPropertyName } from '../../src/codegen/escape.ts';
 import { parseGraph } from '../../src/ir/text/parser.ts';
 import { printGraph } from '../../src/ir/text/printer.ts';

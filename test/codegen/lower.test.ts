@@ -16,7 +16,6 @@ import {
   FUSE_ACTIVATION_RULES,
   fuseActivations,
   IDENTITY_RULES,
-  liveness,
   LOWERING_PASSES,
   lowerGraph,
   removeIdentities,
@@ -24,6 +23,7 @@ import {
   SCALE_SHIFT_RULES,
   SCALE_SHIFT_TO_DEPTHWISE_RULES,
 } from '../../src/passes/lower/index.ts';
+import { liveness } from '../../src/codegen/liveness.ts';
 import { graphOf } from '../helpers/graphs.ts';
 import { SMALL_NETS } from './nets.ts';
 

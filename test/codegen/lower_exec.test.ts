@@ -9,7 +9,7 @@ import { verify } from '../../src/ir/verify.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { LOWERING_PASSES } from '../../src/passes/lower/index.ts';
 import { slimGraph } from '../../src/passes/slim.ts';
-import { withSparsityLikeWeights } from '../../src/frontends/sparsity_weights.ts';
+import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compareOutputs } from '../helpers/compare.ts';
 import { buildNetwork, recipeArb } from '../helpers/random_network.ts';

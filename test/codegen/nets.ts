@@ -5,7 +5,7 @@ import mobilenet from '../../examples/mobilenet.ts';
 import { preactResnet } from '../../examples/resnet164.ts';
 import { resnet } from '../../examples/resnet56.ts';
 import { vgg } from '../../examples/vgg19.ts';
-import { withSparsityLikeWeights } from '../../src/frontends/sparsity_weights.ts';
+import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import type { Graph } from '../../src/ir/types.ts';
 
 export const SMALL_NETS: Readonly<Record<string, () => Graph>> = {

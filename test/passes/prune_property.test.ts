@@ -3,7 +3,7 @@
 // again changes nothing, and no conv or dense layer keeps an input channel it multiplies by zero.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withSparsityLikeWeights } from '../../src/frontends/sparsity_weights.ts';
+import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { SlimcError } from '../../src/ir/errors.ts';
 import type { Graph } from '../../src/ir/types.ts';
 import { initBackend, interpret } from '../../src/interp/index.ts';

@@ -7,7 +7,7 @@ import mobilenet from '../../examples/mobilenet.ts';
 import resnet164 from '../../examples/resnet164.ts';
 import resnet56 from '../../examples/resnet56.ts';
 import vgg19, { vgg, VGG19_CONFIG, type VggConfig } from '../../examples/vgg19.ts';
-import { withSparsityLikeWeights } from '../../src/frontends/sparsity_weights.ts';
+import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { cost } from '../../src/ir/cost.ts';
 import { inputsOf, usersOf } from '../../src/ir/node.ts';
 import type { Graph, Node } from '../../src/ir/types.ts';

@@ -2,7 +2,7 @@
 // for tfjs-backend-wasm, write it with its weights, final IR and report, then run it against
 // the interpreter on the reference graph; a difference beyond tolerance fails the command.
 import { Command, Option } from 'commander';
-import { compileGraph, writeCompiled, type CompileReport } from '../../codegen/compile.ts';
+import { compileGraph, writeCompiled, type CompileReport } from '../../compiler/compile.ts';
 import { checkOutputDir } from '../../codegen/output_dir.ts';
 import { SlimcError } from '../../ir/errors.ts';
 import { COST_CONVENTION } from '../../ir/cost.ts';

@@ -3,19 +3,19 @@
 //   with scale = gamma / sqrt(var + eps) and shift = beta - mean * scale.
 // Computed in float64 and rounded once, so folding adds a single rounding per weight.
 import { bnWeightNames } from '../../ir/node.ts';
-import type { BatchNormNode, Graph } from '../../ir/types.ts';
+import type { BatchNormNode, Weights } from '../../ir/types.ts';
 
 export interface ChannelAffine {
   readonly scale: Float64Array;
   readonly shift: Float64Array;
 }
 
-export function batchNormAffine(graph: Graph, bn: BatchNormNode): ChannelAffine {
+export function batchNormAffine(weights: Weights, bn: BatchNormNode): ChannelAffine {
   const names = bnWeightNames(bn.params);
-  const gamma = graph.weights[names.gamma].data;
-  const beta = graph.weights[names.beta].data;
-  const mean = graph.weights[names.mean].data;
-  const variance = graph.weights[names.variance].data;
+  const gamma = weights[names.gamma].data;
+  const beta = weights[names.beta].data;
+  const mean = weights[names.mean].data;
+  const variance = weights[names.variance].data;
   const scale = new Float64Array(gamma.length);
   const shift = new Float64Array(gamma.length);
   for (let c = 0; c < gamma.length; c++) {

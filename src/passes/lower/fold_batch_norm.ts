@@ -3,20 +3,20 @@
 import { match } from 'ts-pattern';
 import type { BatchNormNode, Conv2dNode, DenseNode, Graph, Node, Weight, WeightName } from '../../ir/types.ts';
 import { affineBias, batchNormAffine, scaleOutputChannels } from './batch_norm_affine.ts';
-import { freshWeightName, rewriteToFixpoint, soleProducer, type PeepholeRule, type Rewrite, type RewriteContext } from './rewrite.ts';
+import { rewriteToFixpoint, soleProducer, type AnyPeepholeRule, type Rewrite, type RewriteContext } from './rewrite.ts';
 
 /** The layer with weights folded: W' = W * scale (per output channel), b' = b * scale + shift. */
 function foldInto<L extends Conv2dNode | DenseNode>(layer: L, weightOf: (l: L) => WeightName, bn: BatchNormNode, ctx: RewriteContext): Rewrite | null {
   if (layer.activation !== 'none') return null;
-  const { graph } = ctx;
-  const affine = batchNormAffine(graph, bn);
+  const { weights: current } = ctx;
+  const affine = batchNormAffine(current, bn);
   const weightName = weightOf(layer);
-  const weight = graph.weights[weightName];
-  const bias = layer.bias === null ? null : graph.weights[layer.bias];
+  const weight = current[weightName];
+  const bias = layer.bias === null ? null : current[layer.bias];
   const taken = new Set<WeightName>();
   // A weight another node also reads keeps its data; the folded copy gets a name of its own.
-  const nameFor = (current: WeightName | null, base: WeightName): WeightName => {
-    const name = current !== null && !ctx.weightShared(current, [layer.id]) ? current : freshWeightName(graph, base, taken);
+  const nameFor = (name0: WeightName | null, base: WeightName): WeightName => {
+    const name = name0 !== null && !ctx.weightShared(name0, [layer.id]) ? name0 : ctx.freshWeightName(base, taken);
     taken.add(name);
     return name;
   };
@@ -33,13 +33,13 @@ function foldInto<L extends Conv2dNode | DenseNode>(layer: L, weightOf: (l: L) =
   return { replacement: folded, absorbed: [layer.id], weights };
 }
 
-export const FOLD_BATCH_NORM_RULES: readonly PeepholeRule[] = [
+export const FOLD_BATCH_NORM_RULES: readonly AnyPeepholeRule[] = [
   {
     name: 'fold-bn-into-conv',
     // bn(conv(x, W, b)) = conv(x, W * s, b * s + t), s = gamma / sqrt(var + eps), t = beta - mean * s
     algebra: 'bn(conv(x; W, b)) = conv(x; W*s, b*s + t)',
+    root: 'batch_norm',
     apply: (root, ctx) => {
-      if (root.op !== 'batch_norm') return null;
       const conv = soleProducer(ctx, root.input, 'conv2d');
       return conv && foldInto(conv, (c) => c.filter, root, ctx);
     },
@@ -48,8 +48,8 @@ export const FOLD_BATCH_NORM_RULES: readonly PeepholeRule[] = [
     name: 'fold-bn-into-dense',
     // bn(x W + b) = x (W * s) + (b * s + t), per output feature
     algebra: 'bn(dense(x; W, b)) = dense(x; W*s, b*s + t)',
+    root: 'batch_norm',
     apply: (root, ctx) => {
-      if (root.op !== 'batch_norm') return null;
       const dense = soleProducer(ctx, root.input, 'dense');
       return dense && foldInto(dense, (d) => d.weight, root, ctx);
     },

@@ -8,7 +8,7 @@
 // selects its BN's channels from the residual stream, then runs a 1x1 conv to few channels.
 import { channelsOf } from '../../ir/node.ts';
 import type { Conv2dNode, Graph, Node, ValueId, Weight, WeightName } from '../../ir/types.ts';
-import { freshWeightName, rewriteToFixpoint, type PeepholeRule, type RewriteContext, type RuleResult } from './rewrite.ts';
+import { rewriteToFixpoint, type AnyPeepholeRule, type RewriteContext, type RuleResult } from './rewrite.ts';
 
 /** Multiply-adds that cost as much as copying one element in a channel selection. */
 export const SELECTION_COST_PER_ELEMENT = 40;
@@ -75,52 +75,53 @@ function foldSelection(conv: Conv2dNode, ctx: RewriteContext): RuleResult {
 
   const positions = perSample(gather.type.shape);
   const selectionCost = OP_DISPATCH_COST + SELECTION_COST_PER_ELEMENT * positions * kept;
-  const [kh, kw, , outputs] = ctx.graph.weights[conv.filter].shape;
+  const [kh, kw, , outputs] = ctx.weights[conv.filter].shape;
   const extraCost = chain.length * positions * dropped + perSample(conv.type.shape) * kh * kw * dropped * outputs;
   if (extraCost >= selectionCost) return null;
 
-  const { graph } = ctx;
+  const { weights: current } = ctx;
   const users = [...chain.map((n) => n.id), conv.id];
   const taken = new Set<WeightName>();
   const weights: Record<WeightName, Weight> = {};
   /** The weight under its own name when no other node reads it, else under a fresh one. */
   const put = (name: WeightName, weight: Weight): WeightName => {
-    const target = ctx.weightShared(name, users) || taken.has(name) ? freshWeightName(graph, `${name}.spread`, taken) : name;
+    const target = ctx.weightShared(name, users) || taken.has(name) ? ctx.freshWeightName(`${name}.spread`, taken) : name;
     taken.add(target);
     weights[target] = weight;
     return target;
   };
   const vector = (name: WeightName | null, fill = 0) =>
-    name === null ? null : put(name, { shape: [channels], data: spread(graph.weights[name].data, gather.indices, channels, fill) });
+    name === null ? null : put(name, { shape: [channels], data: spread(current[name].data, gather.indices, channels, fill) });
   const wide = (shape: readonly number[]) => [...shape.slice(0, -1), channels];
 
   const updated = chain.map((n, i): Node => {
     const input = i === 0 ? gather.input : n.input;
     if (n.op === 'conv2d') {
-      const filter = put(n.filter, { shape: [1, 1, 1, channels], data: spread(graph.weights[n.filter].data, gather.indices, channels) });
+      const filter = put(n.filter, { shape: [1, 1, 1, channels], data: spread(current[n.filter].data, gather.indices, channels) });
       return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) }, groups: channels, filter, bias: vector(n.bias) };
     }
     if (n.op === 'scale_shift') {
       // A missing scale is 1 on the kept channels, and must be 0 on the others.
       const scale =
         n.scale === null
-          ? put(freshWeightName(graph, `${n.id}.scale`, taken), { shape: [channels], data: spread(new Float32Array(kept).fill(1), gather.indices, channels) })
+          ? put(ctx.freshWeightName(`${n.id}.scale`, taken), { shape: [channels], data: spread(new Float32Array(kept).fill(1), gather.indices, channels) })
           : vector(n.scale);
       return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) }, scale, shift: vector(n.shift) };
     }
     return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) } };
   });
-  const filter = put(conv.filter, spreadInputs(graph.weights[conv.filter], gather.indices, channels));
+  const filter = put(conv.filter, spreadInputs(current[conv.filter], gather.indices, channels));
   const input = chain.length === 0 ? gather.input : conv.input;
   return { replacement: { ...conv, input, filter }, absorbed: [gather.id], updated, weights };
 }
 
-export const FOLD_CHANNEL_SELECTION_RULES: readonly PeepholeRule[] = [
+export const FOLD_CHANNEL_SELECTION_RULES: readonly AnyPeepholeRule[] = [
   {
     name: 'fold-selection-into-conv',
     // conv(f(gather(x, I)); W) = conv(f'(x); W'), f' = f with 0 weights off I, W'[:, :, I[j], :] = W[:, :, j, :], 0 elsewhere
     algebra: "conv(f(gather(x; I)); W) = conv(f'(x); W spread over I)",
-    apply: (root, ctx) => (root.op === 'conv2d' ? foldSelection(root, ctx) : null),
+    root: 'conv2d',
+    apply: (root, ctx) => foldSelection(root, ctx),
   },
 ];
 

@@ -3,15 +3,15 @@
 // order, a concat of one value, a scale_shift with neither weight).
 import { channelsOf } from '../../ir/node.ts';
 import type { Graph } from '../../ir/types.ts';
-import { rewriteToFixpoint, type PeepholeRule } from './rewrite.ts';
+import { rewriteToFixpoint, type AnyPeepholeRule } from './rewrite.ts';
 
-export const IDENTITY_RULES: readonly PeepholeRule[] = [
+export const IDENTITY_RULES: readonly AnyPeepholeRule[] = [
   {
     name: 'drop-full-gather',
     // gather(x, [0, 1, ..., C-1]) = x when x has C channels
     algebra: 'gather(x; 0..C-1) = x',
+    root: 'gather',
     apply: (root, ctx) => {
-      if (root.op !== 'gather') return null;
       const input = ctx.producer(root.input);
       const channels = input ? channelsOf(input.type.shape) : -1;
       const inOrder = root.indices.length === channels && root.indices.every((c, i) => c === i);
@@ -22,13 +22,15 @@ export const IDENTITY_RULES: readonly PeepholeRule[] = [
     name: 'drop-single-concat',
     // concat(x) = x
     algebra: 'concat(x) = x',
-    apply: (root) => (root.op === 'concat' && root.inputs.length === 1 ? { forward: root.inputs[0] } : null),
+    root: 'concat',
+    apply: (root) => (root.inputs.length === 1 ? { forward: root.inputs[0] } : null),
   },
   {
     name: 'drop-empty-scale-shift',
     // x * 1 + 0 = x
     algebra: 'scale_shift(x; none, none) = x',
-    apply: (root) => (root.op === 'scale_shift' && root.scale === null && root.shift === null ? { forward: root.input } : null),
+    root: 'scale_shift',
+    apply: (root) => (root.scale === null && root.shift === null ? { forward: root.input } : null),
   },
 ];
 

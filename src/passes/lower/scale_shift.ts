@@ -3,20 +3,20 @@
 // per-channel scale and shift.
 import type { Graph, WeightName } from '../../ir/types.ts';
 import { batchNormAffine } from './batch_norm_affine.ts';
-import { freshWeightName, rewriteToFixpoint, type PeepholeRule } from './rewrite.ts';
+import { rewriteToFixpoint, type AnyPeepholeRule } from './rewrite.ts';
 
-export const SCALE_SHIFT_RULES: readonly PeepholeRule[] = [
+export const SCALE_SHIFT_RULES: readonly AnyPeepholeRule[] = [
   {
     name: 'bn-to-scale-shift',
     // gamma (x - mean) / sqrt(var + eps) + beta = x * s + t, s = gamma / sqrt(var + eps), t = beta - mean * s
     algebra: 'bn(x) = x*s + t',
+    root: 'batch_norm',
     apply: (root, ctx) => {
-      if (root.op !== 'batch_norm') return null;
-      const { scale, shift } = batchNormAffine(ctx.graph, root);
+      const { scale, shift } = batchNormAffine(ctx.weights, root);
       const taken = new Set<WeightName>();
-      const scaleName = freshWeightName(ctx.graph, `${root.params}.scale`, taken);
+      const scaleName = ctx.freshWeightName(`${root.params}.scale`, taken);
       taken.add(scaleName);
-      const shiftName = freshWeightName(ctx.graph, `${root.params}.shift`, taken);
+      const shiftName = ctx.freshWeightName(`${root.params}.shift`, taken);
       const shape = [scale.length];
       return {
         replacement: { op: 'scale_shift', id: root.id, type: root.type, input: root.input, scale: scaleName, shift: shiftName },

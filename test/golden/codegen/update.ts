@@ -3,7 +3,7 @@
 // intended change of the emitted code and review the diff:
 //   node --import tsx test/golden/codegen/update.ts
 import { writeFile } from 'node:fs/promises';
-import { compileGraph } from '../../../src/codegen/compile.ts';
+import { compileGraph } from '../../../src/compiler/compile.ts';
 import { GOLDEN_GRAPHS } from '../../codegen/golden_graphs.ts';
 
 for (const [name, make] of Object.entries(GOLDEN_GRAPHS)) {

@@ -10,9 +10,9 @@
 //   1/sqrt(inputs), so that outputs are of order 1 and comparisons against them are meaningful.
 // Every BN keeps at least one large gamma, so moderate ratios leave every layer alive.
 import { produce, castDraft } from 'immer';
-import { bnWeightNames } from '../ir/node.ts';
-import type { Graph, Weight } from '../ir/types.ts';
-import { Rng } from '../util/random.ts';
+import { bnWeightNames } from '../../src/ir/node.ts';
+import type { Graph, Weight } from '../../src/ir/types.ts';
+import { Rng } from '../../src/util/random.ts';
 
 export interface SparsityLikeOptions {
   readonly seed?: number;

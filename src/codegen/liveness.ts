@@ -1,7 +1,7 @@
 // Liveness for emission: after which node each value is read for the last time, so generated
 // code frees every intermediate at once instead of holding all of them until the end.
-import { inputsOf } from '../../ir/node.ts';
-import type { Graph, ValueId } from '../../ir/types.ts';
+import { inputsOf } from '../ir/node.ts';
+import type { Graph, ValueId } from '../ir/types.ts';
 
 export interface Liveness {
   /** freedAfter[i]: values whose last reader is graph.nodes[i] (or, for a value nobody reads, its producer). */

@@ -11,10 +11,10 @@ import { runPipeline, INPUT_POINT, type PipelineOptions } from '../passes/pass_m
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
-import { jsLiteral } from './escape.ts';
-import { checkCompiledModule, type CheckOptions, type CheckResult } from './check.ts';
-import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from './module_source.ts';
-import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from './output_dir.ts';
+import { jsLiteral } from '../codegen/escape.ts';
+import { checkCompiledModule, type CheckOptions, type CheckResult } from '../codegen/check.ts';
+import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from '../codegen/module_source.ts';
+import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from '../codegen/output_dir.ts';
 
 export const IR_FILE = 'model.slim';
 /** Marks the output directory's model.js as an ES module for Node, wherever the directory is. */
