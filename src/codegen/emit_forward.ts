@@ -18,6 +18,8 @@ import type { Activation, Conv2dNode, Graph, Node, Padding, Pair, TensorType, Va
 import { commentText } from './escape.ts';
 import { liveness } from './liveness.ts';
 import { helperClosure, type HelperName } from './helpers.ts';
+import { buildPlan } from './plan/build_plan.ts';
+import type { PlanSpec } from './plan/plan_types.ts';
 
 /** A weight as the module uploads it: the name in the weights file and the tfjs shape. */
 export interface UploadedWeight {
@@ -51,6 +53,10 @@ export interface ForwardCode {
   readonly helpers: readonly HelperName[];
   readonly weights: readonly UploadedWeight[];
   readonly constants: readonly Constant[];
+  /** The static execution plan (its weights index `weights` too). */
+  readonly plan: PlanSpec;
+  /** The first op the plan does not cover, if any: the module then runs the engine path. */
+  readonly planUnsupported: string | null;
 }
 
 /** How a sliding window's padding is passed to tfjs: by name when tfjs's rule gives the same. */
@@ -102,7 +108,11 @@ class Emitter {
 
   /** `W[i]` for a weight, uploaded with `uploadShape` if given. */
   w(name: WeightName | null, uploadShape: readonly number[] | null = null): string {
-    if (name === null) return 'null';
+    return name === null ? 'null' : `W[${this.weight(name, uploadShape)}]`;
+  }
+
+  /** The index i of W[i] for a weight, uploaded with `uploadShape` if given. */
+  weight(name: WeightName, uploadShape: readonly number[] | null = null): number {
     const key = `${name}|${uploadShape?.join(',') ?? ''}`;
     let i = this.weightIndex.get(key);
     if (i === undefined) {
@@ -110,7 +120,7 @@ class Emitter {
       this.weights.push({ name, uploadShape });
       this.weightIndex.set(key, i);
     }
-    return `W[${i}]`;
+    return i;
   }
 
   /** `K[i]` for a constant. */
@@ -230,5 +240,6 @@ export function emitForward(graph: Graph, opts: ForwardOptions = {}): ForwardCod
   });
   lines.push(`  return [${graph.outputs.map((v) => e.v(v)).join(', ')}];`);
   const source = [`function forward(W, K, [${inputs.join(', ')}]) {`, ...lines, '}'].join('\n');
-  return { source, helpers: helperClosure(e.helpers), weights: e.weights, constants: e.constants };
+  const { plan, unsupported } = buildPlan(graph, (name, uploadShape) => e.weight(name, uploadShape ?? null));
+  return { source, helpers: helperClosure(e.helpers), weights: e.weights, constants: e.constants, plan, planUnsupported: unsupported };
 }

@@ -59,7 +59,7 @@ export const HELPERS = {
   add: kernel('add', 'a, b', 'Add', '{ a, b }'),
   addN: kernel('addN', 'xs', 'AddN', 'xs'),
   // concat(xs) along the last axis and gather(x, indices), the channels (last axis) an Int32Array
-  // selects, run the module's own kernels (channel_kernels_source.ts): the backend's Concat
+  // selects, run the module's own kernels (runtime/model_runtime.js): the backend's Concat
   // allocates per pixel and its GatherV2 per element.
   concat: kernel('concat', 'xs', 'SlimcConcatChannels', 'xs'),
   gather: kernel('gather', 'x, indices', 'SlimcGatherChannels', '{ x }', '{ indices }'),

@@ -1,5 +1,6 @@
 // Assembles the emitted ES module (model.js), its declarations (model.d.ts) and the weights
 // file from a lowered graph. Pure: returns texts and bytes; writing them is the caller's job.
+import { readFileSync } from 'node:fs';
 import { cost } from '../ir/cost.ts';
 import { graphInputs } from '../ir/node.ts';
 import type { Graph, Weight, WeightName } from '../ir/types.ts';
@@ -7,16 +8,9 @@ import { verify } from '../ir/verify.ts';
 import { encodeWeights } from '../ir/weights_file.ts';
 import { commentName, jsLiteral, tsPropertyName } from './escape.ts';
 import { emitForward, type ForwardCode } from './emit_forward.ts';
-import { channelKernelsSource, type ChannelKernel } from './channel_kernels_source.ts';
 import { HELPERS } from './helpers.ts';
-import {
-  NCHW_BORDER_SOURCE,
-  NHWC_BORDER_SOURCE,
-  RUNTIME_CORE_IMPORTS,
-  RUNTIME_FEATURE_IMPORTS,
-  RUNTIME_SOURCE,
-  RUNTIME_WASM_IMPORTS,
-} from './runtime_source.ts';
+import { encodeStep } from './plan/build_plan.ts';
+import type { PlanStep } from './plan/plan_types.ts';
 
 export const COMPILER = 'slimc 0.1.0';
 export const MODULE_FILE = 'model.js';
@@ -43,6 +37,8 @@ export interface ModelInfo {
   readonly macs: number;
   /** 2 x MACs, the Network Slimming paper's convention. */
   readonly flops: number;
+  /** Peak activation memory of the plan for one sample (the arena; batch N takes N times this), in bytes. */
+  readonly peakActivationBytes: number;
   readonly compiler: string;
 }
 
@@ -52,17 +48,19 @@ export interface EmittedModule {
   readonly weights: Uint8Array;
   readonly info: ModelInfo;
   readonly forward: ForwardCode;
+  /** The model-specific part of model.js (what codegen baselines hold): engine forward pass and MODEL. */
+  readonly modelSource: string;
 }
 
 export interface EmitOptions {
   /**
    * `// %id` comments naming each statement's IR value: always, never, or (default) unless the
-   * module would then exceed ANNOTATION_BUDGET bytes.
+   * model-specific part of the module would then exceed ANNOTATION_BUDGET bytes.
    */
   readonly annotate?: boolean | 'auto';
 }
 
-/** Past this size, 'auto' leaves out the per-statement comments (the target is under 50 KB). */
+/** Past this size of the model-specific part, 'auto' leaves out the per-statement comments. */
 export const ANNOTATION_BUDGET = 44 * 1024;
 
 /** NCHW for 4-D values of graphs imported with an NCHW border; NHWC or NC otherwise. */
@@ -73,7 +71,7 @@ function borderValue(graph: Graph, name: string, shape: readonly number[]): Bord
   return { name, shape: [n, c, h, w], layout: 'NCHW' };
 }
 
-export function modelInfo(graph: Graph): ModelInfo {
+export function modelInfo(graph: Graph, peakActivationBytes: number): ModelInfo {
   const { params, macs, flops } = cost(graph);
   const types = new Map(graph.nodes.map((n) => [n.id, n.type.shape]));
   return {
@@ -83,6 +81,7 @@ export function modelInfo(graph: Graph): ModelInfo {
     params,
     macs,
     flops,
+    peakActivationBytes,
     compiler: COMPILER,
   };
 }
@@ -101,16 +100,51 @@ export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule 
   const annotate = opts.annotate ?? 'auto';
   if (annotate === 'auto') {
     const annotated = assemble(graph, emitForward(graph, { annotate: true }), true);
-    if (new TextEncoder().encode(annotated.js).length <= ANNOTATION_BUDGET) return annotated;
+    if (new TextEncoder().encode(annotated.modelSource).length <= ANNOTATION_BUDGET) return annotated;
     return assemble(graph, emitForward(graph, { annotate: false }), false);
   }
   return assemble(graph, emitForward(graph, { annotate }), annotate);
 }
 
-function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): EmittedModule {
-  const info = modelInfo(graph);
+/** The runtime's source (a checked JS module), read once. */
+let runtimeText: string | null = null;
+const runtimeSource = () => (runtimeText ??= readFileSync(new URL('./runtime/model_runtime.js', import.meta.url), 'utf8'));
 
-  // The file holds each weight once, in order of first use; W[i] reads file entry UPLOAD_FROM[i].
+/**
+ * The runtime split into its imports (by package) and its body, as the emitted module inlines it:
+ * without its comments (the source file keeps them; they would double the module's size).
+ */
+export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly string[]>; readonly body: string } {
+  const imports = new Map<string, string[]>();
+  const body: string[] = [];
+  let inComment = false;
+  for (const line of runtimeSource().split('\n')) {
+    const trimmed = line.trim();
+    const imported = /^import \{ ([^}]+) \} from '([^']+)';$/.exec(line);
+    if (inComment) inComment = !trimmed.endsWith('*/');
+    else if (imported !== null) imports.set(imported[2], imported[1].split(', '));
+    else if (trimmed.startsWith('/*')) inComment = !trimmed.endsWith('*/');
+    else if (!trimmed.startsWith('//') && trimmed !== '') body.push(line);
+  }
+  const text = body.join('\n').replace(/^export async function loadModel\(/m, 'async function loadModel(');
+  if (!text.includes('\nasync function loadModel(')) throw new Error('model_runtime.js: loadModel not found');
+  return { imports, body: text };
+}
+
+/** Every literal in model.js goes through the one escaping function (escape.ts). */
+const json = jsLiteral;
+
+/** One plan step as a line: its op and name first, so a reader can follow the walk. */
+const stepLine = (step: PlanStep) => `      ${json(encodeStep(step))},`;
+
+/** The tfjs-backend-wasm version whose kernel exports the plan calls (slimc pins it exactly). */
+export const BACKEND_VERSION = '4.22.0';
+
+function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): EmittedModule {
+  const plan = forward.plan;
+  const info = modelInfo(graph, plan.arena * 4);
+
+  // The file holds each weight once, in order of first use; W[i] reads file entry uploadFrom[i].
   const fileOrder: WeightName[] = [];
   for (const w of forward.weights) if (!fileOrder.includes(w.name)) fileOrder.push(w.name);
   const fileWeights: Record<WeightName, Weight> = {};
@@ -125,78 +159,87 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   // The runtime digests JSON.stringify of the manifest's names and shapes: the same text here.
   const layout = layoutDigest(JSON.stringify(fileOrder.map((name) => [name, graph.weights[name].shape])));
 
-  const nchw = info.inputs.some((v) => v.layout === 'NCHW') || info.outputs.some((v) => v.layout === 'NCHW');
-  const kernels = (['gather', 'concat'] as const).filter((k: ChannelKernel) => forward.helpers.includes(k));
-  const coreImports = new Set<string>([
-    ...RUNTIME_CORE_IMPORTS,
-    ...forward.helpers.flatMap((h) => HELPERS[h].imports),
-    ...(forward.constants.some(([dtype]) => dtype === 'float32') ? RUNTIME_FEATURE_IMPORTS.constants : []),
-    ...(kernels.length > 0 ? RUNTIME_FEATURE_IMPORTS.kernels : []),
-    ...(nchw ? RUNTIME_FEATURE_IMPORTS.nchw : []),
-  ]);
-  const definitions = forward.helpers.map((h) => HELPERS[h].source);
-  const runtimeInfo = {
-    ...info,
-    inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })),
-  };
+  const runtime = runtimeParts();
+  const coreImports = new Set<string>([...(runtime.imports.get('@tensorflow/tfjs-core') ?? []), ...forward.helpers.flatMap((h) => HELPERS[h].imports)]);
+  const wasmImports = runtime.imports.get('@tensorflow/tfjs-backend-wasm') ?? [];
+  const runtimeInfo = { ...info, inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })) };
+  const planLines =
+    forward.planUnsupported !== null
+      ? ['  plan: null,']
+      : [
+          '  plan: {',
+          `    arena: ${plan.arena},`,
+          `    slots: ${json(plan.slots)},`,
+          `    values: ${json(plan.values)},`,
+          `    inputs: ${json(plan.inputs)},`,
+          `    outputs: ${json(plan.outputs)},`,
+          `    exports: ${json(plan.exports)},`,
+          '    steps: [',
+          ...plan.steps.map(stepLine),
+          '    ],',
+          '  },',
+        ];
+  const modelSource = [
+    ...forward.helpers.map((h) => HELPERS[h].source),
+    '',
+    forward.source,
+    '',
+    '/** Everything model-specific the runtime below reads. */',
+    'const MODEL = {',
+    `  info: ${json(runtimeInfo)},`,
+    `  weightsFile: ${json(WEIGHTS_FILE)},`,
+    `  weightsLayout: ${json(layout)},`,
+    `  weightCount: ${forward.weights.length},`,
+    `  uploadFrom: ${json(uploadFrom)},`,
+    `  uploadShapes: ${json(uploadShapes)},`,
+    `  backendVersion: ${json(BACKEND_VERSION)},`,
+    ...planLines,
+    `  planUnsupported: ${json(forward.planUnsupported)},`,
+    `  arenaFloatsPerSample: ${plan.arena},`,
+    `  constants: ${json(forward.constants)},`,
+    '  forward,',
+    '};',
+    '',
+    '/**',
+    ' * Loads the model: starts the wasm backend (once per process) and the weights.',
+    ' * opts.weights: path (Node), URL, ArrayBuffer or Uint8Array; default: the file next to this module.',
+    " * opts.wasmPath: where the backend's .wasm files are (a directory URL, or a map by file name).",
+    ' * opts.threads: threads to run on (default 1, the plain SIMD build); info.backend says what runs.',
+    " * opts.runtime: 'plan' (default) or 'engine'; info.runtime says what runs, and why.",
+    ' */',
+    'export const load = (opts = {}) => loadModel(MODEL, opts);',
+  ].join('\n');
 
   const js = [
     `// ${commentName(graph.name)}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
     `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
     ...(annotated ? [] : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
     `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
-    `import { ${[...RUNTIME_WASM_IMPORTS].join(', ')} } from '@tensorflow/tfjs-backend-wasm';`,
+    `import { ${[...wasmImports].join(', ')} } from '@tensorflow/tfjs-backend-wasm';`,
     '',
-    `const INFO = ${jsLiteral(runtimeInfo)};`,
-    `const WEIGHTS_FILE = ${jsLiteral(WEIGHTS_FILE)};`,
-    `/** Digest of the weights file's tensor names and shapes this module was compiled with. */`,
-    `const WEIGHTS_LAYOUT = ${jsLiteral(layout)};`,
-    `const WEIGHT_COUNT = ${forward.weights.length};`,
-    `/** Tensors uploaded in another shape than the IR's (depthwise filters: [kh, kw, C, multiplier]). */`,
-    `const UPLOAD_SHAPES = ${jsLiteral(uploadShapes)};`,
-    `const UPLOAD_FROM = ${jsLiteral(uploadFrom)};`,
-    ...constantsSource(forward),
-    nchw ? NCHW_BORDER_SOURCE.trim() : NHWC_BORDER_SOURCE.trim(),
-    channelKernelsSource(kernels),
+    '// ---- this model ----',
     '',
-    ...definitions,
+    modelSource,
     '',
-    forward.source,
-    RUNTIME_SOURCE,
+    '// ---- the runtime (slimc src/codegen/runtime/model_runtime.js) ----',
+    '',
+    runtime.body,
+    '',
   ].join('\n');
 
-  return { js, dts: emitDeclarations(info), weights, info, forward };
+  return { js, dts: emitDeclarations(info), weights, info, forward, modelSource };
 }
 
-/** makeConstants(), and the mask decoder when a constant needs it. */
-function constantsSource(forward: ForwardCode): string[] {
-  if (forward.constants.length === 0) return ['const makeConstants = () => [];'];
-  const masks = forward.constants.some(([, values]) => typeof values === 'string');
-  return [
-    ...(masks
-      ? [
-          '/** Channel indices from a base64 bit mask (bit i of byte i >> 3: channel 8 * (i >> 3) + (i & 7)). */',
-          'const maskIndices = (mask) => [...atob(mask)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit));',
-        ]
-      : []),
-    '/** Float constants are tensors; channel indices are Int32Arrays (the gather kernel takes them as an attribute). */',
-    `const makeConstants = () => ${jsLiteral(forward.constants)}.map(([dtype, values]) => {`,
-    `  const list = ${masks ? "typeof values === 'string' ? maskIndices(values) : values" : 'values'};`,
-    forward.constants.some(([dtype]) => dtype === 'float32')
-      ? "  return dtype === 'int32' ? Int32Array.from(list) : tensor1d(list, dtype);"
-      : '  return Int32Array.from(list);',
-    '});',
-  ];
-}
-
+const key = tsPropertyName;
 
 /** model.d.ts: the module API, with this model's input and output names. */
 export function emitDeclarations(info: ModelInfo): string {
   const inputType = 'Float32Array | Tensor';
   const predictArg =
-    info.inputs.length === 1 ? `x: ${inputType}` : `x: { ${info.inputs.map((i) => `readonly ${tsPropertyName(i.name)}: ${inputType};`).join(' ')} }`;
+    info.inputs.length === 1 ? `x: ${inputType}` : `x: { ${info.inputs.map((i) => `readonly ${key(i.name)}: ${inputType};`).join(' ')} }`;
   const predictResult =
-    info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${tsPropertyName(o.name)}: Float32Array;`).join(' ')} }`;
+    info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${key(o.name)}: Float32Array;`).join(' ')} }`;
+  const predictInto = predictResult.replaceAll('readonly ', '');
   return `// ${commentName(info.name)}: compiled by ${info.compiler}. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
@@ -231,8 +274,18 @@ export interface ModelInfo {
   readonly macs: number;
   /** 2 x macs (the Network Slimming paper's convention). */
   readonly flops: number;
+  /** Peak activation memory for one sample, in bytes (batch N takes N times this). */
+  readonly peakActivationBytes: number;
   readonly compiler: string;
   readonly backend: BackendInfo;
+  readonly runtime: RuntimeInfo;
+}
+
+/** What runs the model: the compiled plan (kernel exports called directly) or the engine path. */
+export interface RuntimeInfo {
+  readonly name: 'plan' | 'engine';
+  /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
+  readonly note?: string;
 }
 
 export interface LoadOptions {
@@ -242,15 +295,22 @@ export interface LoadOptions {
   readonly wasmPath?: string | Readonly<Record<string, string>>;
   /** Threads to run on (default 1: the plain SIMD build). See info.backend for what runs. */
   readonly threads?: number;
+  /** 'plan' (default): the compiled plan, checked against the backend at load; 'engine': one tfjs kernel call per node. */
+  readonly runtime?: 'plan' | 'engine';
+}
+
+export interface PredictOptions {
+  /** Where to write the output (returned): a Float32Array of its size (one per output name for several outputs). */
+  readonly into?: ${predictInto};
 }
 
 export interface Model {
   readonly info: ModelInfo;
   /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `${commentName(i.name)}: [N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
-  predict(${predictArg}): Promise<${predictResult}>;
+  predict(${predictArg}, opts?: PredictOptions): Promise<${predictResult}>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;
-  /** Frees the model's weight tensors. */
+  /** Frees the model's weight tensors and its plans' memory. */
   dispose(): void;
 }
 

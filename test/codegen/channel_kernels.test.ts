@@ -1,4 +1,4 @@
-// The emitted module's own channel kernels (channel_kernels_source.ts) against the interpreter,
+// The emitted module's own channel kernels (runtime/model_runtime.js) against the interpreter,
 // element for element: selections with runs of every kind the kernel copies differently (one
 // channel, short runs, runs long enough for copyWithin, out of order, repeated), and concats of
 // narrow and wide inputs, including one that reads its input twice.

@@ -34,7 +34,8 @@ function importsOf(js: string): Record<string, string[]> {
 
 describe.each(Object.keys(GOLDEN_GRAPHS))('%s', (name) => {
   const { module } = compileGraph(GOLDEN_GRAPHS[name]());
-  it('model.js matches its baseline', async () => expectSameText(module.js, await golden(`${name}.model.js`), `${name}.model.js`));
+  // The baseline holds the model-specific part; the runtime around it is a checked source file.
+  it('model.js matches its baseline', async () => expectSameText(`${module.modelSource}\n`, await golden(`${name}.model.js`), `${name}.model.js`));
   it('model.d.ts matches its baseline', async () => expectSameText(module.dts, await golden(`${name}.model.d.ts`), `${name}.model.d.ts`));
 });
 
@@ -43,13 +44,28 @@ describe('imports', () => {
     const { module } = compileGraph(SMALL_NETS.vgg());
     const imports = importsOf(module.js);
     expect(Object.keys(imports).sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core']);
-    expect(imports['@tensorflow/tfjs-core']).toEqual(['Tensor', 'engine', 'env', 'fused', 'getBackend', 'setBackend', 'tensor', 'tidy']);
+    // The runtime's (model_runtime.js) and, of the engine path's helpers, those this model calls.
+    expect(imports['@tensorflow/tfjs-core']).toEqual([
+      'Tensor',
+      'engine',
+      'env',
+      'fused',
+      'getBackend',
+      'getKernel',
+      'registerKernel',
+      'setBackend',
+      'tensor',
+      'tensor1d',
+      'tidy',
+      'transpose',
+    ]);
     // The kernels it calls are defined, and nothing else.
     const defined = [...module.js.matchAll(/^const (\w+) = \(/gm)].map((m) => m[1]).filter((name) => name in HELPERS).sort();
     expect(defined).toEqual(['avgPool', 'conv', 'dense', 'flatten', 'free', 'maxPool']);
-    // Nothing else is loaded, statically or dynamically, except Node built-ins behind IS_NODE.
-    const dynamic = [...module.js.matchAll(/import\('([^']+)'\)/g)].map((m) => m[1]);
-    expect(dynamic.every((d) => d.startsWith('node:'))).toBe(true);
+    // Nothing else is loaded, statically or dynamically, except Node built-ins (behind IS_NODE),
+    // by a specifier bundlers do not follow.
+    const dynamic = [...module.js.matchAll(/import\(([^)]*)\)/g)].map((m) => m[1]);
+    expect(dynamic).toEqual(['/* @vite-ignore */ /* webpackIgnore: true */ `node:${name}`']);
   });
 
   it('every helper imports real tfjs-core exports and depends only on helpers', () => {
@@ -69,11 +85,12 @@ describe('size of model.js (weights apart)', () => {
     ['resnet164', resnet164],
     ['densenet40', densenet40],
     ['mobilenet', mobilenet],
-  ] as const)('%s stays under 50 KB, as is and pruned at 0.7', (_name, make) => {
+  ] as const)('%s stays under 100 KB, as is and pruned at 0.7 (about 29 KB of it the runtime)', (_name, make) => {
     const graph = withSparsityLikeWeights(make());
-    expect(bytes(emitModule(lowerGraph(graph)).js)).toBeLessThan(50 * 1024);
+    // The module carries the plan (a line per step) and the engine path's forward pass.
+    expect(bytes(emitModule(lowerGraph(graph)).js)).toBeLessThan(100 * 1024);
     // Pruning adds channel selections (gathers), each with its list of kept channels.
-    expect(bytes(compileGraph(graph, { slim: { ratio: 0.7 } }).module.js)).toBeLessThan(50 * 1024);
+    expect(bytes(compileGraph(graph, { slim: { ratio: 0.7 } }).module.js)).toBeLessThan(100 * 1024);
   });
 
   it('keeps the comments naming IR values while the module is small, and drops them past the budget', () => {
@@ -83,6 +100,8 @@ describe('size of model.js (weights apart)', () => {
     const bare = emitModule(lowered, { annotate: false }).js;
     expect(bare).not.toContain('// %conv1');
     expect(bare).toContain('vN in forward() is the value of node N of the final IR');
-    expect(bytes(emitModule(lowerGraph(resnet164())).js)).toBeLessThan(ANNOTATION_BUDGET);
+    const large = emitModule(lowerGraph(resnet164()));
+    expect(bytes(emitModule(lowerGraph(resnet164()), { annotate: true }).modelSource)).toBeGreaterThan(ANNOTATION_BUDGET);
+    expect(large.js).not.toContain('// %');
   });
 });

@@ -15,15 +15,17 @@ export interface EmittedModel {
     readonly params: number;
     readonly macs: number;
     readonly flops: number;
+    readonly peakActivationBytes: number;
     readonly backend: { readonly name: string; readonly variant: string; readonly simd: boolean; readonly threads: number };
+    readonly runtime: { readonly name: 'plan' | 'engine'; readonly note?: string };
   };
-  predict(x: unknown): Promise<Float32Array | Record<string, Float32Array>>;
+  predict(x: unknown, opts?: { into?: Float32Array | Record<string, Float32Array> }): Promise<Float32Array | Record<string, Float32Array>>;
   warmup(): Promise<void>;
   dispose(): void;
 }
 
 export interface EmittedExports {
-  load(opts?: { weights?: string | URL | ArrayBuffer | Uint8Array; threads?: number }): Promise<EmittedModel>;
+  load(opts?: { weights?: string | URL | ArrayBuffer | Uint8Array; threads?: number; runtime?: 'plan' | 'engine' }): Promise<EmittedModel>;
   SlimcModelError: new (message: string) => Error;
 }
 

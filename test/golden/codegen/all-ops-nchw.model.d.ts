@@ -32,8 +32,18 @@ export interface ModelInfo {
   readonly macs: number;
   /** 2 x macs (the Network Slimming paper's convention). */
   readonly flops: number;
+  /** Peak activation memory for one sample, in bytes (batch N takes N times this). */
+  readonly peakActivationBytes: number;
   readonly compiler: string;
   readonly backend: BackendInfo;
+  readonly runtime: RuntimeInfo;
+}
+
+/** What runs the model: the compiled plan (kernel exports called directly) or the engine path. */
+export interface RuntimeInfo {
+  readonly name: 'plan' | 'engine';
+  /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
+  readonly note?: string;
 }
 
 export interface LoadOptions {
@@ -43,15 +53,22 @@ export interface LoadOptions {
   readonly wasmPath?: string | Readonly<Record<string, string>>;
   /** Threads to run on (default 1: the plain SIMD build). See info.backend for what runs. */
   readonly threads?: number;
+  /** 'plan' (default): the compiled plan, checked against the backend at load; 'engine': one tfjs kernel call per node. */
+  readonly runtime?: 'plan' | 'engine';
+}
+
+export interface PredictOptions {
+  /** Where to write the output (returned): a Float32Array of its size (one per output name for several outputs). */
+  readonly into?: { "prob \"out\"": Float32Array; "/features/0/Conv": Float32Array; };
 }
 
 export interface Model {
   readonly info: ModelInfo;
   /** Runs the model on a batch in the source model's layout (x: [N,4,8,8] NCHW; "in:2": [N,10] NC). */
-  predict(x: { readonly x: Float32Array | Tensor; readonly "in:2": Float32Array | Tensor; }): Promise<{ readonly "prob \"out\"": Float32Array; readonly "/features/0/Conv": Float32Array; }>;
+  predict(x: { readonly x: Float32Array | Tensor; readonly "in:2": Float32Array | Tensor; }, opts?: PredictOptions): Promise<{ readonly "prob \"out\"": Float32Array; readonly "/features/0/Conv": Float32Array; }>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;
-  /** Frees the model's weight tensors. */
+  /** Frees the model's weight tensors and its plans' memory. */
   dispose(): void;
 }
 

@@ -1,0 +1,232 @@
+// Builds the static execution plan of a lowered graph: one step per node that computes, with
+// the integer arguments of the backend's kernel export; values assigned to arena slots by the
+// memory planner. Flatten is free (its value aliases its input's slot: NHWC is row-major); an
+// add or relu whose input dies at that step writes over it (elementwise kernels read each
+// element before writing it); gathers and concats become copies of channel runs.
+import { match } from 'ts-pattern';
+import { channelsOf, inputsOf } from '../../ir/node.ts';
+import { padAmounts } from '../../ir/shapes.ts';
+import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
+import { planMemory, type BufferRequest } from './memory_planner.ts';
+import type { ActivationCode, EncodedStep, Pads, PlanSpec, PlanStep, PlanValue } from './plan_types.ts';
+
+/** The index of an uploaded weight tensor (shared with the engine path's W[i]). */
+export type WeightRef = (name: WeightName, uploadShape?: readonly number[] | null) => number;
+
+class Unsupported extends Error {}
+
+const activationCode = (a: Activation): ActivationCode => (a === 'none' ? 0 : a === 'relu' ? 1 : 2);
+
+function padsOf(input: TensorType, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding): Pads {
+  const [, height, width] = input.shape;
+  const [top, bottom] = padAmounts(height, kernel[0], strides[0], dilations[0], padding, 'h');
+  const [left, right] = padAmounts(width, kernel[1], strides[1], dilations[1], padding, 'w');
+  return [top, right, bottom, left];
+}
+
+/** Runs of consecutive channels of a selection: [from, to, length]. */
+export function channelRuns(indices: readonly number[]): [number, number, number][] {
+  const runs: [number, number, number][] = [];
+  for (let j = 0; j < indices.length; ) {
+    let length = 1;
+    while (j + length < indices.length && indices[j + length] === indices[j] + length) length++;
+    runs.push([indices[j], j, length]);
+    j += length;
+  }
+  return runs;
+}
+
+const perSample = (shape: readonly number[]) => shape.slice(1);
+const sizeOf = (shape: readonly number[]) => perSample(shape).reduce((a, b) => a * b, 1);
+
+/** Which export each step op calls (Add becomes AddN past two operands). */
+function exportOf(step: PlanStep): string | null {
+  return match(step)
+    .with({ op: 'conv2d' }, () => 'FusedConv2D')
+    .with({ op: 'depthwise' }, () => 'FusedDepthwiseConv2D')
+    .with({ op: 'max_pool' }, () => 'MaxPool')
+    .with({ op: 'avg_pool' }, () => 'AvgPool')
+    .with({ op: 'add' }, (s) => (s.xs.length === 2 ? 'Add' : 'AddN'))
+    .with({ op: 'relu' }, () => 'Relu')
+    .with({ op: 'relu6' }, () => 'Relu6')
+    .with({ op: 'softmax' }, () => 'Softmax')
+    .with({ op: 'dense' }, () => '_FusedMatMul')
+    .with({ op: 'copy' }, () => null)
+    .exhaustive();
+}
+
+/**
+ * The plan of a lowered, verified graph, and the first op it does not cover (the graph then runs
+ * on the engine path; the plan's arena still tells the memory it needs).
+ */
+export function buildPlan(graph: Graph, weight: WeightRef): { readonly plan: PlanSpec; readonly unsupported: string | null } {
+  const nodes = graph.nodes;
+  const end = nodes.length;
+  const types = new Map(nodes.map((n) => [n.id, n.type]));
+  const lastUse = new Map<ValueId, number>();
+  nodes.forEach((n, i) => {
+    lastUse.set(n.id, Math.max(lastUse.get(n.id) ?? i, i));
+    for (const v of inputsOf(n)) lastUse.set(v, i);
+  });
+  for (const v of graph.outputs) lastUse.set(v, end);
+
+  const slots: { size: number; first: number; last: number }[] = [];
+  const values: PlanValue[] = [];
+  const valueIndex = new Map<ValueId, number>();
+  const addValue = (id: ValueId, slot: number) => {
+    const shape = types.get(id)?.shape as readonly number[];
+    values.push({ slot, shape: perSample(shape) });
+    valueIndex.set(id, values.length - 1);
+    slots[slot].last = Math.max(slots[slot].last, lastUse.get(id) ?? 0);
+  };
+  const newSlot = (id: ValueId, first: number) => {
+    slots.push({ size: sizeOf(types.get(id)?.shape as readonly number[]), first, last: first });
+    addValue(id, slots.length - 1);
+  };
+  const v = (id: ValueId) => valueIndex.get(id) as number;
+  const type = (id: ValueId) => types.get(id) as TensorType;
+  /** The slot of an input that dies here and that nothing else holds past this step, if any. */
+  const reusable = (inputs: readonly ValueId[], i: number, size: number) =>
+    inputs.find((x) => {
+      const slot = values[v(x)].slot;
+      return lastUse.get(x) === i && slots[slot].last === i && slots[slot].size === size && !graph.outputs.includes(x);
+    });
+
+  const steps: PlanStep[] = [];
+  let unsupported: string | null = null;
+  nodes.forEach((node, i) => {
+    if (node.op === 'input') return newSlot(node.id, -1);
+    if (node.op === 'flatten') return addValue(node.id, values[v(node.input)].slot);
+    if (node.op === 'add' || node.op === 'relu' || node.op === 'relu6') {
+      const over = reusable(inputsOf(node), i, sizeOf(node.type.shape));
+      if (over !== undefined) addValue(node.id, values[v(over)].slot);
+      else newSlot(node.id, i);
+    } else newSlot(node.id, i);
+    try {
+      steps.push(stepOf(node, v, type, weight));
+    } catch (e) {
+      if (!(e instanceof Unsupported)) throw e;
+      unsupported ??= e.message;
+    }
+  });
+
+  const memory = planMemory(slots satisfies readonly BufferRequest[]);
+  const exports = [...new Set(steps.map(exportOf).filter((e): e is string => e !== null))].sort();
+  const plan: PlanSpec = {
+    arena: memory.arena,
+    slots: slots.map((s, i) => ({ offset: memory.offsets[i], size: s.size })),
+    values,
+    inputs: nodes.filter((n) => n.op === 'input').map((n) => v(n.id)),
+    outputs: graph.outputs.map(v),
+    steps,
+    exports,
+  };
+  return { plan, unsupported };
+}
+
+function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => TensorType, weight: WeightRef): PlanStep {
+  const name = node.id;
+  const y = v(node.id);
+  return match(node)
+    .with({ op: 'input' }, { op: 'flatten' }, (n): PlanStep => {
+      throw new Error(`${n.op} has no step`);
+    })
+    .with({ op: 'conv2d' }, (n): PlanStep => {
+      const x = type(n.input);
+      const cin = channelsOf(x.shape);
+      const cout = channelsOf(n.type.shape);
+      const depthwise = n.groups === cin && n.groups > 1;
+      if (n.groups !== 1 && !depthwise) throw new Unsupported(`grouped convolution %${n.id} (groups=${n.groups})`);
+      const [kh, kw] = n.kernel;
+      return {
+        op: depthwise ? 'depthwise' : 'conv2d',
+        name,
+        x: v(n.input),
+        y,
+        filter: weight(n.filter, depthwise ? [kh, kw, cin, cout / cin] : null),
+        bias: n.bias === null ? -1 : weight(n.bias),
+        kernel: n.kernel,
+        strides: n.strides,
+        dilations: n.dilations,
+        pads: padsOf(x, n.kernel, n.strides, n.dilations, n.padding),
+        activation: activationCode(n.activation),
+      };
+    })
+    .with({ op: 'max_pool' }, (n): PlanStep => ({
+      op: 'max_pool',
+      name,
+      x: v(n.input),
+      y,
+      kernel: n.kernel,
+      strides: n.strides,
+      pads: padsOf(type(n.input), n.kernel, n.strides, [1, 1], n.padding),
+    }))
+    .with({ op: 'avg_pool' }, (n): PlanStep => {
+      const pads = padsOf(type(n.input), n.kernel, n.strides, [1, 1], n.padding);
+      // XNNPACK divides by the real positions of a window; counting the pads is not available.
+      if (n.countIncludePad && pads.some((p) => p > 0)) throw new Unsupported(`average pooling %${n.id} counting padded positions`);
+      return { op: 'avg_pool', name, x: v(n.input), y, kernel: n.kernel, strides: n.strides, pads };
+    })
+    .with({ op: 'global_avg_pool' }, (n): PlanStep => {
+      const [, height, width] = type(n.input).shape;
+      return { op: 'avg_pool', name, x: v(n.input), y, kernel: [height, width], strides: [1, 1], pads: [0, 0, 0, 0] };
+    })
+    .with({ op: 'add' }, (n): PlanStep => ({ op: 'add', name, xs: n.inputs.map(v), y }))
+    .with({ op: 'relu' }, (n): PlanStep => ({ op: 'relu', name, x: v(n.input), y }))
+    .with({ op: 'relu6' }, (n): PlanStep => ({ op: 'relu6', name, x: v(n.input), y }))
+    .with({ op: 'softmax' }, (n): PlanStep => ({ op: 'softmax', name, x: v(n.input), y }))
+    .with({ op: 'dense' }, (n): PlanStep => ({
+      op: 'dense',
+      name,
+      x: v(n.input),
+      y,
+      weight: weight(n.weight),
+      bias: n.bias === null ? -1 : weight(n.bias),
+      activation: activationCode(n.activation),
+    }))
+    .with({ op: 'gather' }, (n): PlanStep => ({ op: 'copy', name, xs: [v(n.input)], y, runs: [channelRuns(n.indices)] }))
+    .with({ op: 'concat' }, (n): PlanStep => {
+      let column = 0;
+      const runs = n.inputs.map((x) => {
+        const width = channelsOf(type(x).shape);
+        const run: [number, number, number][] = width === 0 ? [] : [[0, column, width]];
+        column += width;
+        return run;
+      });
+      return { op: 'copy', name, xs: n.inputs.map(v), y, runs };
+    })
+    .with({ op: 'scale_shift' }, (n): PlanStep => {
+      // Rank-2 multiply-adds (4-D ones are depthwise convs already): a 1x1 depthwise conv on [N, 1, 1, C].
+      const channels = channelsOf(n.type.shape);
+      if (n.scale === null) throw new Unsupported(`multiply-add %${n.id} without a scale`);
+      return {
+        op: 'depthwise',
+        name,
+        x: v(n.input),
+        y,
+        filter: weight(n.scale, [1, 1, channels, 1]),
+        bias: n.shift === null ? -1 : weight(n.shift),
+        kernel: [1, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads: [0, 0, 0, 0],
+        activation: 0,
+      };
+    })
+    .with({ op: 'batch_norm' }, (n): PlanStep => {
+      throw new Unsupported(`batch norm %${n.id} (lowering turns batch norms into convs or multiply-adds)`);
+    })
+    .exhaustive();
+}
+
+/** A step as the emitted module writes it (see EncodedStep). */
+export function encodeStep(step: PlanStep): EncodedStep {
+  return match(step)
+    .with({ op: 'conv2d' }, { op: 'depthwise' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, s.filter, s.bias, ...s.kernel, ...s.strides, ...s.dilations, ...s.pads, s.activation])
+    .with({ op: 'max_pool' }, { op: 'avg_pool' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, ...s.kernel, ...s.strides, ...s.pads])
+    .with({ op: 'add' }, (s): EncodedStep => ['add', s.name, s.y, ...s.xs])
+    .with({ op: 'relu' }, { op: 'relu6' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])
+    .with({ op: 'dense' }, (s): EncodedStep => ['dense', s.name, s.x, s.y, s.weight, s.bias, s.activation])
+    .with({ op: 'copy' }, (s): EncodedStep => ['copy', s.name, s.y, ...s.xs.map((x, k) => [x, s.runs[k]] as const)])
+    .exhaustive();
+}

@@ -1,0 +1,933 @@
+// @ts-check
+// The runtime of every emitted model.js: reading and checking the weights file, starting the
+// wasm backend (plain SIMD by default, threads on request), and the Model object that runs the
+// compiled plan (or, as a checked fallback, the engine path). The emitter inlines this file's
+// text after its import lines (an emitted module imports nothing but tfjs-core and the wasm
+// backend) and passes everything model-specific as one object, the argument of loadModel.
+//
+// The weights file decoder mirrors src/ir/weights_file.ts and the digest src/ir/digest.ts:
+// magic "SLIMCWTS", version 1, JSON manifest, data section aligned to 64 bytes, FNV-1a checksums
+// over shape and little-endian float32 bytes.
+//
+// Node-only code (reading files, threads) loads its built-ins through nodeBuiltin(), an import
+// whose specifier bundlers do not see, so that browser bundles of a model need no shims.
+import { Tensor, engine, env, getBackend, getKernel, registerKernel, setBackend, tensor, tensor1d, tidy, transpose } from '@tensorflow/tfjs-core';
+import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** @typedef {import('../plan/plan_types.ts').EncodedPlan} PlanSpec */
+/** @typedef {import('../plan/plan_types.ts').EncodedStep} EncodedStep */
+/** @typedef {import('./model_spec.ts').ModelSpec} ModelSpec */
+/** @typedef {import('./model_spec.ts').RuntimeInput} RuntimeInput */
+/** @typedef {import('./model_spec.ts').BorderLayout} BorderLayout */
+/** @typedef {import('./model_spec.ts').LoadOptions} LoadOptions */
+/** @typedef {import('./model_spec.ts').BackendInfo} BackendInfo */
+/** @typedef {import('./model_spec.ts').RuntimeInfo} RuntimeInfo */
+/** @typedef {Float32Array | Tensor} InputData */
+/** @typedef {(...args: number[]) => number} WasmExport */
+/**
+ * The parts of tfjs-backend-wasm's BackendWasm and of its emscripten module the plan uses.
+ * @typedef {{
+ *   asm: Record<string, WasmExport | undefined>,
+ *   HEAPF32: Float32Array,
+ *   HEAP32: Int32Array,
+ *   HEAPU8: Uint8Array,
+ *   slimcUnusable?: string,
+ * }} WasmModule
+ * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number } } }} WasmBackend
+ */
+
+/** Errors a caller can act on (bad input, bad weights file); the message names the place. */
+export class SlimcModelError extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = 'SlimcModelError';
+  }
+}
+
+/**
+ * @param {string} where
+ * @param {string} message
+ * @returns {never}
+ */
+const fail = (where, message) => {
+  throw new SlimcModelError(where + ': ' + message);
+};
+const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
+/** @param {readonly (number | string)[]} shape */
+const shapeText = (shape) => '[' + shape.join(',') + ']';
+/** @param {readonly number[]} shape */
+const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * A Node built-in, loaded at run time by a specifier bundlers leave alone.
+ * @param {string} name
+ * @returns {Promise<any>}
+ */
+const nodeBuiltin = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ `node:${name}`);
+
+// ---- weights file ----
+
+/**
+ * FNV-1a over the shape (rank, then dims as uint32 LE) and the float32 bytes (LE hosts only).
+ * @param {readonly number[]} shape
+ * @param {Uint8Array} bytes
+ */
+function digest(shape, bytes) {
+  const header = new DataView(new ArrayBuffer(4 * (shape.length + 1)));
+  header.setUint32(0, shape.length, true);
+  shape.forEach((d, i) => header.setUint32(4 * (i + 1), d, true));
+  let h = 0x811c9dc5;
+  for (const part of [new Uint8Array(header.buffer), bytes]) {
+    for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part[i], 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The bytes of the weights file, and the name errors give it.
+ * @param {LoadOptions['weights']} source
+ * @param {string} defaultFile
+ * @returns {Promise<[Uint8Array, string]>}
+ */
+async function readWeights(source, defaultFile) {
+  if (source instanceof Uint8Array) return [source, 'weights (Uint8Array)'];
+  if (source instanceof ArrayBuffer) return [new Uint8Array(source), 'weights (ArrayBuffer)'];
+  if (source !== undefined && typeof source !== 'string' && !(source instanceof URL)) {
+    throw new SlimcModelError('load: weights must be a path, a URL, an ArrayBuffer or a Uint8Array');
+  }
+  const isUrl = source instanceof URL || (typeof source === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(source));
+  const url = source === undefined ? new URL(defaultFile, import.meta.url) : isUrl ? new URL(source) : null;
+  let name = String(source ?? url);
+  try {
+    if (IS_NODE && (url === null || url.protocol === 'file:')) {
+      const [{ readFile }, { fileURLToPath }] = await Promise.all([nodeBuiltin('fs/promises'), nodeBuiltin('url')]);
+      const path = url === null ? source : fileURLToPath(url);
+      name = String(path);
+      return [new Uint8Array(await readFile(path)), name];
+    }
+    const response = await fetch(url ?? new URL(String(source), globalThis.location?.href));
+    if (!response.ok) throw new Error('HTTP ' + response.status + ' ' + response.statusText);
+    return [new Uint8Array(await response.arrayBuffer()), name];
+  } catch (e) {
+    throw new SlimcModelError(name + ': cannot read the weights file (' + (e instanceof Error ? e.message : String(e)) + ')');
+  }
+}
+
+/**
+ * The tensors of a weights file, in file order, each checked against its manifest checksum.
+ * @param {Uint8Array} bytes
+ * @param {string} file
+ * @param {string} layoutDigest
+ * @returns {[number[], Float32Array][]}
+ */
+function decodeWeights(bytes, file, layoutDigest) {
+  if (bytes.length < 16 || String.fromCharCode(...bytes.subarray(0, 8)) !== 'SLIMCWTS') {
+    fail(file, 'not a slimc weights file (it should start with "SLIMCWTS")');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== 1) fail(file, 'weights file format version ' + version + ' is not supported (this module reads version 1)');
+  const manifestLength = view.getUint32(12, true);
+  /** @type {any} */
+  let manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + manifestLength)));
+  } catch {
+    fail(file, 'the manifest is not valid JSON');
+  }
+  /** @type {{ name: string, shape: number[], offset: number, byteLength: number, checksum: string }[]} */
+  const tensors = manifest?.tensors;
+  if (!Array.isArray(tensors)) fail(file, 'the manifest has no "tensors" array');
+  const layout = JSON.stringify(tensors.map((t) => [t.name, t.shape]));
+  if (digest([], new TextEncoder().encode(layout)) !== layoutDigest) {
+    fail(file, 'these weights do not belong to this model: their names and shapes differ from the ones model.js was compiled with');
+  }
+  const dataStart = Math.ceil((16 + manifestLength) / 64) * 64;
+  return tensors.map((t) => {
+    const start = dataStart + t.offset;
+    if (!(start + t.byteLength <= bytes.length)) fail(file, 'truncated: tensor @' + t.name + ' needs bytes ' + start + '..' + (start + t.byteLength) + ', the file has ' + bytes.length);
+    const raw = bytes.subarray(start, start + t.byteLength);
+    const found = digest(t.shape, raw);
+    if (found !== t.checksum) fail(file, 'tensor @' + t.name + ' is corrupt: its data digests to #' + found + ', the manifest says #' + t.checksum);
+    const aligned = (bytes.byteOffset + start) % 4 === 0 ? raw : raw.slice();
+    return /** @type {[number[], Float32Array]} */ ([t.shape, new Float32Array(aligned.buffer, aligned.byteOffset, t.byteLength / 4)]);
+  });
+}
+
+// ---- backend ----
+
+/** @type {Promise<BackendInfo> | null} */
+let backendStarting = null;
+
+/**
+ * Starts tfjs-backend-wasm once per process; later calls get the variant that runs.
+ * @param {LoadOptions} opts
+ */
+function startBackend(opts) {
+  backendStarting ??= initBackend(opts).catch((e) => {
+    backendStarting = null;
+    throw e;
+  });
+  return backendStarting;
+}
+
+/**
+ * @param {LoadOptions} opts
+ * @returns {Promise<BackendInfo>}
+ */
+async function initBackend({ threads = 1, wasmPath } = {}) {
+  /** @type {string | undefined} */
+  let note;
+  let startedBefore = false;
+  if (!engine().registry.wasm) {
+    const requested = Math.max(1, Math.min(8, Math.floor(threads)));
+    let threaded = false;
+    if (requested > 1) {
+      if (IS_NODE) threaded = true;
+      else if (!globalThis.crossOriginIsolated) note = 'threads need a cross-origin isolated page (COOP and COEP headers)';
+      else if (Math.floor((navigator.hardwareConcurrency ?? 1) / 2) < 2) note = 'the wasm backend uses at most half the logical cores, which leaves one thread here';
+      else threaded = true;
+    }
+    // Plain SIMD unless more than one thread is really obtainable: the threaded build on one
+    // thread is slower than the plain one.
+    env().set('WASM_HAS_MULTITHREAD_SUPPORT', threaded);
+    if (threaded) setThreadsCount(requested);
+    const wasmDir = wasmPath ?? (IS_NODE ? undefined : defaultWasmDir());
+    if (wasmDir !== undefined) setWasmPaths(/** @type {any} */ (wasmDir));
+    const restore = threaded && IS_NODE ? await nodeThreads(requested) : () => {};
+    try {
+      if (!(await setBackend('wasm'))) throw new Error('setBackend returned false');
+    } catch (e) {
+      throw new SlimcModelError('the wasm backend failed to start: ' + (e instanceof Error ? e.message : String(e)));
+    } finally {
+      restore();
+    }
+  } else {
+    startedBefore = true;
+    if (getBackend() !== 'wasm') await setBackend('wasm');
+  }
+  const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+  const threaded = simd && (await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
+  /** @type {BackendInfo} */
+  const info = { name: 'wasm', variant: threaded ? 'wasm-threaded-simd' : simd ? 'wasm-simd' : 'wasm', simd, threads: getThreadsCount() };
+  if (startedBefore && threads > info.threads) note = 'the wasm backend was started before this load, and its threads were fixed then';
+  return note === undefined ? info : { ...info, note };
+}
+
+/** In a browser, the .wasm binaries sit next to the backend's bundle the import map points to. */
+function defaultWasmDir() {
+  try {
+    return new URL('./', import.meta.resolve('@tensorflow/tfjs-backend-wasm')).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Lets the threaded build run in Node (upstream supports threads in browsers only,
+ * tensorflow/tfjs#3830): its pthread workers are started from blob: URLs, which Node refuses, so
+ * the same worker source starts with eval, and the blob: script it imports maps to the glue
+ * file on disk. The backend caps threads at half the logical cores; the reported core count is
+ * raised for the start so that the requested count is obtained. Pool workers are unref'd once
+ * started, or Node would never exit. Returns the function that undoes the patches.
+ * @param {number} threads
+ * @returns {Promise<() => void>}
+ */
+async function nodeThreads(threads) {
+  const [{ Worker }, { default: os }, { createRequire }] = await Promise.all([nodeBuiltin('worker_threads'), nodeBuiltin('os'), nodeBuiltin('module')]);
+  let main;
+  try {
+    main = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+  }
+  const requireFromBackend = createRequire(main);
+  const glue = requireFromBackend.resolve('../wasm-out/tfjs-backend-wasm-threaded-simd.js');
+  const { wasmWorkerContents } = requireFromBackend('../wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
+  const mapBlob =
+    'Object.defineProperty(globalThis, "importScripts", { configurable: true, set(f) { this.__slimcImport = f; }, ' +
+    'get() { return (u) => this.__slimcImport(String(u).startsWith("blob:") ? ' +
+    JSON.stringify(glue) +
+    ' : u); } });';
+  const source = mapBlob + wasmWorkerContents.replace(/\n/g, '\\n');
+  /** @type {any[]} */
+  const pool = [];
+  let started = false;
+  class PoolWorker extends Worker {
+    /**
+     * @param {string | URL} url
+     * @param {object} [options]
+     */
+    constructor(url, options) {
+      // execArgv: [] so that no flag of this process (--input-type=module, say) changes how
+      // the worker script runs: it is a classic script using require.
+      if (String(url).startsWith('blob:')) super(source, { eval: true, execArgv: [] });
+      else super(url, options);
+      pool.push(this);
+    }
+    ref() {
+      if (!started) super.ref();
+    }
+  }
+  const workerProperty = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  // The glue assigns global.Worker itself; this keeps ours in place.
+  Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => PoolWorker, set: () => {} });
+  const cpus = os.cpus;
+  os.cpus = () => {
+    const list = cpus.call(os);
+    while (list.length < 2 * threads) list.push(list[0]);
+    return list;
+  };
+  return () => {
+    os.cpus = cpus;
+    if (workerProperty) Object.defineProperty(globalThis, 'Worker', workerProperty);
+    else delete (/** @type {any} */ (globalThis).Worker);
+    started = true;
+    for (const w of pool) w.unref();
+  };
+}
+
+/** The wasm backend's internals the plan uses. */
+function wasmBackend() {
+  return /** @type {WasmBackend} */ (/** @type {unknown} */ (engine().findBackend('wasm')));
+}
+
+// ---- channel kernels of the engine path ----
+
+/**
+ * One channel run, every pixel: copyWithin on one heap view for long runs, element loops for short ones.
+ * @param {Float32Array} heap
+ * @param {number} from
+ * @param {number} fromStride
+ * @param {number} to
+ * @param {number} toStride
+ * @param {number} length
+ * @param {number} pixels
+ */
+function copyRun(heap, from, fromStride, to, toStride, length, pixels) {
+  if (length >= 16) {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) heap.copyWithin(to, from, from + length);
+  } else if (length === 1) {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) heap[to] = heap[from];
+  } else {
+    for (let p = 0; p < pixels; p++, from += fromStride, to += toStride) for (let k = 0; k < length; k++) heap[to + k] = heap[from + k];
+  }
+}
+
+/**
+ * The engine path's own kernels for gathers and concats (the backend's GatherV2 and Concat
+ * allocate per element or per pixel). Heap views are taken after makeOutput: allocating may
+ * grow, and so replace, the wasm memory.
+ * @type {Record<string, (args: any) => any>}
+ */
+const CHANNEL_KERNELS = {
+  // x[..., indices[j]] for each j: each run of consecutive indices is copied at once.
+  SlimcGatherChannels: ({ inputs: { x }, attrs: { indices }, backend }) => {
+    const channels = x.shape[x.shape.length - 1];
+    const kept = indices.length;
+    const out = backend.makeOutput([...x.shape.slice(0, -1), kept], 'float32');
+    if (kept === 0 || channels === 0) return out;
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    const heap = new Float32Array(dst.buffer);
+    const pixels = src.length / channels;
+    for (let j = 0; j < kept; ) {
+      let length = 1;
+      while (j + length < kept && indices[j + length] === indices[j] + length) length++;
+      copyRun(heap, (src.byteOffset >> 2) + indices[j], channels, (dst.byteOffset >> 2) + j, kept, length, pixels);
+      j += length;
+    }
+    return out;
+  },
+  // The inputs side by side along the last axis, each one run per pixel.
+  SlimcConcatChannels: ({ inputs, backend }) => {
+    /** @type {number[]} */
+    const widths = inputs.map((/** @type {Tensor} */ x) => x.shape[x.shape.length - 1]);
+    const total = widths.reduce((a, b) => a + b, 0);
+    const out = backend.makeOutput([...inputs[0].shape.slice(0, -1), total], 'float32');
+    if (total === 0) return out;
+    const dst = backend.typedArrayFromHeap(out);
+    const heap = new Float32Array(dst.buffer);
+    const pixels = dst.length / total;
+    let column = 0;
+    inputs.forEach((/** @type {Tensor} */ x, /** @type {number} */ i) => {
+      if (widths[i] > 0) copyRun(heap, backend.typedArrayFromHeap(x).byteOffset >> 2, widths[i], (dst.byteOffset >> 2) + column, total, widths[i], pixels);
+      column += widths[i];
+    });
+    return out;
+  },
+};
+
+function registerChannelKernels() {
+  for (const [kernelName, kernelFunc] of Object.entries(CHANNEL_KERNELS)) {
+    if (!getKernel(kernelName, 'wasm')) registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  }
+}
+
+// ---- the plan ----
+
+/** The wasm heap's limit in this build (emscripten's getHeapMax: 4 GB less one 64 KB page). */
+const WASM_HEAP_MAX = 4294901760;
+
+/** The exports the plan calls, with the arity each has in the build the plan is made for. */
+const EXPORT_ARITY = /** @type {Readonly<Record<string, number>>} */ ({
+  FusedConv2D: 23,
+  FusedDepthwiseConv2D: 23,
+  MaxPool: 17,
+  AvgPool: 14,
+  Add: 8,
+  AddN: 4,
+  Relu: 3,
+  Relu6: 3,
+  Softmax: 4,
+  _FusedMatMul: 13,
+  malloc: 1,
+  free: 1,
+  register_tensor: 3,
+  dispose_data: 1,
+});
+
+/** The exports every plan calls besides those of its steps. */
+const PLAN_BASE_EXPORTS = ['malloc', 'free', 'register_tensor', 'dispose_data'];
+
+/**
+ * Why the plan cannot run against this backend, or null when it can: the backend must be the
+ * version the module was compiled for, and every export the plan calls must be there with the
+ * arity it has in that version.
+ * @param {ModelSpec} model
+ * @param {PlanSpec} plan
+ * @returns {string | null}
+ */
+function planMismatch(model, plan) {
+  if (version_wasm !== model.backendVersion) return 'tfjs-backend-wasm ' + version_wasm + ' runs, the plan was compiled for ' + model.backendVersion;
+  const asm = wasmBackend().wasm?.asm;
+  if (asm === undefined) return 'the wasm module exposes no kernel exports';
+  for (const name of [...PLAN_BASE_EXPORTS, ...plan.exports]) {
+    const f = asm[name];
+    if (typeof f !== 'function') return 'the wasm module has no export ' + name;
+    if (f.length !== EXPORT_ARITY[name]) return 'the wasm export ' + name + ' takes ' + f.length + ' arguments, the plan passes ' + EXPORT_ARITY[name];
+  }
+  return null;
+}
+
+/**
+ * A plan instantiated for one batch size: its arena on the wasm heap, a registered backend
+ * tensor per slot, and the steps as closures over fixed integer arguments.
+ * @typedef {{
+ *   batch: number,
+ *   run: () => void,
+ *   inputPointers: number[],
+ *   outputPointers: number[],
+ *   dispose: () => void,
+ * }} PlanInstance
+ */
+
+/**
+ * @param {PlanSpec} plan
+ * @param {number} batch
+ * @param {number[]} weightIds backend tensor ids of the uploaded weights
+ * @returns {PlanInstance | null} null when the heap cannot hold the arena
+ */
+function instantiatePlan(plan, batch, weightIds) {
+  const backend = wasmBackend();
+  const wasm = backend.wasm;
+  const asm = /** @type {Record<string, WasmExport>} */ (wasm.asm);
+  const arenaBytes = plan.arena * batch * 4;
+  // Shapes and id lists some exports take by pointer, after the arena.
+  let scratchInts = 0;
+  for (const step of plan.steps) scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' ? 6 : 0;
+  const bytes = arenaBytes + 4 * scratchInts + 64;
+  if (bytes > WASM_HEAP_MAX) return null;
+  const base = asm.malloc(bytes) >>> 0;
+  if (base === 0) return null;
+  const arena = Math.ceil(base / 64) * 64;
+  let scratch = (arena + arenaBytes) >>> 2;
+  /** @param {number[]} ints */
+  const scratchArray = (ints) => {
+    wasm.HEAP32.set(ints, scratch);
+    const pointer = scratch * 4;
+    scratch += ints.length;
+    return pointer;
+  };
+  const slotIds = plan.slots.map((slot) => {
+    const id = backend.dataIdNextNumber++;
+    asm.register_tensor(id, slot.size * batch, arena + slot.offset * batch * 4);
+    return id;
+  });
+  /** @param {number} value */
+  const idOf = (value) => slotIds[plan.values[value].slot];
+  /** @param {number} value */
+  const pointerOf = (value) => arena + plan.slots[plan.values[value].slot].offset * batch * 4;
+  /** [H, W, C] of a value per sample ([1, 1, C] for rank 2). @param {number} value */
+  const hwc = (value) => {
+    const shape = plan.values[value].shape;
+    return shape.length === 3 ? shape : [1, 1, shape[0]];
+  };
+  /** @param {number} value */
+  const sizeOf = (value) => batch * product(plan.values[value].shape);
+  /** @param {number} w */
+  const weightId = (w) => (w < 0 ? 0 : weightIds[w]);
+
+  const steps = plan.steps.map((step) => stepClosure(step));
+
+  /**
+   * @param {EncodedStep} step
+   * @returns {() => void}
+   */
+  function stepClosure(step) {
+    switch (step[0]) {
+      case 'conv2d':
+      case 'depthwise': {
+        const [op, , xValue, yValue, filterIndex, biasIndex, kh, kw, sh, sw, dh, dw, top, right, bottom, left, act] = step;
+        const f = asm[op === 'conv2d' ? 'FusedConv2D' : 'FusedDepthwiseConv2D'];
+        const [h, w, cin] = hwc(xValue);
+        const cout = hwc(yValue)[2];
+        const [x, filter, bias, y] = [idOf(xValue), weightId(filterIndex), weightId(biasIndex), idOf(yValue)];
+        return () => void f(x, batch, h, w, filter, kh, kw, bias, top, right, bottom, left, 0, dh, dw, sh, sw, cin, cout, act, 0, 0, y);
+      }
+      case 'max_pool': {
+        const [, , xValue, yValue, kh, kw, sh, sw, top, right, bottom, left] = step;
+        const f = asm.MaxPool;
+        const [h, w, c] = hwc(xValue);
+        const [x, y] = [idOf(xValue), idOf(yValue)];
+        return () => void f(x, batch, h, w, kh, kw, top, right, bottom, left, 1, 1, sh, sw, c, c, y);
+      }
+      case 'avg_pool': {
+        const [, , xValue, yValue, kh, kw, sh, sw, top, right, bottom, left] = step;
+        const f = asm.AvgPool;
+        const [h, w, c] = hwc(xValue);
+        const [x, y] = [idOf(xValue), idOf(yValue)];
+        return () => void f(x, batch, h, w, kh, kw, top, right, bottom, left, sh, sw, c, y);
+      }
+      case 'add': {
+        const [, , yValue, ...xValues] = step;
+        const y = idOf(yValue);
+        if (xValues.length === 2) {
+          const f = asm.Add;
+          const [a, b] = xValues.map(idOf);
+          const shape = scratchArray([sizeOf(yValue)]);
+          return () => void f(a, shape, 1, b, shape, 1, 0, y);
+        }
+        const f = asm.AddN;
+        const ids = scratchArray(xValues.map(idOf));
+        const count = xValues.length;
+        return () => void f(ids, count, 0, y);
+      }
+      case 'relu':
+      case 'relu6': {
+        const [op, , xValue, yValue] = step;
+        const f = asm[op === 'relu' ? 'Relu' : 'Relu6'];
+        const [x, y] = [idOf(xValue), idOf(yValue)];
+        return () => void f(x, 0, y);
+      }
+      case 'softmax': {
+        const [, , xValue, yValue] = step;
+        const f = asm.Softmax;
+        const shape = plan.values[xValue].shape;
+        const channels = shape[shape.length - 1];
+        const rows = sizeOf(xValue) / channels;
+        const [x, y] = [idOf(xValue), idOf(yValue)];
+        return () => void f(x, y, channels, rows);
+      }
+      case 'dense': {
+        const [, , xValue, yValue, weightIndex, biasIndex, act] = step;
+        const f = asm._FusedMatMul;
+        const inputs = plan.values[xValue].shape[0];
+        const outputs = plan.values[yValue].shape[0];
+        const aShape = scratchArray([1, batch, inputs]);
+        const bShape = scratchArray([1, inputs, outputs]);
+        const [x, w, bias, y] = [idOf(xValue), weightId(weightIndex), weightId(biasIndex), idOf(yValue)];
+        return () => void f(x, aShape, 3, w, bShape, 3, 0, 0, act, bias, 0, 0, y);
+      }
+      case 'copy': {
+        const [, , yValue, ...from] = step;
+        const yShape = plan.values[yValue].shape;
+        const yChannels = yShape[yShape.length - 1];
+        const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
+        const to = pointerOf(yValue) >>> 2;
+        const sources = from.map(([x, runs]) => {
+          const shape = plan.values[x].shape;
+          return { start: pointerOf(x) >>> 2, channels: shape[shape.length - 1], runs };
+        });
+        return () => {
+          const heap = wasm.HEAPF32;
+          for (const { start, channels, runs } of sources) {
+            for (const [first, column, length] of runs) copyRun(heap, start + first, channels, to + column, yChannels, length, pixels);
+          }
+        };
+      }
+    }
+  }
+
+  return {
+    batch,
+    run: () => {
+      for (let i = 0; i < steps.length; i++) steps[i]();
+    },
+    inputPointers: plan.inputs.map(pointerOf),
+    outputPointers: plan.outputs.map(pointerOf),
+    dispose: () => {
+      for (const id of slotIds) asm.dispose_data(id);
+      asm.free(base);
+    },
+  };
+}
+
+// ---- layouts at the border ----
+
+/**
+ * NCHW [N, C, H, W] data as NHWC (or back with `inverse`), into `out` at float offset `at`.
+ * @param {Float32Array} data
+ * @param {readonly number[]} nhwc [N, H, W, C]
+ * @param {Float32Array} out
+ * @param {number} at
+ * @param {boolean} inverse
+ */
+function transposeInto(data, nhwc, out, at, inverse) {
+  const [n, h, w, c] = nhwc;
+  for (let b = 0; b < n; b++)
+    for (let k = 0; k < c; k++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const nchwIndex = ((b * c + k) * h + y) * w + x;
+          const nhwcIndex = ((b * h + y) * w + x) * c + k;
+          if (inverse) out[at + nchwIndex] = data[nhwcIndex];
+          else out[at + nhwcIndex] = data[nchwIndex];
+        }
+}
+
+/**
+ * @param {Tensor} t
+ * @param {BorderLayout} layout
+ */
+const fromLayout = (t, layout) => (layout === 'NCHW' ? transposeOwned(t, [0, 2, 3, 1]) : t);
+/**
+ * @param {Tensor} t
+ * @param {BorderLayout} layout
+ */
+const toLayout = (t, layout) => (layout === 'NCHW' ? transposeOwned(t, [0, 3, 1, 2]) : t);
+/**
+ * @param {Tensor} t
+ * @param {number[]} perm
+ */
+const transposeOwned = (t, perm) => {
+  const u = transpose(t, perm);
+  t.dispose();
+  return u;
+};
+
+// ---- the model ----
+
+/**
+ * Checks one input and returns its data as a Float32Array in the source layout, and its batch.
+ * @param {unknown} data
+ * @param {RuntimeInput} input
+ * @param {string} where
+ * @returns {[Float32Array, number]}
+ */
+function inputData(data, input, where) {
+  const perSample = product(input.sampleShape);
+  const accepted = shapeText(['N', ...input.sampleShape]) + ' (' + input.layout + ', ' + perSample + ' floats per sample)';
+  /** @type {Float32Array} */
+  let values;
+  if (data instanceof Tensor) {
+    const ok = data.dtype === 'float32' && data.rank === input.sampleShape.length + 1 && data.shape.slice(1).every((/** @type {number} */ d, /** @type {number} */ i) => d === input.sampleShape[i]);
+    if (!ok) fail(where, 'expects a float32 tensor of shape ' + accepted + ', got ' + data.dtype + ' ' + shapeText(data.shape));
+    if (data.shape[0] === 0) fail(where, 'is empty (batch 0); give at least one sample of shape ' + accepted);
+    values = /** @type {Float32Array} */ (data.dataSync());
+  } else if (data instanceof Float32Array) {
+    if (data.length === 0) fail(where, 'is empty (0 floats); give at least one sample of shape ' + accepted);
+    if (data.length % perSample !== 0) fail(where, 'expects shape ' + accepted + ', got ' + data.length + ' floats, which is not a positive multiple of ' + perSample);
+    values = data;
+  } else {
+    fail(where, 'expects a Float32Array or a tf.Tensor of shape ' + accepted);
+  }
+  // x * 0 is NaN exactly for NaN and the infinities: one pass, no branch per element.
+  let poison = 0;
+  for (let i = 0; i < values.length; i++) poison += values[i] * 0;
+  if (poison !== 0) {
+    const at = values.findIndex((v) => !Number.isFinite(v));
+    fail(where, 'holds a non-finite value (' + values[at] + ' at index ' + at + '); the model computes on finite floats only');
+  }
+  return [values, values.length / perSample];
+}
+
+/** Plans for this many batch sizes stay built; the least recently used one goes first. */
+const PLAN_CACHE_SIZE = 4;
+
+/** @param {unknown} e */
+const isWasmTrap = (e) => e instanceof WebAssembly.RuntimeError || (e instanceof Error && /^Aborted\(/.test(e.message));
+
+class Model {
+  /** @type {ModelSpec} */
+  #model;
+  /** @type {Tensor[]} */
+  #weights;
+  /** @type {(Tensor | Int32Array)[]} */
+  #constants;
+  /** @type {PlanSpec | null} the plan, when this model runs it */
+  #plan;
+  /** @type {Map<number, PlanInstance>} */
+  #instances = new Map();
+  #disposed = false;
+
+  /**
+   * @param {ModelSpec} model
+   * @param {Tensor[]} weights
+   * @param {BackendInfo} backend
+   * @param {RuntimeInfo} runtime
+   */
+  constructor(model, weights, backend, runtime) {
+    this.#model = model;
+    this.#weights = weights;
+    this.#plan = runtime.name === 'plan' ? model.plan : null;
+    this.#constants = this.#plan === null ? makeConstants(model.constants) : [];
+    this.info = Object.freeze({ ...model.info, backend: Object.freeze(backend), runtime: Object.freeze(runtime) });
+  }
+
+  /** @param {string} what */
+  #usable(what) {
+    const name = this.#model.info.name;
+    if (this.#disposed) fail(name, what + ' after dispose');
+    const unusable = wasmBackend()?.wasm?.slimcUnusable;
+    if (unusable !== undefined) fail(name, 'the wasm backend is unusable since an earlier failure (' + unusable + '); reload the page or restart the process');
+  }
+
+  /**
+   * @param {unknown} e
+   * @returns {never}
+   */
+  #trapped(e) {
+    if (!isWasmTrap(e)) throw e;
+    const reason = e instanceof Error ? e.message : String(e);
+    const wasm = wasmBackend()?.wasm;
+    if (wasm) wasm.slimcUnusable = reason;
+    fail(this.#model.info.name, 'the wasm backend trapped (' + reason + '); its memory may be corrupt, so this and every model on it refuse to run from now on');
+  }
+
+  /**
+   * Runs the model on a batch. `opts.into`: where to write the output (a Float32Array of the
+   * output's size, or, for several outputs, one per output name); it is returned.
+   * @param {unknown} x
+   * @param {{ into?: Float32Array | Record<string, Float32Array> }} [opts]
+   */
+  async predict(x, opts = {}) {
+    this.#usable('predict');
+    const info = this.#model.info;
+    // Inputs by name ({ x: data }), or, for a single-input model, the data itself.
+    const named = typeof x === 'object' && x !== null && !(x instanceof Tensor) && !ArrayBuffer.isView(x) && !Array.isArray(x);
+    if (!named && info.inputs.length > 1) {
+      fail(info.name, 'predict takes ' + info.inputs.length + ' inputs by name: ' + info.inputs.map((i) => i.name).join(', '));
+    }
+    const byName = /** @type {Record<string, unknown>} */ (x);
+    const given = named ? info.inputs.map((i) => (i.name in byName ? byName[i.name] : fail(info.name, 'input ' + i.name + ' is not given'))) : [x];
+    const data = given.map((d, i) => inputData(d, info.inputs[i], info.name + ': input ' + info.inputs[i].name));
+    const batch = data[0][1];
+    data.forEach(([, b], i) => b === batch || fail(info.name, 'input ' + info.inputs[i].name + ' has batch ' + b + ', input ' + info.inputs[0].name + ' has ' + batch));
+    const outputs = info.outputs.map((o) => {
+      const size = batch * product(o.shape.slice(1));
+      const target = info.outputs.length === 1 ? opts.into : /** @type {Record<string, Float32Array> | undefined} */ (opts.into)?.[o.name];
+      if (target === undefined) return new Float32Array(size);
+      if (!(target instanceof Float32Array) || target.length !== size) fail(info.name, 'into: output ' + o.name + ' needs a Float32Array of ' + size + ' floats');
+      return target;
+    });
+    if (this.#plan !== null) this.#runPlan(this.#plan, data, batch, outputs);
+    else await this.#runEngine(data, batch, outputs);
+    return info.outputs.length === 1 ? outputs[0] : Object.fromEntries(info.outputs.map((o, i) => [o.name, outputs[i]]));
+  }
+
+  /**
+   * @param {PlanSpec} plan
+   * @param {[Float32Array, number][]} data
+   * @param {number} batch
+   * @param {Float32Array[]} outputs
+   */
+  #runPlan(plan, data, batch, outputs) {
+    const info = this.#model.info;
+    const instance = this.#instance(plan, batch);
+    try {
+      const heap = wasmBackend().wasm.HEAPF32;
+      data.forEach(([values], i) => {
+        const at = instance.inputPointers[i] >>> 2;
+        const input = info.inputs[i];
+        if (input.layout === 'NCHW') transposeInto(values, nhwcOf(batch, input.sampleShape, true), heap, at, false);
+        else heap.set(values, at);
+      });
+      instance.run();
+      const after = wasmBackend().wasm.HEAPF32;
+      outputs.forEach((out, i) => {
+        const at = instance.outputPointers[i] >>> 2;
+        const output = info.outputs[i];
+        const view = after.subarray(at, at + out.length);
+        if (output.layout === 'NCHW') transposeInto(view, nhwcOf(batch, output.shape.slice(1), true), out, 0, true);
+        else out.set(view);
+      });
+    } catch (e) {
+      this.#trapped(e);
+    }
+  }
+
+  /**
+   * The plan for `batch`, built on first use; refuses batches whose arena the heap cannot hold.
+   * @param {PlanSpec} plan
+   * @param {number} batch
+   */
+  #instance(plan, batch) {
+    const cached = this.#instances.get(batch);
+    if (cached !== undefined) {
+      this.#instances.delete(batch);
+      this.#instances.set(batch, cached);
+      return cached;
+    }
+    const ids = this.#weights.map((t) => wasmBackend().dataIdMap.get(t.dataId).id);
+    let instance = instantiatePlan(plan, batch, ids);
+    if (instance === null && this.#instances.size > 0) {
+      // Free the other batch sizes' arenas and try once more.
+      for (const other of this.#instances.values()) other.dispose();
+      this.#instances.clear();
+      instance = instantiatePlan(plan, batch, ids);
+    }
+    if (instance === null) this.#refuseBatch(batch, plan.arena * 4);
+    if (this.#instances.size >= PLAN_CACHE_SIZE) {
+      const [oldest, evicted] = this.#instances.entries().next().value ?? [];
+      if (oldest !== undefined && evicted !== undefined) {
+        evicted.dispose();
+        this.#instances.delete(oldest);
+      }
+    }
+    this.#instances.set(batch, instance);
+    return instance;
+  }
+
+  /**
+   * Refuses a batch whose activations do not fit in the wasm heap, naming the largest that does.
+   * @param {number} batch
+   * @param {number} bytesPerSample
+   * @returns {never}
+   */
+  #refuseBatch(batch, bytesPerSample) {
+    const asm = /** @type {Record<string, WasmExport>} */ (wasmBackend().wasm.asm);
+    // The largest batch whose arena can be allocated now, by trial allocations.
+    let low = 0;
+    let high = Math.min(batch - 1, Math.floor(WASM_HEAP_MAX / Math.max(1, bytesPerSample)));
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      const p = asm.malloc(mid * bytesPerSample + 4096) >>> 0;
+      if (p !== 0) {
+        asm.free(p);
+        low = mid;
+      } else high = mid - 1;
+    }
+    const mb = (n = 0) => (n / 2 ** 20).toFixed(1) + ' MB';
+    fail(
+      this.#model.info.name,
+      'batch ' + batch + ' needs ' + mb(batch * bytesPerSample) + ' of activation memory (' + mb(bytesPerSample) + ' per sample), more than the wasm heap (at most 4 GB) can hold; ' +
+        (low > 0 ? 'the largest batch that fits now is ' + low + '; split the input into batches of at most ' + low : 'not even one sample fits now'),
+    );
+  }
+
+  /**
+   * The engine path: one tfjs kernel call per node through engine().runKernel.
+   * @param {[Float32Array, number][]} data
+   * @param {number} batch
+   * @param {Float32Array[]} outputs
+   */
+  async #runEngine(data, batch, outputs) {
+    const info = this.#model.info;
+    // The memory check the plan makes, on the plan's (or an estimate's) figure: a heap that cannot hold it would fail mid-run.
+    const bytesPerSample = 4 * this.#model.arenaFloatsPerSample;
+    const asm = /** @type {Record<string, WasmExport>} */ (wasmBackend().wasm.asm);
+    const need = 2 * batch * bytesPerSample;
+    const probe = need > WASM_HEAP_MAX ? 0 : asm.malloc(need) >>> 0;
+    if (probe === 0) this.#refuseBatch(batch, 2 * bytesPerSample);
+    asm.free(probe);
+    try {
+      const results = tidy(() => {
+        const xs = data.map(([values], i) => fromLayout(tensor(values, [batch, ...info.inputs[i].sampleShape], 'float32'), info.inputs[i].layout));
+        return this.#model.forward(this.#weights, this.#constants, xs).map((y, i) => toLayout(y, info.outputs[i].layout));
+      });
+      try {
+        const values = await Promise.all(results.map((t) => t.data()));
+        values.forEach((v, i) => outputs[i].set(/** @type {Float32Array} */ (v)));
+      } finally {
+        results.forEach((t) => t.dispose());
+      }
+    } catch (e) {
+      this.#trapped(e);
+    }
+  }
+
+  /** One prediction on zeros, so the first real one does not pay for kernel setup. */
+  async warmup() {
+    const inputs = this.#model.info.inputs;
+    /** @param {RuntimeInput} i */
+    const zeros = (i) => new Float32Array(product(i.sampleShape));
+    await this.predict(inputs.length === 1 ? zeros(inputs[0]) : Object.fromEntries(inputs.map((i) => [i.name, zeros(i)])));
+  }
+
+  /** Frees the weight tensors and every plan's arena; the backend stays up for other models. */
+  dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const instance of this.#instances.values()) instance.dispose();
+    this.#instances.clear();
+    this.#weights.forEach((t) => t.dispose());
+    this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
+  }
+}
+
+/**
+ * [N, H, W, C] of a 4-D border value given in the source layout ([C, H, W] per sample when NCHW).
+ * @param {number} batch
+ * @param {readonly number[]} sample
+ * @param {boolean} nchw
+ */
+function nhwcOf(batch, sample, nchw) {
+  if (!nchw) return [batch, ...sample];
+  const [c, h, w] = sample;
+  return [batch, h, w, c];
+}
+
+/**
+ * The engine path's constants: float tensors, and channel indices as Int32Arrays (listed, or a
+ * base64 bit mask: bit i of byte i >> 3 set means channel 8 * (i >> 3) + (i & 7) is kept).
+ * @param {ModelSpec['constants']} constants
+ */
+function makeConstants(constants) {
+  return constants.map(([dtype, values]) => {
+    const list =
+      typeof values === 'string'
+        ? [...atob(values)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit))
+        : values;
+    return dtype === 'int32' ? Int32Array.from(list) : tensor1d([...list], dtype);
+  });
+}
+
+/**
+ * Loads a model: starts the wasm backend (once per process) and the weights, and picks what
+ * runs it: the plan, unless it is unavailable, not asked for, or made for another backend.
+ * @param {ModelSpec} model
+ * @param {LoadOptions} [opts]
+ */
+export async function loadModel(model, opts = {}) {
+  if (opts.runtime !== undefined && opts.runtime !== 'plan' && opts.runtime !== 'engine') {
+    throw new SlimcModelError("load: runtime must be 'plan' or 'engine', got " + String(opts.runtime));
+  }
+  const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights, model.weightsFile)]);
+  const decoded = decodeWeights(bytes, file, model.weightsLayout);
+  /** @type {RuntimeInfo} */
+  let runtime;
+  if (model.plan === null) runtime = { name: 'engine', note: 'the plan does not cover this graph: ' + model.planUnsupported };
+  else if (opts.runtime === 'engine') runtime = { name: 'engine', note: 'asked for by load({ runtime: "engine" })' };
+  else {
+    const mismatch = planMismatch(model, model.plan);
+    runtime = mismatch === null ? { name: 'plan' } : { name: 'engine', note: 'the plan was not run: ' + mismatch };
+  }
+  if (runtime.name === 'engine') registerChannelKernels();
+  const weights = Array.from({ length: model.weightCount }, (_, i) => {
+    const [shape, data] = decoded[model.uploadFrom[i] ?? i];
+    return tensor(data, [...(model.uploadShapes[i] ?? shape)], 'float32');
+  });
+  return new Model(model, weights, backend, runtime);
+}
