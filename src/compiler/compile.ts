@@ -7,7 +7,7 @@ import type { Graph } from '../ir/types.ts';
 import { SlimcError } from '../ir/errors.ts';
 import { LOWERING_PASSES } from '../passes/lower/index.ts';
 import { batchNorms } from '../passes/masks.ts';
-import { runPipeline, INPUT_POINT, type PipelineOptions } from '../passes/pass_manager.ts';
+import { runPipeline, INPUT_POINT, type PipelineOptions, type PipelineTrace } from '../passes/pass_manager.ts';
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
@@ -15,6 +15,11 @@ import { jsLiteral } from '../codegen/escape.ts';
 import { checkCompiledModule, type CheckOptions, type CheckResult } from '../codegen/check.ts';
 import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from '../codegen/module_source.ts';
 import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from '../codegen/output_dir.ts';
+import { measureLatency, type BenchOptions, type Latency } from '../report/latency.ts';
+import { HTML_REPORT_FILE, reportHtml } from '../report/report_html.ts';
+import { compileReportInput } from '../report/report_input.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export const IR_FILE = 'model.slim';
 /** Marks the output directory's model.js as an ES module for Node, wherever the directory is. */
@@ -44,6 +49,8 @@ export interface Compiled {
   readonly lowered: Graph;
   readonly module: EmittedModule;
   readonly slim: SlimResult | null;
+  /** The lowering pipeline's IR after each pass (for report.html's diffs). */
+  readonly lowering: PipelineTrace;
   /** Wall time per pass, and of the whole compile. */
   readonly milliseconds: { readonly passes: Readonly<Record<string, number>>; readonly compile: number };
 }
@@ -80,7 +87,7 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
   }
   opts.progress?.('lowering');
   const loweringPoints = pointsIn(pruning ? LOWERING_PASSES.map((p) => p.name) : [INPUT_POINT, ...LOWERING_PASSES.map((p) => p.name)]);
-  const { graph: lowered } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
+  const { graph: lowered, trace: lowering } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
   opts.progress?.('emitting the module');
   const module = emitModule(lowered, { annotate: opts.annotate });
   return {
@@ -89,6 +96,7 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
     lowered,
     module,
     slim,
+    lowering,
     milliseconds: { passes, compile: performance.now() - start },
   };
 }
@@ -117,7 +125,9 @@ export interface CompileReport {
   readonly emitted: Totals;
   readonly channels: readonly ChannelCount[];
   readonly check: CheckResult | null;
-  /** The files written besides report.json. */
+  /** Measured with --bench: the module's median latency against the unpruned module's. */
+  readonly latency: Latency | null;
+  /** The files written besides report.json (report.html among them). */
   readonly files: readonly CompiledFile[];
   readonly milliseconds: { readonly compile: number; readonly check: number | null; readonly passes: Readonly<Record<string, number>> };
   readonly convention: string;
@@ -135,7 +145,7 @@ function channelCounts(compiled: Compiled, source: Graph): ChannelCount[] {
 }
 
 /** The names of the files of an output directory, without report.json. */
-export const OUTPUT_FILES: readonly string[] = [MODULE_FILE, DECLARATIONS_FILE, WEIGHTS_FILE, IR_FILE, PACKAGE_FILE];
+export const OUTPUT_FILES: readonly string[] = [MODULE_FILE, DECLARATIONS_FILE, WEIGHTS_FILE, IR_FILE, PACKAGE_FILE, HTML_REPORT_FILE];
 
 /** The files of an output directory, without report.json. */
 export function outputFiles(compiled: Compiled): OutputFiles {
@@ -155,6 +165,8 @@ export interface WriteOptions {
   readonly inputs?: readonly string[];
   /** Run the module against the interpreter (default true). */
   readonly check?: boolean | CheckOptions;
+  /** Time the written module against the unpruned one (compiled for it) and report both. */
+  readonly bench?: boolean | BenchOptions;
   readonly progress?: (line: string) => void;
 }
 
@@ -162,6 +174,21 @@ export interface WriteOptions {
 export interface WrittenReport extends CompileReport {
   /** False when the check failed and an earlier output was left in place. */
   readonly written: boolean;
+}
+
+/**
+ * Compiles the unpruned graph into a temporary directory beside `staging`, for --bench's baseline
+ * (beside it, so that both modules resolve the same tfjs packages).
+ */
+async function withUnprunedModule<T>(source: Graph, staging: string, use: (dir: string, weightsBytes: number) => Promise<T>): Promise<T> {
+  const unpruned = compileGraph(source);
+  const dir = await mkdtemp(join(dirname(staging), '.slimc-unpruned-'));
+  try {
+    for (const [name, content] of Object.entries(outputFiles(unpruned))) await writeFile(join(dir, name), content);
+    return await use(dir, unpruned.module.weights.byteLength);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -173,8 +200,12 @@ export interface WrittenReport extends CompileReport {
 export async function writeCompiled(compiled: Compiled, source: Graph, dir: string, opts: WriteOptions = {}): Promise<WrittenReport> {
   const files = outputFiles(compiled);
   const checkOpts = opts.check === false ? null : opts.check === true || opts.check === undefined ? {} : opts.check;
+  const benchOpts = opts.bench === undefined || opts.bench === false ? null : opts.bench === true ? {} : opts.bench;
   let check: CheckResult | null = null;
   let checkMs: number | null = null;
+  let latency: Latency | null = null;
+  let unprunedModuleBytes: number | null = null;
+  let html = '';
   const reportOf = (): CompileReport => ({
     generator: GENERATOR,
     compiler: COMPILER,
@@ -185,7 +216,8 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     emitted: totals(compiled.lowered),
     channels: channelCounts(compiled, source),
     check,
-    files: Object.entries(files).map(([name, content]) => ({
+    latency,
+    files: Object.entries<string | Uint8Array>({ ...files, [HTML_REPORT_FILE]: html }).map(([name, content]) => ({
       name,
       bytes: typeof content === 'string' ? new TextEncoder().encode(content).length : content.byteLength,
     })),
@@ -201,8 +233,20 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
       check = await checkCompiledModule(staging, compiled.reference, checkOpts);
       checkMs = performance.now() - start;
     }
+    if (benchOpts !== null) {
+      opts.progress?.(compiled.slim ? 'timing the module against the unpruned module' : 'timing the module');
+      if (compiled.slim) {
+        await withUnprunedModule(source, staging, async (unprunedDir, bytes) => {
+          unprunedModuleBytes = bytes;
+          latency = await measureLatency(staging, unprunedDir, benchOpts);
+        });
+      } else {
+        latency = await measureLatency(staging, null, benchOpts);
+      }
+    }
+    html = reportHtml(compileReportInput(compiled, source, { check, latency, unprunedModuleBytes }));
     report = reportOf();
-    return { files: { [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` }, replace: report.check?.ok !== false };
+    return { files: { [HTML_REPORT_FILE]: html, [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` }, replace: report.check?.ok !== false };
   });
   return { ...report, written };
 }

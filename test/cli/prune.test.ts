@@ -1,6 +1,6 @@
 // `slimc prune` end to end, in a real subprocess: files written, report, exit codes, and
 // nothing written when the input is bad.
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,8 +33,12 @@ describe('slimc prune', () => {
   });
 
   it('prints the IR diff and the text report', async () => {
-    const r = await runSlimc('prune', MODEL, '--ratio', '0.3', '--diff');
+    const html = join(dir, 'report.html');
+    const r = await runSlimc('prune', MODEL, '--ratio', '0.3', '--diff', '--report', html);
     expect(r.code).toBe(0);
+    // --report: the HTML report, with the threshold the text report states.
+    const threshold = /global \|gamma\| threshold ([\d.e-]+)/.exec(r.stdout)?.[1];
+    expect(readFileSync(html, 'utf8')).toContain(`Global threshold ${threshold} (ratio 0.3)`);
     expect(r.stdout).toMatch(/^--- input$/m);
     expect(r.stdout).toMatch(/^\+\+\+ prune-channels$/m);
     expect(r.stdout).toMatch(/global \|gamma\| threshold/);

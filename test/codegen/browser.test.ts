@@ -1,21 +1,17 @@
 // The emitted module in headless Chromium: the example page (examples/web/, an import map and no
 // bundler) loads it from a local static server, and its predictions equal Node's. Skipped, with
 // a message saying so, only when /usr/bin/chromium is not installed (CI installs it).
-import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatic, type StaticServer } from '../../examples/web/serve.ts';
 import { Rng } from '../../src/util/random.ts';
+import { chromiumAvailable as available, launchChromium } from '../helpers/chromium.ts';
 import { compareOutputs } from '../helpers/compare.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ROOT = resolve(import.meta.dirname, '../..');
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`browser test skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
 
 interface PageResult {
   readonly output?: number[];
@@ -36,7 +32,7 @@ describe.skipIf(!available)('the emitted module in headless Chromium', () => {
   beforeAll(async () => {
     out = await compileToScratch(SMALL_NETS.vgg(), { slim: { ratio: 0.4 } });
     server = await serveStatic(ROOT);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -53,7 +49,7 @@ describe.skipIf(!available)('the emitted module in headless Chromium', () => {
     page.on('pageerror', (e) => messages.push(e.message));
     try {
       const modelUrl = `/${relative(ROOT, out.dir)}/model.js`;
-      await page.goto(`${server.url}/examples/web/index.html?model=${encodeURIComponent(modelUrl)}&threads=${threads}`);
+      await page.goto(`${server.url}/examples/web/model.html?model=${encodeURIComponent(modelUrl)}&threads=${threads}`);
       await page.waitForFunction(() => {
         const s = (window as unknown as { slimc?: { ready?: boolean; error?: string } }).slimc;
         return s?.ready === true || s?.error !== undefined;

@@ -13,7 +13,7 @@ import { SMALL_NETS } from './nets.ts';
 import { runSlimc } from '../helpers/cli.ts';
 
 const MODEL = new URL('../fixtures/models/sparse_resnet20.ts', import.meta.url).pathname;
-const FILES = ['model.d.ts', 'model.js', 'model.slim', 'model.weights.bin', 'package.json', 'report.json'];
+const FILES = ['model.d.ts', 'model.js', 'model.slim', 'model.weights.bin', 'package.json', 'report.html', 'report.json'];
 
 
 describe('slimc compile', () => {
@@ -23,10 +23,14 @@ describe('slimc compile', () => {
   it('--prune writes the module, its weights, IR and report, and checks it against the masked original', async () => {
     // Missing parent directories are created, as by mkdir -p.
     const out = join(root, 'nested', 'pruned');
-    const r = await runSlimc('compile', MODEL, '--prune', '0.5', '--out', out, '--json');
+    const r = await runSlimc('compile', MODEL, '--prune', '0.5', '--out', out, '--json', '--bench');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^slimc: checking the module against the interpreter$/m);
     const report = JSON.parse(r.stdout);
+    // --bench: the module and the unpruned one, timed in this process.
+    expect(report.latency).toMatchObject({ runs: 200, warmup: 20, backend: { variant: 'wasm-simd', threads: 1 } });
+    expect(report.latency.speedup).toBeCloseTo(report.latency.unprunedMs / report.latency.moduleMs, 10);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('latency, median predict, batch 1');
     expect(readdirSync(out).sort()).toEqual(FILES);
     expect(report.after.macs).toBeLessThan(report.before.macs);
     expect(report.after.flops).toBe(2 * report.after.macs);

@@ -19,6 +19,7 @@ interface CompileFlags extends SlimmingFlags {
   readonly diff?: boolean;
   readonly json?: boolean;
   readonly force?: boolean;
+  readonly bench?: boolean;
 }
 
 const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -46,19 +47,25 @@ function summaryText(report: CompileReport, dir: string, withTotals: boolean): s
       `batch ${report.check.batch}, seed ${report.check.seed}): ${report.check.ok ? 'ok' : 'FAILED'}`
     : 'check: skipped';
   const totals = withTotals ? `${table}\n(${COST_CONVENTION})\n` : '';
-  return `${totals}wrote ${dir}: ${files}\ncompile ${report.milliseconds.compile.toFixed(0)} ms\n${check}\n`;
+  const l = report.latency;
+  const latency = l
+    ? `latency: ${l.moduleMs.toFixed(3)} ms${l.unprunedMs === null ? '' : ` vs ${l.unprunedMs.toFixed(3)} ms unpruned (${(l.speedup ?? 0).toFixed(2)}x)`}, ` +
+      `median predict of ${l.runs} runs after ${l.warmup} warm-up, batch 1, ${l.backend.variant} with ${l.backend.threads} thread(s)\n`
+    : '';
+  return `${totals}wrote ${dir}: ${files}\ncompile ${report.milliseconds.compile.toFixed(0)} ms\n${check}\n${latency}`;
 }
 
 export function compileCommand(): Command {
   const cmd = new Command('compile')
     .description('compile a model (optionally pruned by Network Slimming) to an ES module for TensorFlow.js wasm')
     .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
-    .requiredOption('--out <dir>', 'output directory: model.js, model.d.ts, model.weights.bin, model.slim, report.json')
+    .requiredOption('--out <dir>', 'output directory: model.js, model.d.ts, model.weights.bin, model.slim, report.json, report.html')
     .addOption(new Option('--prune <ratio>', 'prune this fraction of BN channels (Network Slimming) before compiling').argParser(parseRatio))
     .option('--weights <file>', 'weights file for the model')
     .option('--print-after <pass>', 'print the IR after passes (comma-separated names, "input" or "all")')
     .option('--diff', 'print a unified diff of the IR for each pass selected by --print-after (every pass if none)')
     .option('--json', 'print one JSON object (the report) on stdout')
+    .option('--bench', 'time the module against the unpruned module (median of 200 runs after 20 warm-up runs, batch 1) and report both')
     .option('--force', 'replace an existing output directory that is not a previous slimc output');
   return addSlimmingOptions(cmd)
     .showHelpAfterError()
@@ -76,7 +83,7 @@ export function compileCommand(): Command {
       const printAfter = flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
       const compiled = compileGraph(graph, { slim, printAfter, diff: flags.diff, emit: side, progress });
       progress(`writing ${flags.out}`);
-      const { written, ...report } = await writeCompiled(compiled, graph, flags.out, { force: flags.force, inputs, progress });
+      const { written, ...report } = await writeCompiled(compiled, graph, flags.out, { force: flags.force, inputs, progress, bench: flags.bench === true });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ source: model, dir: flags.out, written, ...report })}\n`);
       } else {

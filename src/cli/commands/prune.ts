@@ -2,6 +2,9 @@
 // IR and its weights file and prints the report.
 import { Command, Option } from 'commander';
 import { loadModel } from '../load_model.ts';
+import { writeFileAtomically } from '../../util/atomic_write.ts';
+import { reportHtml } from '../../report/report_html.ts';
+import { pruneReportInput } from '../../report/report_input.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
 import { slimGraph } from '../../passes/slim.ts';
 import { diffBetween, INPUT_POINT } from '../../passes/pass_manager.ts';
@@ -16,6 +19,7 @@ interface PruneFlags extends SlimmingFlags {
   readonly diff?: boolean;
   readonly json?: boolean;
   readonly layers?: boolean;
+  readonly report?: string;
 }
 
 export function pruneCommand(): Command {
@@ -28,7 +32,8 @@ export function pruneCommand(): Command {
     .option('--print-after <pass>', 'print the IR after a pass: mask-channels, prune-channels, input or all')
     .option('--diff', 'print a unified diff of the IR from the input to the compact graph')
     .option('--layers', 'also print params and MACs of every layer before and after')
-    .option('--json', 'print the report as one JSON object');
+    .option('--json', 'print the report as one JSON object')
+    .option('--report <file.html>', 'write report.html: the |gamma| distribution, the channels kept, the network and the IR diff');
   return addSlimmingOptions(cmd)
     .showHelpAfterError()
     .exitOverride()
@@ -41,12 +46,14 @@ export function pruneCommand(): Command {
       for (const w of result.report.warnings) process.stderr.write(`slimc: warning: ${w}\n`);
       if (flags.diff) side(diffBetween(result.trace, INPUT_POINT, 'prune-channels') || '// the compact graph prints the same as the input\n');
       const files = flags.output ? await writeSlimModel(flags.output, result.compact) : null;
+      if (flags.report) await writeFileAtomically(flags.report, reportHtml(pruneReportInput(graph, result)), 'the report');
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ model, ...result.report, files })}\n`);
       } else {
         if (flags.layers) process.stdout.write(`${layerCostText(result.report)}\n`);
         process.stdout.write(slimReportText(result.report));
         if (files) process.stdout.write(`wrote ${files.ir} and ${files.weights}\n`);
+        if (flags.report) process.stdout.write(`wrote ${flags.report}\n`);
       }
     });
 }
