@@ -5,6 +5,7 @@ import { SlimcError } from '../ir/errors.ts';
 import { compileCommand } from './commands/compile.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { exportCommand } from './commands/export.ts';
+import { optCommand } from './commands/opt.ts';
 import { pruneCommand } from './commands/prune.ts';
 import { finetuneCommand, slimCommand, trainCommand } from './commands/train.ts';
 
@@ -24,6 +25,7 @@ function program(): Command {
   cli.addCommand(pruneCommand());
   cli.addCommand(compileCommand());
   cli.addCommand(exportCommand());
+  cli.addCommand(optCommand());
   cli.addCommand(trainCommand());
   cli.addCommand(finetuneCommand());
   cli.addCommand(slimCommand());

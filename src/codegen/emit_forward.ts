@@ -11,7 +11,7 @@
 // the zero mean and unit variance that make the batch-norm kernel a multiply-add).
 import { match } from 'ts-pattern';
 import { UnsupportedError } from '../ir/errors.ts';
-import { channelsOf, graphInputs } from '../ir/node.ts';
+import { channelsOf, graphInputs, isDepthwise, isElementwise } from '../ir/node.ts';
 import { padAmounts } from '../ir/shapes.ts';
 import { formatValue } from '../ir/text/syntax.ts';
 import type { Activation, Conv2dNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../ir/types.ts';
@@ -141,7 +141,7 @@ function emitConv(n: Conv2dNode, e: Emitter): string {
   const cin = channelsOf(x.shape);
   const cout = channelsOf(n.type.shape);
   const [kh, kw] = n.kernel;
-  const depthwise = n.groups === cin && n.groups > 1;
+  const depthwise = isDepthwise(n, cin);
   // tfjs refuses strides and dilations both above 1: run at stride 1 with the padding the strided
   // window has, then keep every stride-th row and column (the same windows).
   const subsample = n.strides.some((s) => s > 1) && n.dilations.some((d) => d > 1);
@@ -172,6 +172,8 @@ function emitConv(n: Conv2dNode, e: Emitter): string {
 }
 
 function emitNode(node: Node, e: Emitter): string {
+  // An elementwise op calls the helper of its name (helpers.ts has one for each).
+  if (isElementwise(node)) return e.call(node.op, e.v(node.input));
   return match(node)
     .with({ op: 'input' }, (n): string => {
       throw new UnsupportedError('input: bound by the forward signature, not emitted as a statement', `%${n.id}`);
@@ -185,8 +187,6 @@ function emitNode(node: Node, e: Emitter): string {
     .with({ op: 'scale_shift' }, (n) =>
       e.call('batchNorm', `${e.v(n.input)}, ${e.k(['float32', [0]])}, ${e.k(['float32', [1]])}, ${e.w(n.shift)}, ${e.w(n.scale)}, 0`),
     )
-    .with({ op: 'relu' }, (n) => e.call('relu', e.v(n.input)))
-    .with({ op: 'relu6' }, (n) => e.call('relu6', e.v(n.input)))
     .with({ op: 'max_pool' }, (n) => {
       const pads = windowPadding(e.typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding);
       const padArg = pads.kind === 'explicit' ? nhwcPadding(pads) : `'${pads.kind}'`;

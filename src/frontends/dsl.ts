@@ -16,8 +16,9 @@
 // - dense: weights normal(0, 0.01), bias 0;
 // - batch_norm: gamma 0.5 (the paper's sparsity-training start), beta 0, running mean 0, var 1.
 // `weights` replaces the initial values by name (for instance from a weights file).
+import type { ElementwiseOp } from '../ir/elementwise.ts';
 import { GraphError } from '../ir/errors.ts';
-import { inferType } from '../ir/shapes.ts';
+import { inferType } from '../ir/node.ts';
 import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, Weight, Weights } from '../ir/types.ts';
 import { f32 } from '../ir/types.ts';
 import { replaceWeights } from '../ir/replace_weights.ts';
@@ -203,12 +204,19 @@ export function batchNorm<R extends Rank>(x: Value<R>, opts: { epsilon?: number;
   return b.push({ op: 'batch_norm', id: name, type: placeholder, input: x.id, params: name, epsilon: opts.epsilon ?? 1e-5 }, x.rank);
 }
 
+/** An elementwise op (see src/ir/elementwise.ts) applied to x, e.g. `elementwise('relu', x)`. */
+export function elementwise<R extends Rank>(op: ElementwiseOp, x: Value<R>, name?: string): Value<R> {
+  // A name ending in a digit would run into the layer counter (relu61): relu6_1.
+  const kind = /\d$/.test(op) ? `${op}_` : op;
+  return x.builder.push({ op, id: x.builder.freshName(kind, name), type: placeholder, input: x.id }, x.rank);
+}
+
 export function relu<R extends Rank>(x: Value<R>, name?: string): Value<R> {
-  return x.builder.push({ op: 'relu', id: x.builder.freshName('relu', name), type: placeholder, input: x.id }, x.rank);
+  return elementwise('relu', x, name);
 }
 
 export function relu6<R extends Rank>(x: Value<R>, name?: string): Value<R> {
-  return x.builder.push({ op: 'relu6', id: x.builder.freshName('relu6_', name), type: placeholder, input: x.id }, x.rank);
+  return elementwise('relu6', x, name);
 }
 
 export interface PoolOptions {

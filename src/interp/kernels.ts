@@ -3,13 +3,13 @@
 // Only differentiable tfjs ops are used, so that training can run this same function under
 // tf.variableGrads with the weights as variables (overriding batch_norm for training mode).
 // Every op returns a fresh tensor the caller owns; temporaries die in the tf.tidy around the
-// match, and nothing else is disposed here (inputs and weights belong to the caller).
+// kernel, and nothing else is disposed here (inputs and weights belong to the caller).
 import * as tf from '@tensorflow/tfjs-core';
 import { match } from 'ts-pattern';
 import { SlimcError } from '../ir/errors.ts';
-import { bnWeightNames, inputsOf } from '../ir/node.ts';
+import { bnWeightNames, inputsOf, isDepthwise } from '../ir/node.ts';
 import { padAmounts } from '../ir/shapes.ts';
-import type { Activation, Conv2dNode, Node, Padding, Pair, WeightName } from '../ir/types.ts';
+import type { Activation, Conv2dNode, Node, NodeOf, Op, Padding, Pair, WeightName } from '../ir/types.ts';
 
 /** The tensor of a weight, by name. The caller owns it (a cache, or a tf.Variable in training). */
 export type ParamLookup = (name: WeightName) => tf.Tensor;
@@ -17,62 +17,66 @@ export type ParamLookup = (name: WeightName) => tf.Tensor;
 /** [[0,0],[top,bottom],[left,right],[0,0]]: padding of an NHWC tensor, as tf.pad and tfjs convs take it. */
 type NhwcPadding = [[number, number], [number, number], [number, number], [number, number]];
 
+/** What one op computes from its input tensors (in inputsOf order) and its weights. */
+export type Kernel<O extends Op> = (n: NodeOf<O>, inputs: readonly tf.Tensor[], param: ParamLookup) => tf.Tensor;
+
+/** One kernel per op: the reference semantics of the IR. */
+export const KERNELS: { readonly [O in Op]: Kernel<O> } = {
+  input: (n) => {
+    throw new SlimcError('input: graph inputs are bound by the interpreter, not evaluated', `%${n.id}`);
+  },
+  conv2d: (n, [x], param) => conv2d(x as tf.Tensor4D, n, param),
+  batch_norm: (n, [x], param) => {
+    const w = bnWeightNames(n.params);
+    // y = gamma * (x - mean) / sqrt(var + eps) + beta, each [C] broadcast over the last axis.
+    const normalised = tf.div(tf.sub(x, param(w.mean)), tf.sqrt(tf.add(param(w.variance), n.epsilon)));
+    return tf.add(tf.mul(param(w.gamma), normalised), param(w.beta));
+  },
+  relu: (_, [x]) => tf.relu(x),
+  relu6: (_, [x]) => tf.relu6(x),
+  max_pool: (n, [x]) => {
+    // Padding never wins a max: pad with -Infinity, then pool over whole windows.
+    const pads = spatialPadding(x as tf.Tensor4D, n.kernel, n.strides, [1, 1], n.padding);
+    return tf.maxPool(padWith(x as tf.Tensor4D, pads, -Infinity), mutable(n.kernel), mutable(n.strides), 'valid');
+  },
+  avg_pool: (n, [x]) => {
+    const pads = spatialPadding(x as tf.Tensor4D, n.kernel, n.strides, [1, 1], n.padding);
+    // The mean over each whole window, padded positions counting as zeros.
+    const windowMean = tf.avgPool(padWith(x as tf.Tensor4D, pads, 0), mutable(n.kernel), mutable(n.strides), 'valid');
+    if (n.countIncludePad || isZeroPadding(pads)) return windowMean;
+    // Dividing instead by the real positions only: the same pooling of a padded all-ones
+    // image gives, per window, the fraction of it that lies on the image.
+    const [, h, w] = x.shape;
+    const realFraction = tf.avgPool(padWith(tf.ones([1, h, w, 1]), pads, 0), mutable(n.kernel), mutable(n.strides), 'valid');
+    return tf.div(windowMean, realFraction);
+  },
+  global_avg_pool: (_, [x]) => tf.mean(x, [1, 2], true),
+  add: (_, inputs) => tf.addN([...inputs]),
+  concat: (_, inputs) => tf.concat([...inputs], -1),
+  // NHWC is row-major with channels last, so a reshape is the (h*W + w)*C + c order.
+  flatten: (_, [x]) => tf.reshape(x, [x.shape[0], -1]),
+  dense: (n, [x], param) => {
+    const product = tf.matMul(x as tf.Tensor2D, param(n.weight) as tf.Tensor2D);
+    return activate(n.bias === null ? product : tf.add(product, param(n.bias)), n.activation);
+  },
+  gather: (n, [x]) => tf.gather(x, tf.tensor1d([...n.indices], 'int32'), x.rank - 1),
+  scale_shift: (n, [x], param) => {
+    const scaled = n.scale === null ? x : tf.mul(x, param(n.scale));
+    const shifted = n.shift === null ? scaled : tf.add(scaled, param(n.shift));
+    // With neither weight the op is the identity; the result must still be a tensor of its own.
+    return shifted === x ? tf.clone(x) : shifted;
+  },
+  softmax: (_, [x]) => tf.softmax(x, -1),
+};
+
 /** The output of `node` from the tensors of its inputs (in inputsOf order). */
 export function evalNode(node: Node, inputs: readonly tf.Tensor[], param: ParamLookup): tf.Tensor {
   const arity = inputsOf(node).length;
   if (inputs.length !== arity) {
     throw new SlimcError(`${node.op}: expected ${arity} input tensor(s), got ${inputs.length}`, `%${node.id}`);
   }
-  const x = inputs[0];
-  return tf.tidy(() =>
-    match(node)
-      .with({ op: 'input' }, (n): tf.Tensor => {
-        throw new SlimcError('input: graph inputs are bound by the interpreter, not evaluated', `%${n.id}`);
-      })
-      .with({ op: 'conv2d' }, (n) => conv2d(x as tf.Tensor4D, n, param))
-      .with({ op: 'batch_norm' }, (n) => {
-        const w = bnWeightNames(n.params);
-        // y = gamma * (x - mean) / sqrt(var + eps) + beta, each [C] broadcast over the last axis.
-        const normalised = tf.div(tf.sub(x, param(w.mean)), tf.sqrt(tf.add(param(w.variance), n.epsilon)));
-        return tf.add(tf.mul(param(w.gamma), normalised), param(w.beta));
-      })
-      .with({ op: 'relu' }, () => tf.relu(x))
-      .with({ op: 'relu6' }, () => tf.relu6(x))
-      .with({ op: 'max_pool' }, (n) => {
-        // Padding never wins a max: pad with -Infinity, then pool over whole windows.
-        const pads = spatialPadding(x as tf.Tensor4D, n.kernel, n.strides, [1, 1], n.padding);
-        return tf.maxPool(padWith(x as tf.Tensor4D, pads, -Infinity), mutable(n.kernel), mutable(n.strides), 'valid');
-      })
-      .with({ op: 'avg_pool' }, (n) => {
-        const pads = spatialPadding(x as tf.Tensor4D, n.kernel, n.strides, [1, 1], n.padding);
-        // The mean over each whole window, padded positions counting as zeros.
-        const windowMean = tf.avgPool(padWith(x as tf.Tensor4D, pads, 0), mutable(n.kernel), mutable(n.strides), 'valid');
-        if (n.countIncludePad || isZeroPadding(pads)) return windowMean;
-        // Dividing instead by the real positions only: the same pooling of a padded all-ones
-        // image gives, per window, the fraction of it that lies on the image.
-        const [, h, w] = x.shape;
-        const realFraction = tf.avgPool(padWith(tf.ones([1, h, w, 1]), pads, 0), mutable(n.kernel), mutable(n.strides), 'valid');
-        return tf.div(windowMean, realFraction);
-      })
-      .with({ op: 'global_avg_pool' }, () => tf.mean(x, [1, 2], true))
-      .with({ op: 'add' }, () => tf.addN([...inputs]))
-      .with({ op: 'concat' }, () => tf.concat([...inputs], -1))
-      // NHWC is row-major with channels last, so a reshape is the (h*W + w)*C + c order.
-      .with({ op: 'flatten' }, () => tf.reshape(x, [x.shape[0], -1]))
-      .with({ op: 'dense' }, (n) => {
-        const product = tf.matMul(x as tf.Tensor2D, param(n.weight) as tf.Tensor2D);
-        return activate(n.bias === null ? product : tf.add(product, param(n.bias)), n.activation);
-      })
-      .with({ op: 'gather' }, (n) => tf.gather(x, tf.tensor1d([...n.indices], 'int32'), x.rank - 1))
-      .with({ op: 'scale_shift' }, (n) => {
-        const scaled = n.scale === null ? x : tf.mul(x, param(n.scale));
-        const shifted = n.shift === null ? scaled : tf.add(scaled, param(n.shift));
-        // With neither weight the op is the identity; the result must still be a tensor of its own.
-        return shifted === x ? tf.clone(x) : shifted;
-      })
-      .with({ op: 'softmax' }, () => tf.softmax(x, -1))
-      .exhaustive(),
-  );
+  const kernel = KERNELS[node.op] as Kernel<Op>;
+  return tf.tidy(() => kernel(node, inputs, param));
 }
 
 function conv2d(x: tf.Tensor4D, n: Conv2dNode, param: ParamLookup): tf.Tensor4D {
@@ -95,7 +99,7 @@ function groupedConv(x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilatio
   const [kh, kw, , cout] = filter.shape;
   const [s, d] = [mutable(strides), mutable(dilations)];
   if (groups === 1) return tf.conv2d(x, filter, s, pads, 'NHWC', d);
-  if (groups === cin) {
+  if (isDepthwise({ groups }, cin)) {
     // One input channel per group: a depthwise conv. Output channel c*m + k (m = cout/cin) reads
     // input channel c in both layouts, so [kh, kw, 1, cout] reshapes to tfjs's [kh, kw, cin, m].
     const depthwiseFilter = tf.reshape(filter, [kh, kw, cin, cout / cin]) as tf.Tensor4D;

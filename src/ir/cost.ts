@@ -6,9 +6,10 @@
 // - MACs are the multiply-accumulates of conv and dense layers only.
 // - FLOPs = 2 x MACs, the convention of the Network Slimming paper's tables
 //   (VGG-19 on CIFAR-10: 398M MACs, reported as 7.97e8 FLOPs).
-import { match } from 'ts-pattern';
-import { bnWeightNames } from './node.ts';
-import type { Graph, Node, ValueId } from './types.ts';
+// Each op's MACs and which of its weights are parameters are in its record (ops.ts).
+import { inputsOf } from './node.ts';
+import { opDef } from './ops.ts';
+import type { Graph, Node, TensorType, ValueId } from './types.ts';
 
 /** How the figures are counted; printed wherever they are. */
 export const COST_CONVENTION =
@@ -33,41 +34,17 @@ export interface Cost {
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function nodeCost(graph: Graph, node: Node, inputChannels: (v: ValueId) => number): NodeCost {
+export function nodeCost(graph: Graph, node: Node, typeOf: (v: ValueId) => TensorType): NodeCost {
+  const def = opDef(node.op);
   const weightSize = (name: string | null) => (name === null ? 0 : size(graph.weights[name]?.shape ?? [0]));
-  const outPerSample = size(node.type.shape.slice(1));
-  const [params, macs] = match(node)
-    .with({ op: 'conv2d' }, (n) => [
-      weightSize(n.filter) + weightSize(n.bias),
-      outPerSample * n.kernel[0] * n.kernel[1] * (inputChannels(n.input) / n.groups),
-    ])
-    .with({ op: 'dense' }, (n) => [weightSize(n.weight) + weightSize(n.bias), outPerSample * inputChannels(n.input)])
-    .with({ op: 'batch_norm' }, (n) => {
-      const w = bnWeightNames(n.params);
-      return [weightSize(w.gamma) + weightSize(w.beta), 0];
-    })
-    .with({ op: 'scale_shift' }, (n) => [weightSize(n.scale) + weightSize(n.shift), 0])
-    .with(
-      { op: 'input' },
-      { op: 'relu' },
-      { op: 'relu6' },
-      { op: 'max_pool' },
-      { op: 'avg_pool' },
-      { op: 'global_avg_pool' },
-      { op: 'add' },
-      { op: 'concat' },
-      { op: 'flatten' },
-      { op: 'gather' },
-      { op: 'softmax' },
-      () => [0, 0],
-    )
-    .exhaustive();
+  const params = (def.params ?? def.weights)(node).reduce((s, name) => s + weightSize(name), 0);
+  const macs = def.macs(node, inputsOf(node).map(typeOf));
   return { id: node.id, op: node.op, shape: node.type.shape, params, macs };
 }
 
 export function cost(graph: Graph): Cost {
-  const channels = new Map(graph.nodes.map((n) => [n.id, n.type.shape[n.type.shape.length - 1]]));
-  const nodes = graph.nodes.map((n) => nodeCost(graph, n, (v) => channels.get(v) ?? 0));
+  const types = new Map(graph.nodes.map((n) => [n.id, n.type]));
+  const nodes = graph.nodes.map((n) => nodeCost(graph, n, (v) => types.get(v) as TensorType));
   const params = nodes.reduce((s, n) => s + n.params, 0);
   const macs = nodes.reduce((s, n) => s + n.macs, 0);
   return { params, macs, flops: 2 * macs, nodes };

@@ -1,84 +1,44 @@
-// Generic views of a node: which values it reads, which weights it refers to, and a way to
-// rename its inputs. Each is one exhaustive match, so a new op fails to compile here first.
-import { match } from 'ts-pattern';
-import type { Graph, Node, ValueId, WeightName } from './types.ts';
+// Generic views of a node, derived from the node types and the op table (ops.ts): which values it
+// reads, which weights it refers to, a way to rename its inputs, its output type and the shapes
+// its weights must have.
+import { isElementwiseOp } from './elementwise.ts';
+import { opDef } from './ops.ts';
+import { channelsOf, type Conv2dNode, type ElementwiseNode, type Graph, type Node, type TensorType, type ValueId, type WeightName } from './types.ts';
 
+export { bnWeightNames, channelsOf } from './types.ts';
+
+/** The values a node reads, in order: its `input`, or its `inputs` (none for graph inputs). */
 export function inputsOf(node: Node): readonly ValueId[] {
-  return match(node)
-    .with({ op: 'input' }, () => [])
-    .with({ op: 'add' }, { op: 'concat' }, (n) => n.inputs)
-    .with(
-      { op: 'conv2d' },
-      { op: 'batch_norm' },
-      { op: 'relu' },
-      { op: 'relu6' },
-      { op: 'max_pool' },
-      { op: 'avg_pool' },
-      { op: 'global_avg_pool' },
-      { op: 'flatten' },
-      { op: 'dense' },
-      { op: 'gather' },
-      { op: 'scale_shift' },
-      { op: 'softmax' },
-      (n) => [n.input],
-    )
-    .exhaustive();
+  return 'inputs' in node ? node.inputs : 'input' in node ? [node.input] : [];
 }
 
-/** Weight names in BatchNorm parameter order. */
-export const bnWeightNames = (params: string) =>
-  ({
-    gamma: `${params}.gamma`,
-    beta: `${params}.beta`,
-    mean: `${params}.mean`,
-    variance: `${params}.var`,
-  }) as const;
-
 export function weightsOf(node: Node): readonly WeightName[] {
-  const present = (...names: (WeightName | null)[]) => names.filter((n): n is WeightName => n !== null);
-  return match(node)
-    .with({ op: 'conv2d' }, (n) => present(n.filter, n.bias))
-    .with({ op: 'dense' }, (n) => present(n.weight, n.bias))
-    .with({ op: 'batch_norm' }, (n) => Object.values(bnWeightNames(n.params)))
-    .with({ op: 'scale_shift' }, (n) => present(n.scale, n.shift))
-    .with(
-      { op: 'input' },
-      { op: 'relu' },
-      { op: 'relu6' },
-      { op: 'max_pool' },
-      { op: 'avg_pool' },
-      { op: 'global_avg_pool' },
-      { op: 'add' },
-      { op: 'concat' },
-      { op: 'flatten' },
-      { op: 'gather' },
-      { op: 'softmax' },
-      () => [],
-    )
-    .exhaustive();
+  return opDef(node.op)
+    .weights(node)
+    .filter((n): n is WeightName => n !== null);
 }
 
 /** The same node reading `rename(v)` instead of each input value v. */
-export function withInputs(node: Node, rename: (v: ValueId) => ValueId): Node {
-  return match(node)
-    .with({ op: 'input' }, (n) => n)
-    .with({ op: 'add' }, { op: 'concat' }, (n) => ({ ...n, inputs: n.inputs.map(rename) }))
-    .with(
-      { op: 'conv2d' },
-      { op: 'batch_norm' },
-      { op: 'relu' },
-      { op: 'relu6' },
-      { op: 'max_pool' },
-      { op: 'avg_pool' },
-      { op: 'global_avg_pool' },
-      { op: 'flatten' },
-      { op: 'dense' },
-      { op: 'gather' },
-      { op: 'scale_shift' },
-      { op: 'softmax' },
-      (n) => ({ ...n, input: rename(n.input) }),
-    )
-    .exhaustive();
+export function withInputs<N extends Node>(node: N, rename: (v: ValueId) => ValueId): N {
+  if ('inputs' in node) return { ...node, inputs: node.inputs.map(rename) };
+  if ('input' in node) return { ...node, input: rename(node.input) };
+  return node;
+}
+
+/** The output type of `node` given the types of its inputs (throws a GraphError naming it). */
+export function inferType(node: Node, typeOf: (v: ValueId) => TensorType): TensorType {
+  return opDef(node.op).infer(node, inputsOf(node).map(typeOf));
+}
+
+/** The shape each weight of `node` must have, given its input types. */
+export function expectedWeightShapes(node: Node, typeOf: (v: ValueId) => TensorType): ReadonlyMap<WeightName, readonly number[]> {
+  const def = opDef(node.op);
+  const shapes = def.weightShapes(node, inputsOf(node).map(typeOf));
+  const entries: [WeightName, readonly number[]][] = [];
+  def.weights(node).forEach((name, i) => {
+    if (name !== null) entries.push([name, shapes[i]]);
+  });
+  return new Map(entries);
 }
 
 /** Nodes by value id. */
@@ -94,7 +54,19 @@ export function usersOf(graph: Graph): ReadonlyMap<ValueId, readonly Node[]> {
   return users;
 }
 
-export const graphInputs = (graph: Graph) => graph.nodes.filter((n) => n.op === 'input');
+/**
+ * Whether a conv is depthwise: one input channel per group (groups = input channels > 1). Its
+ * channel multiplier is output channels / input channels (tfjs's depthwise kernels take it).
+ */
+export const isDepthwise = (conv: Pick<Conv2dNode, 'groups'>, inputChannels: number): boolean => conv.groups > 1 && conv.groups === inputChannels;
 
-/** Number of channels (last dimension) of a type's shape. */
-export const channelsOf = (shape: readonly number[]): number => shape[shape.length - 1];
+/**
+ * Whether a conv maps each channel on its own: one group per input channel and as many outputs as
+ * inputs (a depthwise conv with multiplier 1, or a conv of one channel to one).
+ */
+export const isChannelwise = (conv: Conv2dNode, inputChannels: number): boolean => conv.groups === inputChannels && channelsOf(conv.type) === inputChannels;
+
+/** Whether the node is of an elementwise op (elementwise.ts). */
+export const isElementwise = (node: Node): node is ElementwiseNode => isElementwiseOp(node.op);
+
+export const graphInputs = (graph: Graph) => graph.nodes.filter((n) => n.op === 'input');

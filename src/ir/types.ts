@@ -13,6 +13,8 @@
 // draftable, so immer neither copies nor freezes weight data: a pass that changes a weight
 // allocates a new Float32Array.
 
+import type { ElementwiseOp } from './elementwise.ts';
+
 export type DType = 'f32';
 
 export interface TensorType {
@@ -90,15 +92,14 @@ export interface BatchNormNode extends NodeBase {
   readonly epsilon: number;
 }
 
-export interface ReluNode extends NodeBase {
-  readonly op: 'relu';
+/** An elementwise op (relu, relu6, ...: see elementwise.ts): a function of each element alone. */
+export interface ElementwiseNode<O extends ElementwiseOp = ElementwiseOp> extends NodeBase {
+  readonly op: O;
   readonly input: ValueId;
 }
 
-export interface Relu6Node extends NodeBase {
-  readonly op: 'relu6';
-  readonly input: ValueId;
-}
+export type ReluNode = ElementwiseNode<'relu'>;
+export type Relu6Node = ElementwiseNode<'relu6'>;
 
 export interface MaxPoolNode extends NodeBase {
   readonly op: 'max_pool';
@@ -176,8 +177,7 @@ export type Node =
   | InputNode
   | Conv2dNode
   | BatchNormNode
-  | ReluNode
-  | Relu6Node
+  | { [O in ElementwiseOp]: ElementwiseNode<O> }[ElementwiseOp]
   | MaxPoolNode
   | AvgPoolNode
   | GlobalAvgPoolNode
@@ -192,24 +192,6 @@ export type Node =
 export type Op = Node['op'];
 
 export type NodeOf<O extends Op> = Extract<Node, { op: O }>;
-
-export const ALL_OPS: readonly Op[] = [
-  'input',
-  'conv2d',
-  'batch_norm',
-  'relu',
-  'relu6',
-  'max_pool',
-  'avg_pool',
-  'global_avg_pool',
-  'add',
-  'concat',
-  'flatten',
-  'dense',
-  'gather',
-  'scale_shift',
-  'softmax',
-];
 
 export interface Graph {
   readonly name: string;
@@ -228,3 +210,18 @@ export interface Graph {
 }
 
 export const f32 = (shape: readonly number[]): TensorType => ({ dtype: 'f32', shape });
+
+/** Number of channels (the last dimension) of a type or a shape. */
+export function channelsOf(of: TensorType | readonly number[]): number {
+  const shape = 'shape' in of ? of.shape : of;
+  return shape[shape.length - 1];
+}
+
+/** The four weights a batch_norm's `params` names, in BatchNorm parameter order. */
+export const bnWeightNames = (params: string) =>
+  ({
+    gamma: `${params}.gamma`,
+    beta: `${params}.beta`,
+    mean: `${params}.mean`,
+    variance: `${params}.var`,
+  }) as const;

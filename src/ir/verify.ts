@@ -1,8 +1,8 @@
 // The verifier: the IR's validity rules, checked after every pass in tests.
 // Each rule is one line in RULES below; a graph is valid when no rule reports a problem.
 import { GraphError } from './errors.ts';
-import { inputsOf, weightsOf } from './node.ts';
-import { expectedWeightShapes, formatShape, inferType } from './shapes.ts';
+import { expectedWeightShapes, inferType, inputsOf, weightsOf } from './node.ts';
+import { formatShape, sameShape } from './shapes.ts';
 import type { Graph, TensorType, ValueId } from './types.ts';
 
 /** Names are keys of plain records; this one would set a record's prototype instead. */
@@ -12,6 +12,21 @@ export interface Problem {
   /** `%value`, `@weight` or `graph`. */
   readonly where: string;
   readonly message: string;
+}
+
+/**
+ * Weight arrays known to hold only finite values. Weight data is never written after it is made
+ * (passes allocate new arrays), so an array checked once stays checked: the pass manager verifies
+ * after every pass, and most weights pass through most passes unchanged.
+ */
+const checkedFinite = new WeakSet<Float32Array>();
+
+/** The index of the first value that is not finite, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  if (checkedFinite.has(data)) return -1;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  checkedFinite.add(data);
+  return -1;
 }
 
 /** All problems of a graph, in graph order. Empty means valid. */
@@ -39,7 +54,7 @@ export function findProblems(graph: Graph): Problem[] {
         const typeOf = (v: ValueId) => types.get(v) as TensorType;
         const inferred = inferType(node, typeOf);
         if (node.type.dtype !== 'f32') report(where, `${node.op}: dtype ${node.type.dtype} is not supported (f32 only)`);
-        if (formatShape(inferred.shape) !== formatShape(node.type.shape)) {
+        if (!sameShape(inferred.shape, node.type.shape)) {
           report(where, `${node.op}: declared type ${formatShape(node.type.shape)} but the shape rule gives ${formatShape(inferred.shape)}`);
         }
         for (const [name, shape] of expectedWeightShapes(node, typeOf)) {
@@ -49,7 +64,7 @@ export function findProblems(graph: Graph): Problem[] {
             report(where, `${node.op}: weight @${name} is missing`);
             continue;
           }
-          if (formatShape(w.shape) !== formatShape(shape)) {
+          if (!sameShape(w.shape, shape)) {
             report(where, `${node.op}: weight @${name} has shape ${formatShape(w.shape)}, expected ${formatShape(shape)}`);
           }
         }
@@ -78,7 +93,7 @@ export function findProblems(graph: Graph): Problem[] {
     if (!usedWeights.has(name)) report(`@${name}`, 'weight is not used by any node');
     const expected = w.shape.reduce((a, b) => a * b, 1);
     if (w.data.length !== expected) report(`@${name}`, `has ${w.data.length} values but shape ${formatShape(w.shape)} needs ${expected}`);
-    const bad = w.data.findIndex((x) => !Number.isFinite(x));
+    const bad = firstNonFinite(w.data);
     if (bad >= 0) report(`@${name}`, `value ${w.data[bad]} at index ${bad} (weights must be finite)`);
   }
   return problems;

@@ -1,6 +1,6 @@
 // A small hand-built graph that uses every op, every padding kind and every optional-weight form
 // (no vitest import, so scripts can print it: see test/ir/text_golden.test.ts).
-import { inferType } from '../../src/ir/shapes.ts';
+import { inferType } from '../../src/ir/node.ts';
 import type { Graph, Node, TensorType, Weight } from '../../src/ir/types.ts';
 import { f32 } from '../../src/ir/types.ts';
 import { verify } from '../../src/ir/verify.ts';

@@ -204,6 +204,6 @@ describe('the format module runs in browsers', () => {
       }
     };
     visit(new URL('../../src/ir/weights_file.ts', import.meta.url));
-    expect([...seen].map((u) => u.split('/src/')[1]).sort()).toEqual(['ir/digest.ts', 'ir/errors.ts', 'ir/types.ts', 'ir/weights_file.ts']);
+    expect([...seen].map((u) => u.split('/src/')[1]).sort()).toEqual(['ir/digest.ts', 'ir/elementwise.ts', 'ir/errors.ts', 'ir/types.ts', 'ir/weights_file.ts']);
   });
 });

@@ -20,6 +20,6 @@ describe('slimming golden', () => {
   });
   it('shows the channel selections the pruning inserted', () => {
     expect(golden).toContain('%stem.select = gather %stem {indices=[0,2,3]}');
-    expect(golden).toContain('%concat1 = concat %add1.select2, %conv_c : f32[1,4,4,4]');
+    expect(golden).toContain('%concat1 = concat %add1.select_1, %conv_c : f32[1,4,4,4]');
   });
 });

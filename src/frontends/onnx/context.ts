@@ -11,7 +11,7 @@
 // - an NHWC view (`nhwc`) of a 4-D value, Transpose(perm=[0,2,3,1]), which a flatten reads as
 //   the IR's own flatten order (slimc's exporter writes IR flattens this way).
 import { SlimcError } from '../../ir/errors.ts';
-import { inferType } from '../../ir/shapes.ts';
+import { inferType } from '../../ir/node.ts';
 import type { Node, TensorType, ValueId, Weight } from '../../ir/types.ts';
 import { RESERVED_NAME } from '../../ir/verify.ts';
 import { onnxIndexOfIrFeature, type FlatOrder } from './layout.ts';

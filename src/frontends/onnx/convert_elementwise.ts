@@ -1,9 +1,10 @@
-// Converters of elementwise ops: activations (Relu, Clip), arithmetic (Add, Sum, Sub, Mul, Div),
+// Converters of elementwise ops: activations (the IR's elementwise ops, Clip), arithmetic (Add, Sum, Sub, Mul, Div),
 // Softmax, and the no-ops of inference graphs (Identity, Dropout).
 //
 // Arithmetic between two computed tensors of one shape is a residual `add`. Arithmetic between a
 // computed tensor and a per-channel constant (input normalisation, a MatMul's bias) is a
 // `scale_shift`, or the bias of the dense node it follows. Arithmetic between constants is folded.
+import type { ElementwiseOp } from '../../ir/elementwise.ts';
 import type { Attributes } from './attributes.ts';
 import type { ConstValue, ImportContext, IrValue } from './context.ts';
 import { onnxShape } from './context.ts';
@@ -11,10 +12,13 @@ import { rowsChwToHwc } from './layout.ts';
 import type { OnnxNode } from './proto.ts';
 import { elementCount, type ConstTensor } from './tensor.ts';
 
-export function convertRelu(ctx: ImportContext, node: OnnxNode): void {
-  const x = ctx.value(node, 0);
-  ctx.emit(node, { op: 'relu', input: x.id }, x.flat);
-}
+/** An ONNX op that is one of the IR's elementwise ops (elementwise.ts): Relu, ... */
+export const convertElementwise =
+  (op: ElementwiseOp) =>
+  (ctx: ImportContext, node: OnnxNode): void => {
+    const x = ctx.value(node, 0);
+    ctx.emit(node, { op, input: x.id }, x.flat);
+  };
 
 /** Clip(0, 6) is ReLU6 and Clip(0, +inf) is ReLU; the bounds are attributes before opset 11. */
 export function convertClip(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {

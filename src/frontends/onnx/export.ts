@@ -13,9 +13,10 @@
 // CHW, as PyTorch would write it; otherwise it is Transpose(perm=[0,2,3,1]) + Flatten.
 import { match } from 'ts-pattern';
 import { SlimcError } from '../../ir/errors.ts';
-import { bnWeightNames, graphInputs, usersOf } from '../../ir/node.ts';
+import { ELEMENTWISE } from '../../ir/elementwise.ts';
+import { bnWeightNames, graphInputs, isElementwise, usersOf } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
-import type { Activation, Graph, Node, NodeOf, Padding, Pair, TensorType, ValueId } from '../../ir/types.ts';
+import type { Activation, ElementwiseNode, Graph, Node, NodeOf, Padding, Pair, TensorType, ValueId } from '../../ir/types.ts';
 import { verify } from '../../ir/verify.ts';
 import { hwioToOihw, rowsHwcToChw, transpose2d, type FlatOrder } from './layout.ts';
 import { AttributeType, DataType, encodeModel, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.ts';
@@ -113,8 +114,20 @@ export function exportOnnx(graph: Graph): Uint8Array {
     return pre;
   };
 
+  /** An elementwise op as the ONNX op of the same meaning (relu6: Clip(x, 0, 6)). */
+  const exportElementwise = (n: ElementwiseNode): void => {
+    if (n.op === 'relu6') {
+      relu6Bounds ??= [writer.floats('relu6.min', [], Float32Array.of(0)), writer.floats('relu6.max', [], Float32Array.of(6))];
+      writer.node('Clip', n.id, [n.input, ...relu6Bounds], n.id);
+      return;
+    }
+    writer.node(ELEMENTWISE[n.op].onnx, n.id, [n.input], n.id);
+  };
+
   const exportNode = (node: Exclude<Node, { op: 'input' }>): void =>
-    match(node)
+    isElementwise(node)
+      ? exportElementwise(node)
+      : match(node)
       .with({ op: 'conv2d' }, (n) => {
         const filter = weight(n.filter);
         const inputs = [n.input, writer.floats(n.filter, oihwShape(filter.shape), hwioToOihw(filter.data, filter.shape))];
@@ -137,11 +150,6 @@ export function exportOnnx(graph: Graph): Uint8Array {
           writer.floats(`${n.params}.running_var`, channels, weight(names.variance).data),
         ];
         writer.node('BatchNormalization', n.id, [n.input, ...params], n.id, [attribute.float('epsilon', n.epsilon)]);
-      })
-      .with({ op: 'relu' }, (n) => writer.node('Relu', n.id, [n.input], n.id))
-      .with({ op: 'relu6' }, (n) => {
-        relu6Bounds ??= [writer.floats('relu6.min', [], Float32Array.of(0)), writer.floats('relu6.max', [], Float32Array.of(6))];
-        writer.node('Clip', n.id, [n.input, ...relu6Bounds], n.id);
       })
       .with({ op: 'max_pool' }, (n) =>
         writer.node('MaxPool', n.id, [n.input], n.id, [

@@ -2,7 +2,8 @@
 // A model using any other op is rejected before conversion starts, with one error listing them all.
 import type { Attributes } from './attributes.ts';
 import type { ImportContext } from './context.ts';
-import { convertArithmetic, convertClip, convertIdentity, convertRelu, convertSoftmax, convertSum } from './convert_elementwise.ts';
+import { ELEMENTWISE, ELEMENTWISE_OPS } from '../../ir/elementwise.ts';
+import { convertArithmetic, convertClip, convertElementwise, convertIdentity, convertSoftmax, convertSum } from './convert_elementwise.ts';
 import { convertBatchNorm, convertConv, convertGemm, convertMatMul } from './convert_layers.ts';
 import { convertAveragePool, convertGlobalAveragePool, convertMaxPool, convertPad, convertReduceMean } from './convert_pool.ts';
 import {
@@ -21,12 +22,20 @@ import type { OnnxNode } from './proto.ts';
 
 export type Converter = (ctx: ImportContext, node: OnnxNode, attrs: Attributes) => void;
 
+/** The IR's elementwise ops that ONNX has under a name of its own (Relu, ...). */
+const ELEMENTWISE_CONVERTERS = Object.fromEntries(
+  ELEMENTWISE_OPS.flatMap((op) => {
+    const onnx: string | null = ELEMENTWISE[op].onnx;
+    return onnx === null ? [] : [[onnx, convertElementwise(op)]];
+  }),
+);
+
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
+  ...ELEMENTWISE_CONVERTERS,
   Conv: convertConv,
   BatchNormalization: convertBatchNorm,
   Gemm: convertGemm,
   MatMul: convertMatMul,
-  Relu: convertRelu,
   Clip: convertClip,
   MaxPool: convertMaxPool,
   AveragePool: convertAveragePool,

@@ -22,7 +22,7 @@
 //   DIGEST = "#" 8 lowercase hex digits (digest.ts: FNV-1a of the weight's shape and bytes)
 //   NUMBER = -?(digits[.digits]|.digits)([eE][+-]?digits)? | nan | inf | -inf      PAIR = INT "x" INT
 //
-// Operands and attributes of each op are in syntax.ts (OP_SYNTAX); every attribute is required,
+// Operands and attributes of each op are in its record (ops.ts); every attribute is required,
 // in any order. Trailing absent optional weights may be left out (`conv2d %x, @w` has no bias).
 // The only graph attribute is input_layout=NCHW|NHWC (Graph.layout), printed when the graph has one.
 // `batch_norm %x, @bn1` names the weight family @bn1.gamma, @bn1.beta, @bn1.mean, @bn1.var.
@@ -38,7 +38,8 @@ import type { Activation, Graph, InputNode, Node, NodeOf, Padding, Pair, TensorT
 import { f32 } from '../types.ts';
 import { findProblems } from '../verify.ts';
 import { describeToken, tokenize, type Token, type TokenKind } from './lexer.ts';
-import { ACTIVATIONS, BODY_OPS, isBodyOp, OP_SYNTAX, parseFloatLiteral, type BodyOp, type NodeReader, type OpSyntax } from './syntax.ts';
+import { BODY_OPS, isBodyOp, opSyntax } from '../ops.ts';
+import { ACTIVATIONS, parseFloatLiteral, type BodyOp, type NodeReader, type OpSyntax } from './syntax.ts';
 
 export function parseGraph(text: string, weights: Weights, file = '<input>'): Graph {
   return new Parser(tokenize(text, file), file).parse(weights);
@@ -364,7 +365,7 @@ class Parser {
 }
 
 function buildNode<O extends BodyOp>(op: O, id: ValueId, type: TensorType, reader: NodeReader): NodeOf<O> {
-  const syntax: OpSyntax<O> = OP_SYNTAX[op];
+  const syntax: OpSyntax<O> = opSyntax(op);
   // The spread of an op's fields with its op tag is that op's node; TS cannot see it through O.
   return { op, id, type, ...syntax.read(reader) } as unknown as NodeOf<O>;
 }

@@ -3,7 +3,8 @@
 import { weightDigest } from '../digest.ts';
 import { graphInputs, weightsOf } from '../node.ts';
 import type { Graph, Node, WeightName } from '../types.ts';
-import { formatGraphName, formatOperand, formatType, formatValue, formatWeight, printedParts } from './syntax.ts';
+import { printedParts } from '../ops.ts';
+import { formatGraphName, formatOperand, formatType, formatValue, formatWeight } from './syntax.ts';
 
 export function printGraph(graph: Graph): string {
   const inputs = graphInputs(graph).map((n) => `${formatValue(n.id)}: ${formatType(n.type)}`);

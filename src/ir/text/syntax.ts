@@ -1,6 +1,6 @@
-// How each op reads and prints in the textual IR: one entry per op (the table is keyed by the op
-// union, so a new op does not compile until it has a syntax), each stating its operands and
-// attributes once for the printer (`print`) and once for the parser (`read`), side by side.
+// How ops read and print in the textual IR: the shape of an op's syntax (each op's record in
+// ops.ts states its operands and attributes once for the printer, `print`, and once for the
+// parser, `read`, side by side) and the formats of names, numbers and types.
 import type { Activation, NodeOf, Op, Padding, Pair, TensorType, ValueId, WeightName } from '../types.ts';
 import { NAME_CHAR } from './lexer.ts';
 
@@ -47,102 +47,15 @@ export interface OpSyntax<O extends BodyOp> {
   read(r: NodeReader): Fields<O>;
 }
 
-const value = (name: ValueId): Operand => ({ kind: 'value', name });
-const weight = (name: WeightName | null): Operand => (name === null ? { kind: 'absent' } : { kind: 'weight', name });
-const unary = { print: (n: { input: ValueId }) => ({ operands: [value(n.input)], attrs: [] }), read: (r: NodeReader) => ({ input: r.value() }) };
-const variadic = (min: number) => ({
+export const value = (name: ValueId): Operand => ({ kind: 'value', name });
+export const weight = (name: WeightName | null): Operand => (name === null ? { kind: 'absent' } : { kind: 'weight', name });
+/** The syntax of an op whose only operand is its input value and that has no attribute. */
+export const unarySyntax = { print: (n: { input: ValueId }) => ({ operands: [value(n.input)], attrs: [] }), read: (r: NodeReader) => ({ input: r.value() }) };
+/** The syntax of an op whose operands are `min` or more values, without attributes. */
+export const variadicSyntax = (min: number) => ({
   print: (n: { inputs: readonly ValueId[] }) => ({ operands: n.inputs.map(value), attrs: [] }),
   read: (r: NodeReader) => ({ inputs: r.values(min) }),
 });
-
-export const OP_SYNTAX: { readonly [O in BodyOp]: OpSyntax<O> } = {
-  conv2d: {
-    print: (n) => ({
-      operands: [value(n.input), weight(n.filter), weight(n.bias)],
-      attrs: [
-        ['kernel', formatPair(n.kernel)],
-        ['stride', formatPair(n.strides)],
-        ['dilation', formatPair(n.dilations)],
-        ['pad', formatPadding(n.padding)],
-        ['groups', String(n.groups)],
-        ['activation', n.activation],
-      ],
-    }),
-    read: (r) => ({
-      input: r.value(),
-      filter: r.weight(),
-      bias: r.optionalWeight(),
-      kernel: r.pair('kernel'),
-      strides: r.pair('stride'),
-      dilations: r.pair('dilation'),
-      padding: r.padding('pad'),
-      groups: r.int('groups'),
-      activation: r.activation('activation'),
-    }),
-  },
-  batch_norm: {
-    print: (n) => ({ operands: [value(n.input), weight(n.params)], attrs: [['eps', formatFloat(n.epsilon)]] }),
-    read: (r) => ({ input: r.value(), params: r.weightPrefix(), epsilon: r.float('eps') }),
-  },
-  relu: unary,
-  relu6: unary,
-  max_pool: {
-    print: (n) => ({
-      operands: [value(n.input)],
-      attrs: [
-        ['kernel', formatPair(n.kernel)],
-        ['stride', formatPair(n.strides)],
-        ['pad', formatPadding(n.padding)],
-      ],
-    }),
-    read: (r) => ({ input: r.value(), kernel: r.pair('kernel'), strides: r.pair('stride'), padding: r.padding('pad') }),
-  },
-  avg_pool: {
-    print: (n) => ({
-      operands: [value(n.input)],
-      attrs: [
-        ['kernel', formatPair(n.kernel)],
-        ['stride', formatPair(n.strides)],
-        ['pad', formatPadding(n.padding)],
-        ['count_include_pad', String(n.countIncludePad)],
-      ],
-    }),
-    read: (r) => ({
-      input: r.value(),
-      kernel: r.pair('kernel'),
-      strides: r.pair('stride'),
-      padding: r.padding('pad'),
-      countIncludePad: r.bool('count_include_pad'),
-    }),
-  },
-  global_avg_pool: unary,
-  add: variadic(2),
-  concat: variadic(1),
-  flatten: unary,
-  dense: {
-    print: (n) => ({ operands: [value(n.input), weight(n.weight), weight(n.bias)], attrs: [['activation', n.activation]] }),
-    read: (r) => ({ input: r.value(), weight: r.weight(), bias: r.optionalWeight(), activation: r.activation('activation') }),
-  },
-  gather: {
-    print: (n) => ({ operands: [value(n.input)], attrs: [['indices', `[${n.indices.join(',')}]`]] }),
-    read: (r) => ({ input: r.value(), indices: r.intList('indices') }),
-  },
-  scale_shift: {
-    print: (n) => ({ operands: [value(n.input), weight(n.scale), weight(n.shift)], attrs: [] }),
-    read: (r) => ({ input: r.value(), scale: r.optionalWeight(), shift: r.optionalWeight() }),
-  },
-  softmax: unary,
-};
-
-export const BODY_OPS = Object.keys(OP_SYNTAX) as BodyOp[];
-
-export const isBodyOp = (word: string): word is BodyOp => Object.hasOwn(OP_SYNTAX, word);
-
-/** The printed parts of a node; `op` is `node.op`, passed apart so the entry's type follows it. */
-export function printedParts<O extends BodyOp>(op: O, node: NodeOf<O>): PrintedParts {
-  const syntax: OpSyntax<O> = OP_SYNTAX[op];
-  return syntax.print(node);
-}
 
 export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6'];
 

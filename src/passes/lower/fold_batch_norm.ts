@@ -1,6 +1,5 @@
 // Lowering: a batch norm whose input is a conv or dense layer read by nothing else folds into
 // that layer's weights and bias, so it costs nothing at run time.
-import { match } from 'ts-pattern';
 import type { BatchNormNode, Conv2dNode, DenseNode, Graph, Node, Weight, WeightName } from '../../ir/types.ts';
 import { affineBias, batchNormAffine, scaleOutputChannels } from './batch_norm_affine.ts';
 import { rewriteToFixpoint, soleProducer, type AnyPeepholeRule, type Rewrite, type RewriteContext } from './rewrite.ts';
@@ -26,10 +25,8 @@ function foldInto<L extends Conv2dNode | DenseNode>(layer: L, weightOf: (l: L) =
     [newWeight]: { shape: weight.shape, data: scaleOutputChannels(weight.data, affine.scale) },
     [newBias]: { shape: [affine.scale.length], data: affineBias(bias?.data ?? null, affine) },
   };
-  const folded = match(layer as Conv2dNode | DenseNode)
-    .with({ op: 'conv2d' }, (n): Node => ({ ...n, type: bn.type, filter: newWeight, bias: newBias }))
-    .with({ op: 'dense' }, (n): Node => ({ ...n, type: bn.type, weight: newWeight, bias: newBias }))
-    .exhaustive();
+  const n: Conv2dNode | DenseNode = layer;
+  const folded: Node = n.op === 'conv2d' ? { ...n, type: bn.type, filter: newWeight, bias: newBias } : { ...n, type: bn.type, weight: newWeight, bias: newBias };
   return { replacement: folded, absorbed: [layer.id], weights };
 }
 

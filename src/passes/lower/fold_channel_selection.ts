@@ -1,12 +1,13 @@
 // Lowering: a channel selection (gather) read only through per-channel ops (1x1 depthwise convs,
-// relu, relu6, scale_shift) by a conv can be dropped: the per-channel ops then run on every
+// zero-preserving elementwise ops such as relu, scale_shift) by a conv can be dropped: the per-channel ops then run on every
 // channel with zero weights on the unselected ones (so those stay exactly 0), and the conv takes
 // the unselected channels with zero filter rows. That costs extra multiply-adds, and pays when
 // they are fewer than the copy the selection makes: on tfjs-backend-wasm a selection copies an
 // element in about the time XNNPACK does 40 multiply-adds (2.5 ns against 0.06 ns), and each op
 // costs about 10 us to dispatch. This is what pruned pre-activation ResNets need most: every block
 // selects its BN's channels from the residual stream, then runs a 1x1 conv to few channels.
-import { channelsOf } from '../../ir/node.ts';
+import { ELEMENTWISE, isElementwiseOp, type ElementwiseOp } from '../../ir/elementwise.ts';
+import { channelsOf, isChannelwise } from '../../ir/node.ts';
 import type { Conv2dNode, Graph, Node, ValueId, Weight, WeightName } from '../../ir/types.ts';
 import { rewriteToFixpoint, type AnyPeepholeRule, type RewriteContext, type RuleResult } from './rewrite.ts';
 
@@ -17,18 +18,17 @@ export const OP_DISPATCH_COST = 160_000;
 
 const perSample = (shape: readonly number[]) => shape.slice(1, -1).reduce((a, b) => a * b, 1);
 
-type PerChannelNode = Extract<Node, { op: 'relu' | 'relu6' | 'scale_shift' | 'conv2d' }>;
+type PerChannelNode = Extract<Node, { op: ElementwiseOp | 'scale_shift' | 'conv2d' }>;
 
 /** A node that maps each channel on its own, and 0 to 0 once its weights are 0 there. */
 function isPerChannel(node: Node, ctx: RewriteContext): node is PerChannelNode {
-  if (node.op === 'relu' || node.op === 'relu6' || node.op === 'scale_shift') return true;
+  if (isElementwiseOp(node.op)) return ELEMENTWISE[node.op].zeroPreserving;
+  if (node.op === 'scale_shift') return true;
   if (node.op !== 'conv2d') return false;
-  const c = channelsOf(node.type.shape);
   const input = ctx.producer(node.input);
   return (
     input !== undefined &&
-    channelsOf(input.type.shape) === c &&
-    node.groups === c &&
+    isChannelwise(node, channelsOf(input.type)) &&
     node.kernel[0] === 1 &&
     node.kernel[1] === 1 &&
     node.strides.every((s) => s === 1) &&

@@ -11,7 +11,7 @@
 // O(rewrites x nodes) as a restart from node 0 would be. The worklist is ordered by graph
 // position, so the rewrite applied is always the first one in graph order, as a restart would
 // find it: the result is the same.
-import { castDraft, produce } from 'immer';
+import { produce } from 'immer';
 import { inputsOf, weightsOf, withInputs } from '../../ir/node.ts';
 import type { Graph, Node, NodeOf, Op, ValueId, Weight, WeightName, Weights } from '../../ir/types.ts';
 import { MinHeap } from '../../util/min_heap.ts';
@@ -192,13 +192,9 @@ class RewriteState {
     return freshName(base, (name) => name in this.weights || taken.has(name));
   }
 
+  /** The rewritten graph: a new object (the input is not touched), built without immer's deep freeze. */
   toGraph(graph: Graph): Graph {
-    const nodes = this.slots.filter((n): n is Node => n !== null);
-    return produce(graph, (draft) => {
-      draft.nodes = castDraft(nodes);
-      draft.outputs = this.outputs;
-      draft.weights = castDraft(this.weights);
-    });
+    return { ...graph, nodes: this.slots.filter((n): n is Node => n !== null), outputs: this.outputs, weights: this.weights };
   }
 }
 

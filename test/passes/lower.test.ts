@@ -25,7 +25,7 @@ import {
 } from '../../src/passes/lower/index.ts';
 import { liveness } from '../../src/codegen/liveness.ts';
 import { graphOf } from '../helpers/graphs.ts';
-import { SMALL_NETS } from './nets.ts';
+import { SMALL_NETS } from '../codegen/nets.ts';
 
 const count = (g: Graph, op: Node['op']) => g.nodes.filter((n) => n.op === op).length;
 const node = <O extends Node['op']>(g: Graph, id: string, op: O) => {

@@ -13,7 +13,7 @@ import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compareOutputs } from '../helpers/compare.ts';
 import { buildNetwork, recipeArb } from '../helpers/random_network.ts';
-import { SMALL_NETS } from './nets.ts';
+import { SMALL_NETS } from '../codegen/nets.ts';
 
 function randomInput(graph: Graph, batch: number, seed: number): Float32Array {
   const [input] = graphInputs(graph);
