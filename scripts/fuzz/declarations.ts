@@ -3,8 +3,12 @@
 // diagnostic (a name that broke a declaration, a duplicate identifier) makes the file invalid.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import ts from 'typescript';
 import { jsString } from '../../src/codegen/escape.ts';
+
+const TFJS_CORE_TYPES = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-core/package.json')), 'dist', 'index.d.ts');
 
 export interface DeclaredModel {
   readonly inputs: readonly string[];
@@ -40,6 +44,8 @@ export async function declarationProblems(dir: string, model: DeclaredModel): Pr
     // model.d.ts is a declaration file: it is checked only without skipLibCheck.
     skipLibCheck: false,
     skipDefaultLibCheck: true,
+    // The declarations import tfjs-core's types, as an app that has tfjs installed resolves them.
+    paths: { '@tensorflow/tfjs-core': [TFJS_CORE_TYPES] },
   };
   const program = ts.createProgram([consumer], options);
   // Only the two files of `dir` (checking the libraries they import is their authors' business).
