@@ -4,10 +4,9 @@ import { GraphError } from './errors.ts';
 import { limitProblems, tensorProblem } from './limits.ts';
 import { expectedWeightShapes, inferType, inputsOf, weightsOf } from './node.ts';
 import { formatShape, sameShape } from './shapes.ts';
-import type { Graph, TensorType, ValueId } from './types.ts';
+import { RESERVED_NAME, type Graph, type TensorType, type ValueId } from './types.ts';
 
-/** Names are keys of plain records; this one would set a record's prototype instead. */
-export const RESERVED_NAME = '__proto__';
+export { RESERVED_NAME };
 
 export interface Problem {
   /** `%value`, `@weight` or `graph`. */

@@ -19,8 +19,7 @@
 // writing files is in weights_file_io.ts.
 import { digestOf, isDigest, littleEndianBytes } from './digest.ts';
 import { SlimcError } from './errors.ts';
-import type { Weight, Weights } from './types.ts';
-import { RESERVED_NAME } from './verify.ts';
+import { RESERVED_NAME, type Weight, type Weights } from './types.ts';
 
 export const WEIGHTS_MAGIC = 'SLIMCWTS';
 export const WEIGHTS_FORMAT_VERSION = 1;
