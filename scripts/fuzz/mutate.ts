@@ -44,11 +44,21 @@ export const pick = <T>(rng: Rng, items: readonly T[]): T => items[below(rng, it
 /** One random edit of a text: replace, delete, duplicate or insert characters, lines or tokens. */
 export function mutateText(text: string, rng: Rng): string {
   const lines = text.split('\n');
-  const kind = below(rng, 8);
+  const kind = below(rng, 9);
   const at = below(rng, Math.max(1, text.length));
   switch (kind) {
-    case 0: // A number replaced by an edge number.
+    case 0: // A number of an attribute list ({kernel=3x3, eps=1e-05}) replaced by an edge number.
     case 1: {
+      const attributes = [...text.matchAll(/\{[^}\n]*\}/g)];
+      if (attributes.length === 0) return text;
+      const list = pick(rng, attributes);
+      const numbers = [...list[0].matchAll(/(?<=[=x,\[])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g)];
+      if (numbers.length === 0) return text;
+      const m = pick(rng, numbers);
+      const start = (list.index ?? 0) + (m.index ?? 0);
+      return text.slice(0, start) + pick(rng, EDGE_NUMBERS) + text.slice(start + m[0].length);
+    }
+    case 7: { // Any number (shapes, digests' digits) replaced by an edge number.
       const numbers = [...text.matchAll(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g)];
       if (numbers.length === 0) return text;
       const m = pick(rng, numbers);
