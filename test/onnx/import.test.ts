@@ -160,7 +160,7 @@ describe('errors a user can meet', () => {
     expect(message).toContain('unsupported.onnx');
     expect(message).toContain('2 op types slimc does not import, in 3 nodes');
     expect(message).toContain("LeakyRelu (1): '/LeakyRelu'");
-    expect(message).toContain("Sigmoid (2): '/Sigmoid', '/Sigmoid_1'");
+    expect(message).toContain("Elu (2): '/Elu', '/Elu_1'");
     expect(message).toMatch(/slimc imports: .*BatchNormalization.*Conv/);
   });
 
