@@ -6,7 +6,7 @@ import { graphInputs } from '../ir/node.ts';
 import type { Graph, Weight, WeightName } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { encodeWeights } from '../ir/weights_file.ts';
-import { commentName, jsLiteral, tsPropertyName } from './escape.ts';
+import { jsLiteral, tsPropertyName } from './escape.ts';
 import { emitForward, type ForwardCode } from './emit_forward.ts';
 import { HELPERS } from './helpers.ts';
 import { encodeStep } from './plan/build_plan.ts';
@@ -140,6 +140,7 @@ const stepLine = (step: PlanStep) => `      ${json(encodeStep(step))},`;
 /** The tfjs-backend-wasm version whose kernel exports the plan calls (slimc pins it exactly). */
 export const BACKEND_VERSION = '4.22.0';
 
+
 function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): EmittedModule {
   const plan = forward.plan;
   const info = modelInfo(graph, plan.arena * 4);
@@ -211,7 +212,8 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   ].join('\n');
 
   const js = [
-    `// ${commentName(graph.name)}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
+    // No model-derived name goes into a comment (MODEL.info.name holds it, as a string literal).
+    `// Compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
     `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
     ...(annotated ? [] : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
     `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
@@ -240,7 +242,7 @@ export function emitDeclarations(info: ModelInfo): string {
   const predictResult =
     info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${key(o.name)}: Float32Array;`).join(' ')} }`;
   const predictInto = predictResult.replaceAll('readonly ', '');
-  return `// ${commentName(info.name)}: compiled by ${info.compiler}. Declarations of model.js.
+  return `// Compiled by ${info.compiler}. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 export interface BorderValue {
@@ -306,7 +308,7 @@ export interface PredictOptions {
 
 export interface Model {
   readonly info: ModelInfo;
-  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `${commentName(i.name)}: [N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
+  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `[N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
   predict(${predictArg}, opts?: PredictOptions): Promise<${predictResult}>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;
