@@ -49,6 +49,8 @@ export class GraphBuilder {
   readonly nodes: Node[] = [];
   readonly weights: Record<string, Weight> = {};
   private readonly counters = new Map<string, number>();
+  /** The type of each value pushed so far (a lookup per push: a network of n layers builds in O(n)). */
+  private readonly types = new Map<string, TensorType>();
   private readonly scopes: string[] = [];
   readonly rng: Rng;
 
@@ -87,13 +89,13 @@ export class GraphBuilder {
 
   /** Appends a node whose type is computed by the shape rules, and returns its value. */
   push<R extends Rank>(node: Node, rank: R): Value<R> {
-    if (this.nodes.some((n) => n.id === node.id)) {
+    if (this.types.has(node.id)) {
       throw new GraphError(`a value named %${node.id} exists already; give this layer another name`, this.name);
     }
-    const types = new Map(this.nodes.map((n) => [n.id, n.type]));
-    const type = inferType(node, (v) => types.get(v) as TensorType);
+    const type = inferType(node, (v) => this.types.get(v) as TensorType);
     const typed = { ...node, type } as Node;
     this.nodes.push(typed);
+    this.types.set(typed.id, type);
     return { id: typed.id, shape: type.shape, rank, builder: this };
   }
 }
