@@ -72,6 +72,11 @@ const OP_LIMITS: OpLimits = {
   gather: none,
   scale_shift: none,
   softmax: none,
+  sigmoid: none,
+  silu: none,
+  hard_sigmoid: none,
+  hard_swish: none,
+  mul: none,
 };
 
 /** Problems of `node` past the limits (its inputs well-typed); `typeOf` gives its inputs' types. */
