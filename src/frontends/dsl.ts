@@ -18,8 +18,8 @@
 // `weights` replaces the initial values by name (for instance from a weights file).
 import type { ElementwiseOp } from '../ir/elementwise.ts';
 import { GraphError } from '../ir/errors.ts';
-import { inferType } from '../ir/node.ts';
-import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, Weight, Weights } from '../ir/types.ts';
+import { GraphBuilder } from '../ir/graph_builder.ts';
+import type { Activation, Graph, Node, Padding, Pair, ValueId, Weights } from '../ir/types.ts';
 import { f32 } from '../ir/types.ts';
 import { replaceWeights } from '../ir/replace_weights.ts';
 import { verify } from '../ir/verify.ts';
@@ -32,15 +32,14 @@ export interface Value<R extends Rank = Rank> {
   readonly shape: readonly number[];
   readonly rank: R;
   /** The graph under construction this value belongs to. */
-  readonly builder: GraphBuilder;
+  readonly builder: ModelBuilder;
 }
 
 type DistributeValue<R> = R extends Rank ? Value<R> : never;
 export type AnyValue = DistributeValue<Rank>;
 
-export class GraphBuilder {
-  readonly nodes: Node[] = [];
-  readonly weights: Record<string, Weight> = {};
+/** The graph a model function builds: layer names, scopes and seeded initial weights. */
+export class ModelBuilder extends GraphBuilder {
   private readonly counters = new Map<string, number>();
   private readonly scopes: string[] = [];
   readonly rng: Rng;
@@ -49,6 +48,7 @@ export class GraphBuilder {
     readonly name: string,
     seed: number,
   ) {
+    super();
     this.rng = new Rng(seed);
   }
 
@@ -80,14 +80,9 @@ export class GraphBuilder {
 
   /** Appends a node whose type is computed by the shape rules, and returns its value. */
   push<R extends Rank>(node: Node, rank: R): Value<R> {
-    if (this.nodes.some((n) => n.id === node.id)) {
-      throw new GraphError(`a value named %${node.id} exists already; give this layer another name`, this.name);
-    }
-    const types = new Map(this.nodes.map((n) => [n.id, n.type]));
-    const type = inferType(node, (v) => types.get(v) as TensorType);
-    const typed = { ...node, type } as Node;
-    this.nodes.push(typed);
-    return { id: typed.id, shape: type.shape, rank, builder: this };
+    if (this.has(node.id)) throw new GraphError(`a value named %${node.id} exists already; give this layer another name`, this.name);
+    const typed = this.add(node);
+    return { id: typed.id, shape: typed.type.shape, rank, builder: this };
   }
 }
 
@@ -106,7 +101,7 @@ export interface ModelSpec {
 
 /** Builds a verified graph from a function of the input value. */
 export function model(name: string, spec: ModelSpec, body: (x: Value<4>) => AnyValue | readonly AnyValue[]): Graph {
-  const b = new GraphBuilder(name, spec.seed ?? 1);
+  const b = new ModelBuilder(name, spec.seed ?? 1);
   const shape = [spec.batch ?? 1, ...spec.input];
   const x = b.push({ op: 'input', id: spec.inputName ?? 'x', type: f32(shape) }, 4);
   const result = body(x);
