@@ -4,7 +4,7 @@
 // add or relu whose input dies at that step writes over it (elementwise kernels read each
 // element before writing it); gathers and concats become copies of channel runs.
 import { match } from 'ts-pattern';
-import { channelsOf, inputsOf } from '../../ir/node.ts';
+import { channelsOf, inputsOf, isElementwise } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
 import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
 import { planMemory, type BufferRequest } from './memory_planner.ts';
@@ -127,6 +127,11 @@ export function buildPlan(graph: Graph, weight: WeightRef): { readonly plan: Pla
 function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => TensorType, weight: WeightRef): PlanStep {
   const name = node.id;
   const y = v(node.id);
+  if (isElementwise(node)) {
+    // The plan calls relu and relu6 itself; other elementwise ops run on the engine path.
+    if (node.op !== 'relu' && node.op !== 'relu6') throw new Unsupported(`${node.op} %${node.id} (no plan step: the engine path runs it)`);
+    return { op: node.op, name, x: v(node.input), y };
+  }
   return match(node)
     .with({ op: 'input' }, { op: 'flatten' }, (n): PlanStep => {
       throw new Error(`${n.op} has no step`);
@@ -172,8 +177,6 @@ function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => T
       return { op: 'avg_pool', name, x: v(n.input), y, kernel: [height, width], strides: [1, 1], pads: [0, 0, 0, 0] };
     })
     .with({ op: 'add' }, (n): PlanStep => ({ op: 'add', name, xs: n.inputs.map(v), y }))
-    .with({ op: 'relu' }, (n): PlanStep => ({ op: 'relu', name, x: v(n.input), y }))
-    .with({ op: 'relu6' }, (n): PlanStep => ({ op: 'relu6', name, x: v(n.input), y }))
     .with({ op: 'softmax' }, (n): PlanStep => ({ op: 'softmax', name, x: v(n.input), y }))
     .with({ op: 'dense' }, (n): PlanStep => ({
       op: 'dense',
