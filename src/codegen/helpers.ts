@@ -56,6 +56,7 @@ export const HELPERS = {
   ),
   relu: kernel('relu', 'x', 'Relu', '{ x }'),
   relu6: kernel('relu6', 'x', 'Relu6', '{ x }'),
+  sigmoid: kernel('sigmoid', 'x', 'Sigmoid', '{ x }'),
   add: kernel('add', 'a, b', 'Add', '{ a, b }'),
   addN: kernel('addN', 'xs', 'AddN', 'xs'),
   // concat(xs) along the last axis and gather(x, indices), the channels (last axis) an Int32Array

@@ -34,6 +34,7 @@ export const KERNELS: { readonly [O in Op]: Kernel<O> } = {
   },
   relu: (_, [x]) => tf.relu(x),
   relu6: (_, [x]) => tf.relu6(x),
+  sigmoid: (_, [x]) => tf.sigmoid(x),
   max_pool: (n, [x]) => {
     // Padding never wins a max: pad with -Infinity, then pool over whole windows.
     const pads = spatialPadding(x as tf.Tensor4D, n.kernel, n.strides, [1, 1], n.padding);

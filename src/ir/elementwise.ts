@@ -14,6 +14,7 @@ export const ELEMENTWISE = {
   relu: { onnx: 'Relu', zeroPreserving: true },
   // ONNX has no Relu6: it is Clip(x, 0, 6), converted in both directions by the ONNX frontend.
   relu6: { onnx: null, zeroPreserving: true },
+  sigmoid: { onnx: 'Sigmoid', zeroPreserving: false },
 } as const satisfies Readonly<Record<string, ElementwiseDef>>;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE;

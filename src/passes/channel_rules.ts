@@ -278,6 +278,7 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
   },
   relu: elementwise(ACTIVATION.relu),
   relu6: elementwise(ACTIVATION.relu6),
+  sigmoid: elementwise((k) => 1 / (1 + Math.exp(-k))),
   // Max pooling ignores padded positions, so a constant stays constant.
   max_pool: passConstants(),
   global_avg_pool: passConstants(),
