@@ -222,37 +222,19 @@ export interface PoolOptions {
   readonly name?: string;
 }
 
-export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
+/** A pooling window from its options: 2x2, stride the window size, no padding by default. */
+function poolWindow(opts: PoolOptions): { kernel: Pair; strides: Pair; padding: Padding } {
   const kernel = pair(opts.kernel ?? 2);
-  return x.builder.push(
-    {
-      op: 'max_pool',
-      id: x.builder.freshName('maxpool', opts.name),
-      type: placeholder,
-      input: x.id,
-      kernel,
-      strides: pair(opts.stride ?? kernel),
-      padding: padding(opts.padding ?? 'valid'),
-    },
-    4,
-  );
+  return { kernel, strides: pair(opts.stride ?? kernel), padding: padding(opts.padding ?? 'valid') };
+}
+
+export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
+  return x.builder.push({ op: 'max_pool', id: x.builder.freshName('maxpool', opts.name), type: placeholder, input: x.id, ...poolWindow(opts) }, 4);
 }
 
 export function avgPool(x: Value<4>, opts: PoolOptions & { countIncludePad?: boolean } = {}): Value<4> {
-  const kernel = pair(opts.kernel ?? 2);
-  return x.builder.push(
-    {
-      op: 'avg_pool',
-      id: x.builder.freshName('avgpool', opts.name),
-      type: placeholder,
-      input: x.id,
-      kernel,
-      strides: pair(opts.stride ?? kernel),
-      padding: padding(opts.padding ?? 'valid'),
-      countIncludePad: opts.countIncludePad ?? false,
-    },
-    4,
-  );
+  const id = x.builder.freshName('avgpool', opts.name);
+  return x.builder.push({ op: 'avg_pool', id, type: placeholder, input: x.id, ...poolWindow(opts), countIncludePad: opts.countIncludePad ?? false }, 4);
 }
 
 export function globalAvgPool(x: Value<4>, name?: string): Value<4> {
