@@ -38,6 +38,9 @@ import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision.models.efficientnet as tv_efficientnet
+import torchvision.models.mobilenetv3 as tv_mobilenetv3
+import torchvision.models.shufflenetv2 as tv_shufflenetv2
 
 RATIO = 0.5
 INPUT_SHAPE = (1, 3, 16, 16)
@@ -293,8 +296,42 @@ class MobileNetish(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+# Modern mobile networks, built from torchvision's own classes at a small width and depth (the
+# blocks are torchvision's, so the exported graphs are the ones a user of torchvision gets).
+
+
+def ShuffleNetV2ish():
+    """torchvision's ShuffleNetV2: x.chunk(2, dim=1) (Split), torch.cat and channel_shuffle
+    (Reshape to [N, 2, C/2, H, W], Transpose(1, 2), Reshape back), depthwise 3x3 convs, a final
+    1x1 conv and x.mean([2, 3]) (ReduceMean)."""
+    return tv_shufflenetv2.ShuffleNetV2(stages_repeats=[2, 2, 1], stages_out_channels=[8, 16, 32, 48, 64], num_classes=10)
+
+
+def EfficientNetish():
+    """torchvision's EfficientNet (B0's MBConv blocks): SiLU (Sigmoid then Mul), squeeze-excite
+    (GlobalAveragePool, 1x1 conv, SiLU, 1x1 conv, Sigmoid, Mul with the features), depthwise 3x3
+    and 5x5 convs, residuals; 3 stages instead of 7, narrower."""
+    mb = tv_efficientnet.MBConvConfig
+    setting = [mb(1, 3, 1, 16, 8, 1), mb(6, 3, 2, 8, 16, 2), mb(6, 5, 2, 16, 24, 1)]
+    return tv_efficientnet.EfficientNet(setting, dropout=0.2, num_classes=10, last_channel=64)
+
+
+def MobileNetV3ish():
+    """torchvision's MobileNetV3: Hardswish (HardSwish), squeeze-excite gated by Hardsigmoid
+    (HardSigmoid, then Mul), ReLU blocks and hard-swish blocks, a Linear-Hardswish-Linear head;
+    4 blocks instead of 11-15."""
+    cfg = tv_mobilenetv3.InvertedResidualConfig
+    setting = [
+        cfg(16, 3, 16, 16, True, "RE", 2, 1, 1.0),
+        cfg(16, 3, 48, 24, False, "RE", 2, 1, 1.0),
+        cfg(24, 5, 64, 24, True, "HS", 1, 1, 1.0),
+        cfg(24, 5, 96, 32, True, "HS", 2, 1, 1.0),
+    ]
+    return tv_mobilenetv3.MobileNetV3(setting, last_channel=64, num_classes=10)
+
+
 class Unsupported(nn.Module):
-    """Uses ops the importer does not support (Sigmoid twice, LeakyRelu once)."""
+    """Uses ops the importer does not support (LeakyRelu, Elu twice)."""
 
     def __init__(self):
         super().__init__()
@@ -304,9 +341,9 @@ class Unsupported(nn.Module):
         self.fc = nn.Linear(4, 10)
 
     def forward(self, x):
-        x = torch.sigmoid(self.bn1(self.conv1(x)))
+        x = F.elu(self.bn1(self.conv1(x)))
         x = F.leaky_relu(self.conv2(x), 0.1)
-        x = torch.sigmoid(x)
+        x = F.elu(x)
         x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return self.fc(x)
 
@@ -349,8 +386,8 @@ def masked_copy(model, ratio):
     return masked, kept
 
 
-def export(model, path, opset, folded=False, dynamic_batch=False):
-    x = torch.zeros(*INPUT_SHAPE)
+def export(model, path, opset, input_shape, folded=False, dynamic_batch=False):
+    x = torch.zeros(*input_shape)
     kwargs = dict(input_names=["input"], output_names=["logits"], opset_version=opset)
     if dynamic_batch:
         kwargs["dynamic_axes"] = {"input": {0: "batch"}, "logits": {0: "batch"}}
@@ -372,7 +409,7 @@ def run(model, inputs):
         return [model(x).reshape(-1).tolist() for x in inputs]
 
 
-def make(out_dir, name, model_class, opset, seed, folded=False, dynamic_batch=False, masked=True):
+def make(out_dir, name, model_class, opset, seed, folded=False, dynamic_batch=False, masked=True, input_shape=INPUT_SHAPE):
     # Seeded before the model is built: PyTorch's layer initialisation draws from the global generator.
     torch.manual_seed(seed)
     model = model_class()
@@ -382,12 +419,12 @@ def make(out_dir, name, model_class, opset, seed, folded=False, dynamic_batch=Fa
     if hasattr(model, "prune_selections"):
         model.prune_selections(gen)
     path = os.path.join(out_dir, f"{name}.onnx")
-    proto = export(model, path, opset, folded=folded, dynamic_batch=dynamic_batch)
+    proto = export(model, path, opset, input_shape, folded=folded, dynamic_batch=dynamic_batch)
     ops = [n.op_type for n in proto.graph.node]
     bn_count = ops.count("BatchNormalization")
     if not folded:
         assert bn_count == len(batchnorms(model)), f"{name}: {bn_count} BN nodes for {len(batchnorms(model))} BNs"
-    inputs = [torch.randn(*INPUT_SHAPE, generator=gen) for _ in range(SAMPLES)]
+    inputs = [torch.randn(*input_shape, generator=gen) for _ in range(SAMPLES)]
     full = run(model, inputs)
     masked_outputs, kept = None, None
     if masked:
@@ -401,7 +438,7 @@ def make(out_dir, name, model_class, opset, seed, folded=False, dynamic_batch=Fa
         "model": name,
         "opset": opset,
         "torch_version": torch.__version__,
-        "input_shape": list(INPUT_SHAPE),
+        "input_shape": list(input_shape),
         "output_shape": output_shape,
         "ratio": RATIO,
         "inputs": [x.reshape(-1).tolist() for x in inputs],
@@ -433,6 +470,9 @@ def main():
     make(args.out, "densenet", DenseNet, opset=13, seed=4)
     make(args.out, "selectresnet", SelectResNet, opset=11, seed=5)
     make(args.out, "mobilenet", MobileNetish, opset=17, seed=6)
+    make(args.out, "shufflenetv2", ShuffleNetV2ish, opset=13, seed=8, input_shape=(1, 3, 32, 32))
+    make(args.out, "efficientnet", EfficientNetish, opset=13, seed=9, input_shape=(1, 3, 32, 32))
+    make(args.out, "mobilenetv3", MobileNetV3ish, opset=14, seed=10, input_shape=(1, 3, 32, 32))
     make(args.out, "vgg_folded", Vgg, opset=13, seed=1, folded=True, masked=False)
     make(args.out, "unsupported", Unsupported, opset=13, seed=7, masked=False)
 

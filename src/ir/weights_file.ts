@@ -46,8 +46,8 @@ const alignUp = (n: number) => Math.ceil(n / WEIGHTS_ALIGNMENT) * WEIGHTS_ALIGNM
 const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Encodes weights, in their key order, as a weights file. */
-export function encodeWeights(weights: Weights): Uint8Array {
+/** The manifest and where everything goes; `checksum` gives each tensor's digest. */
+function fileLayout(weights: Weights, checksum: (w: Weight) => string) {
   const tensors: ManifestEntry[] = [];
   let dataLength = 0;
   for (const [name, w] of Object.entries(weights)) {
@@ -55,11 +55,22 @@ export function encodeWeights(weights: Weights): Uint8Array {
       throw new SlimcError(`has ${w.data.length} values but shape [${w.shape.join(',')}] needs ${elementCount(w.shape)}`, `@${name}`);
     }
     const offset = alignUp(dataLength);
-    tensors.push({ name, shape: [...w.shape], dtype: 'f32', offset, byteLength: w.data.byteLength, checksum: digestOf(w.shape, w.data) });
+    tensors.push({ name, shape: [...w.shape], dtype: 'f32', offset, byteLength: w.data.byteLength, checksum: checksum(w) });
     dataLength = offset + w.data.byteLength;
   }
   const manifestBytes = new TextEncoder().encode(JSON.stringify({ tensors } satisfies Manifest));
-  const dataStart = alignUp(HEADER_BYTES + manifestBytes.length);
+  return { tensors, manifestBytes, dataStart: alignUp(HEADER_BYTES + manifestBytes.length), dataLength };
+}
+
+/** The byte size encodeWeights(weights) has, without encoding (a digest is always 8 hex digits). */
+export function encodedWeightsSize(weights: Weights): number {
+  const { dataStart, dataLength } = fileLayout(weights, () => '00000000');
+  return dataStart + dataLength;
+}
+
+/** Encodes weights, in their key order, as a weights file. */
+export function encodeWeights(weights: Weights): Uint8Array {
+  const { tensors, manifestBytes, dataStart, dataLength } = fileLayout(weights, (w) => digestOf(w.shape, w.data));
   const file = new Uint8Array(dataStart + dataLength);
   file.set(new TextEncoder().encode(WEIGHTS_MAGIC), 0);
   const header = new DataView(file.buffer);

@@ -14,43 +14,44 @@
 // - Nodes with no kept channel are dead and vanish.
 // Each op's part is its rule in channel_rules.ts; this file is the driver.
 import { SlimcError } from '../ir/errors.ts';
-import { inputsOf } from '../ir/node.ts';
-import { f32, type Graph, type Node, type TensorType, type ValueId } from '../ir/types.ts';
+import { f32, type Graph, type TensorType, type ValueId } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { analyzeChannels, type ChannelFlow } from './channel_flow.ts';
 import type { LinearTable } from './channel_linear.ts';
 import { channelRule, type ChannelConstants, type PruneContext } from './channel_rules.ts';
 import { CompactGraphBuilder } from './compact_builder.ts';
+import { findDisconnections, type Disconnection } from './disconnection.ts';
 
-/** Names the fully pruned BatchNorms among the ancestors of `id`. */
-function deadLayersAbove(graph: Graph, flow: ChannelFlow, id: ValueId): string[] {
-  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
-  const seen = new Set<ValueId>();
-  const stack = [id];
-  const dead: string[] = [];
-  while (stack.length > 0) {
-    const v = stack.pop() as ValueId;
-    if (seen.has(v)) continue;
-    seen.add(v);
-    const n = nodes.get(v) as Node;
-    if (n.op === 'batch_norm' && (flow.constants.get(v) ?? []).every((k) => k === 0)) dead.push(n.params);
-    stack.push(...inputsOf(n));
+/** Pruning cut every path from the network's input to an output: the cuts, named. */
+export class DisconnectedError extends SlimcError {
+  override readonly name = 'DisconnectedError';
+  constructor(
+    readonly disconnections: readonly Disconnection[],
+    /** What would fix it, when the caller knows (slimGraph tries fixes before it says them). */
+    readonly fixes: readonly string[] = [],
+    /** Appended as it is (a selection warning). */
+    note = '',
+  ) {
+    const [first] = disconnections;
+    const reasons = first.cuts.slice(0, 4).map((c) => c.reason);
+    const more = first.cuts.length > 4 ? `; and ${first.cuts.length - 4} more cuts` : '';
+    const outputs = disconnections.length > 1 ? ` (and ${disconnections.length - 1} more output${disconnections.length > 2 ? 's' : ''})` : '';
+    const fixText = fixes.length > 0 ? `\nWhat works here:\n${fixes.map((f) => `  ${f}`).join('\n')}` : '';
+    super(
+      `after pruning, output %${first.output}${outputs} no longer depends on the network's input: ${reasons.join('; ')}${more}.${fixText}${note}`,
+      first.cuts[0]?.layers[0] !== undefined ? `@${first.cuts[0].layers[0]}` : `%${first.output}`,
+    );
   }
-  return dead.reverse();
+
+  /** The BN layers the cuts involve, in graph order, each once. */
+  get layers(): string[] {
+    return [...new Set(this.disconnections.flatMap((d) => d.cuts.flatMap((c) => c.layers)))];
+  }
 }
 
 function checkOutputsStillDependOnInput(graph: Graph, flow: ChannelFlow): void {
-  for (const out of graph.outputs) {
-    const independent = flow.independent.get(out) as Uint8Array;
-    if (independent.length > 0 && independent.every((f) => f === 1)) {
-      const dead = deadLayersAbove(graph, flow, out);
-      const names = dead.slice(0, 5).map((d) => `"${d}"`).join(', ') + (dead.length > 5 ? ` and ${dead.length - 5} more` : '');
-      throw new SlimcError(
-        `after pruning, output %${out} no longer depends on the network's input: every channel of ${dead.length > 0 ? names : 'some layer'} is dropped, cutting every path to the output. Lower the ratio, keep a minimum per layer (--min-channels 1), or exclude ${dead.length > 1 ? 'these layers' : 'this layer'}.`,
-        dead.length > 0 ? `@${dead[0]}` : `%${out}`,
-      );
-    }
-  }
+  const disconnections = findDisconnections(graph, flow);
+  if (disconnections.length > 0) throw new DisconnectedError(disconnections);
 }
 
 /** Prunes a masked graph (see maskChannels) to its compact form. */

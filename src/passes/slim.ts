@@ -7,7 +7,8 @@ import { analyzeChannels } from './channel_flow.ts';
 import { maskChannels } from './mask_channels.ts';
 import { keptCount, type ChannelMasks } from './masks.ts';
 import { runPipeline, type Pass, type PipelineOptions, type PipelineTrace } from './pass_manager.ts';
-import { pruneChannels } from './prune_channels.ts';
+import { workingFixes } from './disconnection_fixes.ts';
+import { DisconnectedError, pruneChannels } from './prune_channels.ts';
 import { slimReport, type SlimReport } from './report.ts';
 import { selectChannels, validateSelectionOptions, type Selection, type SelectionOptions } from './select_channels.ts';
 
@@ -51,8 +52,11 @@ export function slimGraph(graph: Graph, opts: SlimOptions, pipeline: PipelineOpt
   try {
     result = runPipeline(graph, slimmingPasses(selection.masks), pipeline);
   } catch (e) {
+    const note = selection.warnings.length > 0 ? `\nNote: ${selection.warnings.join('\n')}` : '';
+    // Pruning cut the input from an output: say which fixes work (tried, for a ranked selection).
+    if (e instanceof DisconnectedError) throw new DisconnectedError(e.disconnections, opts.masks ? [] : workingFixes(graph, opts, e), note);
     // A selection warning (e.g. an untrained model) is usually why pruning failed: say both.
-    if (e instanceof SlimcError && selection.warnings.length > 0) throw new SlimcError(`${e.message}\nNote: ${selection.warnings.join('\n')}`);
+    if (e instanceof SlimcError && note) throw new SlimcError(`${e.message}${note}`);
     throw e;
   }
   const { graph: compact, trace } = result;

@@ -5,7 +5,7 @@ import { COMPILER } from '../codegen/module_source.ts';
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import { bnWeightNames, channelsOf } from '../ir/node.ts';
 import type { Graph } from '../ir/types.ts';
-import { encodeWeights } from '../ir/weights_file.ts';
+import { encodedWeightsSize } from '../ir/weights_file.ts';
 import { LOWERING_PASSES } from '../passes/lower/index.ts';
 import { batchNorms } from '../passes/masks.ts';
 import type { Totals } from '../passes/report.ts';
@@ -38,7 +38,7 @@ function channelRows(source: Graph, slim: SlimResult | null): ReportInput['chann
 /** The slimming part, shared by compile and prune. */
 function slimmingInput(source: Graph, slim: SlimResult | null, command: string): Omit<ReportInput, 'emitted' | 'sizes' | 'check' | 'latency' | 'loweringPasses'> & { irSizes: { irBefore: number; irAfter: number } } {
   const compact = slim?.compact ?? source;
-  const irBefore = encodeWeights(source.weights).byteLength;
+  const irBefore = encodedWeightsSize(source.weights);
   return {
     command,
     compiler: COMPILER,
@@ -49,7 +49,7 @@ function slimmingInput(source: Graph, slim: SlimResult | null, command: string):
     after: totals(compact),
     channels: channelRows(source, slim),
     gammas: prunableGammas(source, slim),
-    irSizes: { irBefore, irAfter: slim ? encodeWeights(compact.weights).byteLength : irBefore },
+    irSizes: { irBefore, irAfter: slim ? encodedWeightsSize(compact.weights) : irBefore },
     slimmingPasses: slim ? passDiffs(slim.trace, slimmingPasses(slim.masks)) : [],
     convention: COST_CONVENTION,
   };

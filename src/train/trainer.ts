@@ -15,7 +15,7 @@ import { gatherBatch, takeFirst, type ImageDataset, type LabelledImages } from '
 import { evaluate } from './evaluate.ts';
 import { forwardTraining, logitsValue } from './forward.ts';
 import { learningRate, Sgd } from './optimizer.ts';
-import { addSparsitySubgradient, prunableGammas } from './sparsity.ts';
+import { prunableGammas } from './sparsity.ts';
 import { TrainableWeights } from './trainable.ts';
 
 /** The loss became NaN or infinite: training stops, the last checkpoint stays as it was. */
@@ -224,8 +224,7 @@ export function trainStep(
     const byWeight: tf.NamedTensorMap = {};
     for (const [name, v] of weights.variables) if (grads[v.name]) byWeight[name] = grads[v.name];
     if (Number.isFinite(loss)) {
-      addSparsitySubgradient(byWeight, weights.variables, gammas, sparsity);
-      optimizer.apply(weights.variables, byWeight, lr);
+      optimizer.apply(weights.variables, byWeight, lr, { weights: new Set(gammas), lambda: sparsity });
       for (const node of graph.nodes) {
         if (node.op !== 'batch_norm') continue;
         const s = statistics.get(node.params);
@@ -236,8 +235,7 @@ export function trainStep(
         weights.setStatistic(w.variance, variance);
       }
     }
-    Object.values(byWeight).forEach((g) => g.dispose());
-    Object.values(grads).forEach((g) => g.isDisposed || g.dispose());
+    Object.values(grads).forEach((g) => g.dispose());
     return { loss, correct: hits ? hits.dataSync()[0] : 0 };
   } finally {
     for (const s of statistics.values()) {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { weightDigest } from '../../src/ir/digest.ts';
 import { SlimcError } from '../../src/ir/errors.ts';
 import type { Weights } from '../../src/ir/types.ts';
-import { decodeManifest, decodeWeights, encodeWeights, WEIGHTS_ALIGNMENT } from '../../src/ir/weights_file.ts';
+import { decodeManifest, decodeWeights, encodedWeightsSize, encodeWeights, WEIGHTS_ALIGNMENT } from '../../src/ir/weights_file.ts';
 import { readWeightsFile, writeWeightsFile } from '../../src/ir/weights_file_io.ts';
 import { allOpsGraph } from '../helpers/graphs.ts';
 
@@ -86,6 +86,12 @@ describe('encode and decode', () => {
     const larger = new Uint8Array(bytes.length + 3);
     larger.set(bytes, 3);
     expectSameWeights(decodeWeights(larger.subarray(3)), weights);
+  });
+
+  it('knows its size without encoding (what report.html states)', () => {
+    expect(encodedWeightsSize(weights)).toBe(bytes.byteLength);
+    expect(encodedWeightsSize(allOpsGraph().weights)).toBe(encodeWeights(allOpsGraph().weights).byteLength);
+    expect(encodedWeightsSize({})).toBe(encodeWeights({}).byteLength);
   });
 
   it('encodes no weights as a valid file', () => {

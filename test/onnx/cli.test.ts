@@ -53,8 +53,8 @@ describe('slimc export', () => {
   it('an unsupported model fails with exit code 1, lists its ops, and writes nothing', async () => {
     const { code, stderr } = await runMain(['export', fixturePath('unsupported'), '-o', at('unsupported.onnx')]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^slimc: error: .*unsupported\.onnx: the model uses 1 op type slimc does not import/);
-    expect(stderr).toContain("LeakyRelu (1): '/LeakyRelu'");
+    expect(stderr).toMatch(/^slimc: error: .*unsupported\.onnx: the model uses 2 op types slimc does not import/);
+    expect(stderr).toContain("Elu (2): '/Elu', '/Elu_1'");
     expect(existsSync(at('unsupported.onnx'))).toBe(false);
   });
 

@@ -8,7 +8,7 @@ import { importOnnx, nchwToNhwc, nhwcToNchw } from '../../src/frontends/onnx/ind
 import { initBackend, interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { relativeError, runOnnxRuntime } from './fixtures.ts';
-import { floats, ints, onnxModel } from './onnx_builder.ts';
+import { floats, ints, onnxModel, type NodeSpec } from './onnx_builder.ts';
 
 beforeAll(() => initBackend('wasm'));
 
@@ -223,6 +223,44 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
     const { graph } = await expectAgreement(model);
     expect(nodesOf(graph, 'max_pool')[0].type.shape).toEqual([1, 3, 3, 2]);
   });
+
+  it.each([11, 13])('opset %i: Split of channels (sizes as attribute, then input), Slice with negative ends and a step: gathers', async (opset) => {
+    const split: Omit<NodeSpec, 'outputs'> =
+      opset < 13 ? { op: 'Split', inputs: ['c'], attributes: { axis: { i: 1 }, split: { ints: [2, 4] } } } : { op: 'Split', inputs: ['c', 'sizes'], attributes: { axis: { i: 1 } } };
+    const model = onnxModel({
+      opset,
+      inputs: [['x', [1, 6, 3, 3]]],
+      outputs: ['a', 'b', 'odd'],
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['c'] },
+        { ...split, outputs: ['a', 'b'] },
+        { op: 'Slice', inputs: ['c', 'starts', 'ends', 'axes', 'steps'], outputs: ['odd'] },
+      ],
+      initializers: [...(opset < 13 ? [] : [ints('sizes', [2, 4])]), ints('starts', [1, 0]), ints('ends', [-1, 9]), ints('axes', [1, 3]), ints('steps', [2, 1])],
+    });
+    const { graph } = await expectAgreement(model);
+    expect(nodesOf(graph, 'gather').map((n) => n.indices)).toEqual([
+      [0, 1],
+      [2, 3, 4, 5],
+      [1, 3],
+    ]);
+  });
+
+  it('a channel shuffle in 3 groups (Reshape, Transpose, Reshape) is one gather', async () => {
+    const model = onnxModel({
+      opset: 13,
+      inputs: [['x', [1, 6, 2, 2]]],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 'grouped'], outputs: ['g'] },
+        { op: 'Transpose', inputs: ['g'], outputs: ['t'], attributes: { perm: { ints: [0, 2, 1, 3, 4] } } },
+        { op: 'Reshape', inputs: ['t', 'back'], outputs: ['y'] },
+      ],
+      initializers: [ints('grouped', [1, 3, 2, 2, 2]), ints('back', [1, -1, 2, 2])],
+    });
+    const { graph } = await expectAgreement(model);
+    expect(nodesOf(graph, 'gather').map((n) => n.indices)).toEqual([[0, 2, 4, 1, 3, 5]]);
+  });
 });
 
 describe('ops used in ways slimc does not support: errors naming the node', () => {
@@ -242,6 +280,22 @@ describe('ops used in ways slimc does not support: errors naming the node', () =
     ['Mul of two tensors', single({ op: 'Mul', inputs: ['x', 'x'] }), /Mul 'the_node': Mul of two computed tensors is not supported/],
     ['Reshape to [N, C, H*W]', single({ op: 'Reshape', inputs: ['x', 'shape'] }, [ints('shape', [1, 2, 16])]), /Reshape 'the_node': reshaping \[1,2,4,4\] to \[1,2,16\] is not supported/],
     ['AveragePool with ceil_mode changing the size', single({ op: 'AveragePool', inputs: ['x'], attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } } }), /AveragePool 'the_node': ceil_mode=1 changes the output size here/],
+    ['Slice of H', single({ op: 'Slice', inputs: ['x', 'st', 'en', 'ax'] }, [ints('st', [1]), ints('en', [3]), ints('ax', [2])]), /Slice 'the_node': slicing axis 2 of \[1,2,4,4\] is not supported/],
+    ['Split of W', single({ op: 'Split', inputs: ['x'], attributes: { axis: { i: 3 } } }), /Split 'the_node': Split on axis 3 is not supported/],
+    [
+      'a Transpose moving H inside a channel reshape',
+      onnxModel({
+        opset: 13,
+        inputs: [['x', [1, 4, 2, 2]]],
+        outputs: ['y'],
+        nodes: [
+          { op: 'Reshape', inputs: ['x', 'grouped'], outputs: ['g'] },
+          { op: 'Transpose', name: 'the_node', inputs: ['g'], outputs: ['y'], attributes: { perm: { ints: [0, 3, 2, 1, 4] } } },
+        ],
+        initializers: [ints('grouped', [1, 2, 2, 2, 2])],
+      }),
+      /Transpose 'the_node': Transpose with perm \[0,3,2,1,4\] of a channel reshape is not supported/,
+    ],
     ['a Conv whose weight is computed', single({ op: 'Conv', inputs: ['x', 'x'] }), /Conv 'the_node': the weight \('x'\) must be a constant/],
   ])('%s', (_what, model, message) => {
     expect(() => importOnnx(model, { file: 'handmade.onnx' })).toThrow(message);

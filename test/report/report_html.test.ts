@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../src/compiler/compile.ts';
 import { slimGraph } from '../../src/passes/slim.ts';
+import { keyedDiff } from '../../src/report/pass_diffs.ts';
 import { reportHtml } from '../../src/report/report_html.ts';
 import { compileReportInput, pruneReportInput } from '../../src/report/report_input.ts';
 import { verify } from '../../src/ir/verify.ts';
@@ -51,5 +52,18 @@ describe('report.html', () => {
     expect(html).not.toContain('<h3>Lowering</h3>');
     expect(html).toContain('prune writes no module');
     expect(html.match(/<svg/g)?.length).toBe(3);
+  });
+
+  it('falls back, for passes that rewrite most lines, to a diff keyed by what each line defines', () => {
+    const before = 'graph g(%x) -> (%b) {\n  @w : f32[2] #00000001\n  %a = relu %x : f32[1,2]\n  %b = relu %a : f32[1,2]\n}\n';
+    const after = 'graph g(%x) -> (%c) {\n  @w : f32[2] #00000002\n  %a = relu %x : f32[1,2]\n  %c = relu %a : f32[1,2]\n}\n';
+    const lines = keyedDiff(before, after, 'before p', 'after p').split('\n');
+    expect(lines.slice(0, 2)).toEqual(['--- before p', '+++ after p']);
+    expect(lines.filter((l) => /^[-+] /.test(l))).toEqual([
+      '-  @w : f32[2] #00000001',
+      '+  @w : f32[2] #00000002',
+      '-  %b = relu %a : f32[1,2]',
+      '+  %c = relu %a : f32[1,2]',
+    ]);
   });
 });

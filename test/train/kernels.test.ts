@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../../src/interp/backend.ts';
+import { flippedFilter } from '../../src/train/kernels/conv_backprop.ts';
 import { prepareTraining } from '../../src/train/setup.ts';
 import { Rng } from '../../src/util/random.ts';
 
@@ -91,6 +92,18 @@ describe('tfjs gradients', () => {
   it('are registered, so tf.grad works and gives the true derivative', async () => {
     const dx = await on('wasm', { x: { data: Float32Array.of(1, -2, 3), shape: [3] } }, (t) => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, x)))(t.x));
     expect([...dx]).toEqual([2, -4, 6]);
+  });
+});
+
+describe('flippedFilter', () => {
+  it('reverses the taps and exchanges the channels, as tf.reverse then tf.transpose do', async () => {
+    await initBackend('wasm');
+    const filter = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i), [2, 3, 4, 5]);
+    const expected = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const ours = flippedFilter(filter);
+    expect(ours.shape).toEqual([2, 3, 5, 4]);
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(expected.dataSync()));
+    [filter, expected, ours].forEach((t) => t.dispose());
   });
 });
 

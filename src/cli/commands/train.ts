@@ -18,6 +18,8 @@ import { writeFileAtomically } from '../../util/atomic_write.ts';
 import { trainConfig, type TrainConfig } from '../../train/config.ts';
 import { imageDataset, type ImageDataset, type ImageDatasetInput } from '../../train/data.ts';
 import { evaluate } from '../../train/evaluate.ts';
+import { loadFashionMnist } from '../../train/fashion_mnist.ts';
+import { loadIdxDataset } from '../../train/idx.ts';
 import { loadMnist } from '../../train/mnist.ts';
 import { absGammas, gammaHistogramSvg, keptChannelsSvg } from '../../train/plots.ts';
 import { prepareTraining } from '../../train/setup.ts';
@@ -55,7 +57,10 @@ const fractions = (value: string) => value.split(',').map((v) => number('--miles
 
 function addTrainingOptions(cmd: Command, defaultEpochs: string): Command {
   return cmd
-    .requiredOption('--data <name|module>', "training data: 'mnist', or a .ts/.js module whose default export is an ImageDatasetInput (or a function returning one)")
+    .requiredOption(
+      '--data <name|module>',
+      "training data: 'mnist', 'fashion-mnist' (Debian's dataset-fashion-mnist), 'idx:DIR' (MNIST-layout IDX files, gzipped or not), or a .ts/.js module whose default export is an ImageDatasetInput (or a function returning one)",
+    )
     .requiredOption('-o, --output <dir>', 'checkpoint directory (epoch-NNN/ per epoch, latest.json)')
     .option('--weights <file>', 'weights file for the model')
     .addOption(new Option('--epochs <n>', `epochs (default ${defaultEpochs})`).argParser(number('--epochs')))
@@ -87,10 +92,16 @@ function configFrom(flags: TrainingFlags, extra: Partial<TrainConfig>, defaultEp
   });
 }
 
-/** 'mnist', or a module whose default export is the data (or a function giving it). */
+/** 'mnist', 'fashion-mnist', 'idx:DIR', or a module whose default export is the data (or a function giving it). */
 export async function loadData(spec: string): Promise<ImageDataset> {
   if (spec === 'mnist') return loadMnist();
-  if (!/\.(ts|mts|js|mjs)$/.test(spec)) throw new SlimcError(`unknown data '${spec}': use 'mnist' or a .ts/.js module`, '--data');
+  if (spec === 'fashion-mnist') return loadFashionMnist();
+  if (spec.startsWith('idx:')) {
+    const dir = spec.slice('idx:'.length);
+    if (dir === '') throw new SlimcError("idx: needs a directory, as in idx:data/fashion", '--data');
+    return loadIdxDataset(resolve(process.cwd(), dir), spec);
+  }
+  if (!/\.(ts|mts|js|mjs)$/.test(spec)) throw new SlimcError(`unknown data '${spec}': use mnist, fashion-mnist, idx:DIR or a .ts/.js module`, '--data');
   let exported: unknown;
   try {
     const module = (await import(pathToFileURL(resolve(process.cwd(), spec)).href)) as { default?: unknown };

@@ -9,7 +9,10 @@
 //   (Shape/Gather/Unsqueeze/Concat chains), folded at import;
 // - a zero Pad not yet applied (`padded`), which the Conv or AveragePool reading it absorbs;
 // - an NHWC view (`nhwc`) of a 4-D value, Transpose(perm=[0,2,3,1]), which a flatten reads as
-//   the IR's own flatten order (slimc's exporter writes IR flattens this way).
+//   the IR's own flatten order (slimc's exporter writes IR flattens this way);
+// - a channels view (`channels`) of a 4-D value whose channel axis a Reshape split into several
+//   axes (the first half of a channel shuffle), which a Reshape back to [N, C, H, W] reads as a
+//   channel permutation (see convert_channels.ts).
 import { SlimcError } from '../../ir/errors.ts';
 import { freshName } from '../../ir/fresh_name.ts';
 import { GraphBuilder } from '../../ir/graph_builder.ts';
@@ -55,7 +58,18 @@ export interface NhwcView {
   readonly by: string;
 }
 
-export type Sym = IrValue | ConstValue | PaddedValue | NhwcView;
+export interface ChannelView {
+  readonly kind: 'channels';
+  readonly source: IrValue;
+  /** The sizes the channel axis is split into: ONNX shape [N, ...factors, H, W]. */
+  readonly factors: readonly number[];
+  /** For each position of the factor axes (row-major), the source channel there. */
+  readonly table: readonly number[];
+  /** The last node that shaped the view, for errors. */
+  readonly by: string;
+}
+
+export type Sym = IrValue | ConstValue | PaddedValue | NhwcView | ChannelView;
 
 /** The ONNX shape of an IR value: NCHW for 4-D values. */
 export const onnxShape = (v: IrValue): number[] => (v.shape.length === 4 ? [v.shape[0], v.shape[3], v.shape[1], v.shape[2]] : [...v.shape]);
@@ -165,6 +179,8 @@ export class ImportContext {
         return this.fail(node, `reads the output of Pad '${sym.by}'; slimc supports a Pad only in front of Conv or AveragePool`);
       case 'nhwc':
         return this.fail(node, `reads the output of Transpose '${sym.by}'; slimc supports Transpose(perm=[0,2,3,1]) only in front of Flatten or Reshape`);
+      case 'channels':
+        return this.fail(node, `reads the output of '${sym.by}', which splits the channel axis; slimc supports that only as a channel shuffle (Reshape, Transpose of the channel axes, Reshape back)`);
     }
   }
 

@@ -2,9 +2,11 @@
 // arithmetic PyTorch writes around `x.view(x.size(0), -1)` (Shape, Gather, Unsqueeze, Concat, ...)
 // fold to constants, and the Reshape they feed becomes a flatten. On computed tensors: Flatten,
 // Reshape to [N, -1], Squeeze of a 1x1 map, Concat over channels (DenseNet), Gather over channels
-// with constant indices (the Network Slimming code's channel selection), and
-// Transpose(perm=[0,2,3,1]) in front of a flatten.
+// with constant indices (the Network Slimming code's channel selection),
+// Transpose(perm=[0,2,3,1]) in front of a flatten, and the Reshape-Transpose-Reshape channel
+// shuffle (convert_channels.ts).
 import type { Attributes } from './attributes.ts';
+import { channelViewOf, closeChannelView, transposeChannelView } from './convert_channels.ts';
 import type { ImportContext, IrValue, Sym } from './context.ts';
 import { onnxShape } from './context.ts';
 import { onnxIndexOfIrFeature } from './layout.ts';
@@ -48,6 +50,10 @@ function shapeOf(sym: Sym): number[] {
     }
     case 'nhwc':
       return [...sym.source.shape];
+    case 'channels': {
+      const [n, h, w] = sym.source.shape;
+      return [n, ...sym.factors, h, w];
+    }
   }
 }
 
@@ -199,7 +205,10 @@ export function convertReshape(ctx: ImportContext, node: OnnxNode, attrs: Attrib
   const input = shapeOf(data);
   const dims = reshapeTarget(ctx, node, input, target, attrs.int('allowzero', 0) !== 0);
   if (data.kind === 'const') return defineConst(ctx, node, { ...data.tensor, dims } as ConstTensor);
+  if (data.kind === 'channels') return closeChannelView(ctx, node, data, dims);
   const x = data.kind === 'nhwc' ? data.source : ctx.value(node, 0);
+  const view = data.kind === 'value' ? channelViewOf(x, dims, node.name || node.output[0]) : undefined;
+  if (view) return ctx.define(node.output[0], view);
   const same = dims.length === input.length && dims.every((d, i) => d === input[i]);
   if (same && data.kind !== 'nhwc') {
     ctx.define(node.output[0], x);
@@ -209,12 +218,17 @@ export function convertReshape(ctx: ImportContext, node: OnnxNode, attrs: Attrib
     emitFlatten(ctx, node, x, data.kind === 'nhwc');
     return;
   }
-  ctx.fail(node, `reshaping [${input.join(',')}] to [${dims.join(',')}] is not supported: slimc reshapes [N, C, H, W] to [N, C*H*W] (a flatten) only`);
+  ctx.fail(
+    node,
+    `reshaping [${input.join(',')}] to [${dims.join(',')}] is not supported: slimc reshapes [N, C, H, W] to [N, C*H*W] (a flatten), or splits C into several axes for a channel shuffle`,
+  );
 }
 
 export function convertTranspose(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
-  const x = ctx.value(node, 0);
   const perm = attrs.optionalInts('perm') ?? [];
+  const data = ctx.sym(node, 0);
+  if (data.kind === 'channels') return ctx.define(node.output[0], transposeChannelView(ctx, node, data, perm));
+  const x = ctx.value(node, 0);
   if (x.shape.length !== 4 || perm.join(',') !== '0,2,3,1') {
     ctx.fail(node, `Transpose with perm [${perm.join(',')}] is not supported: slimc reads NCHW to NHWC (perm [0,2,3,1]) in front of a flatten only`);
   }

@@ -3,6 +3,7 @@
 import type { Attributes } from './attributes.ts';
 import type { ImportContext } from './context.ts';
 import { ELEMENTWISE, ELEMENTWISE_OPS } from '../../ir/elementwise.ts';
+import { convertSlice, convertSplit } from './convert_channels.ts';
 import { convertArithmetic, convertClip, convertElementwise, convertIdentity, convertSoftmax, convertSum } from './convert_elementwise.ts';
 import { convertBatchNorm, convertConv, convertGemm, convertMatMul } from './convert_layers.ts';
 import { convertAveragePool, convertGlobalAveragePool, convertMaxPool, convertPad, convertReduceMean } from './convert_pool.ts';
@@ -60,6 +61,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Flatten: convertFlatten,
   Reshape: convertReshape,
   Transpose: convertTranspose,
+  Slice: convertSlice,
+  Split: convertSplit,
 };
 
 export const SUPPORTED_OPS: readonly string[] = Object.keys(CONVERTERS).sort();

@@ -139,10 +139,28 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inShape: r
   return tf.tidy(() => {
     const [kh, kw] = filter.shape;
     const [framed, pad] = dilatedFrame(dy, inShape, [kh, kw], g);
-    // Flipped taps, input and output channels exchanged: [kh,kw,Co,Ci].
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const flipped = flippedFilter(filter);
     return rawConv(framed, flipped, [1, 1], g.dilations, pad);
   });
+}
+
+/**
+ * The filter [kh,kw,Ci,Co] with its taps reversed and its channels exchanged: [kh,kw,Co,Ci].
+ * One loop over the (small) filter: tfjs-backend-wasm's Reverse and Transpose kernels cost
+ * more per call than the whole copy.
+ */
+export function flippedFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const w = filter.dataSync();
+  const out = new Float32Array(w.length);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const from = ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
+      const to = (y * kw + x) * co * ci;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) out[to + o * ci + i] = w[from + i * co + o];
+    }
+  }
+  return tf.tensor4d(out, [kh, kw, co, ci], 'float32');
 }
 
 /**

@@ -5,6 +5,7 @@
 // - UnsortedSegmentSum: missing on wasm; the gradient of gather (channel selection) needs it.
 // Semantics follow tfjs-backend-cpu, the reference the tests compare against.
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -19,6 +20,24 @@ function read(args: KernelArgs, t: tf.TensorInfo): Float32Array | Int32Array {
   const values = backendOf(args).readSync(t.dataId);
   if (!(values instanceof Float32Array || values instanceof Int32Array)) throw new Error(`expected numeric data, got ${t.dtype}`);
   return values;
+}
+
+/**
+ * The kernel's input and output data as typed arrays: on wasm, views of the backend's heap (no
+ * copies, no fresh JavaScript arrays, whose page faults cost more than the loop); elsewhere a
+ * copy of the inputs, and the output written back by `finish`. The output starts zeroed.
+ */
+function heapArrays(args: KernelArgs, inputs: readonly tf.TensorInfo[], shape: readonly number[]): { inputs: Float32Array[]; out: Float32Array; finish: () => tf.TensorInfo } {
+  const backend = backendOf(args);
+  if (backend instanceof BackendWasm) {
+    // Allocate first: growing the heap would detach views taken before.
+    const info = backend.makeOutput([...shape], 'float32');
+    const out = backend.typedArrayFromHeap(info) as Float32Array;
+    out.fill(0);
+    return { inputs: inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array), out, finish: () => info };
+  }
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  return { inputs: inputs.map((t) => read(args, t) as Float32Array), out, finish: () => output(args, shape, 'float32', out) };
 }
 
 /**
@@ -41,39 +60,46 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const x = read(args, input);
-  const g = read(args, dy);
+  const io = heapArrays(args, [input, dy], input.shape);
+  const [x, g] = io.inputs;
+  const dx = io.out;
   const [n, h, w, c] = input.shape;
   const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
-  const dx = new Float32Array(x.length);
+  // The offsets (in x) of one window's taps inside the image, row-major; the window's channel
+  // 0 is added per position.
+  const taps = new Int32Array(filterHeight * filterWidth);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < outHeight; oy++) {
       const y0 = oy * strideHeight - top;
       for (let ox = 0; ox < outWidth; ox++) {
         const x0 = ox * strideWidth - left;
+        let count = 0;
+        for (let ky = 0; ky < filterHeight; ky++) {
+          const iy = y0 + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < filterWidth; kx++) {
+            const ix = x0 + kx;
+            if (ix >= 0 && ix < w) taps[count++] = ((b * h + iy) * w + ix) * c;
+          }
+        }
+        const from = ((b * outHeight + oy) * outWidth + ox) * c;
         for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
           let at = -1;
-          for (let ky = 0; ky < filterHeight; ky++) {
-            const iy = y0 + ky;
-            if (iy < 0 || iy >= h) continue;
-            for (let kx = 0; kx < filterWidth; kx++) {
-              const ix = x0 + kx;
-              if (ix < 0 || ix >= w) continue;
-              const k = ((b * h + iy) * w + ix) * c + ch;
-              if (x[k] > best) {
-                best = x[k];
-                at = k;
-              }
+          let best = -Infinity;
+          for (let t = 0; t < count; t++) {
+            const k = taps[t] + ch;
+            if (x[k] > best) {
+              best = x[k];
+              at = k;
             }
           }
-          if (at >= 0) dx[at] += g[((b * outHeight + oy) * outWidth + ox) * c + ch];
+          if (at >= 0) dx[at] += g[from + ch];
         }
       }
     }
   }
-  return output(args, input.shape, 'float32', dx);
+  return io.finish();
 }
 
 /** out[s, ...] = sum of x[i, ...] over i with segmentIds[i] = s (ids outside [0, S) dropped). */
