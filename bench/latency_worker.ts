@@ -31,6 +31,8 @@ export interface RatioResult {
   readonly macs: number;
   readonly compileMs: number;
   readonly moduleBytes: number;
+  /** The plan's arena for one sample. */
+  readonly peakActivationBytes: number;
   readonly pruned: Timing;
   /** The unpruned module and the interpreter, timed in the same rounds as this ratio's module. */
   readonly unpruned: Timing;
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
         macs: c.macs,
         compileMs,
         moduleBytes: new TextEncoder().encode(compiled.module.js).length,
+        peakActivationBytes: compiled.module.info.peakActivationBytes,
         pruned: timing(samples[0]),
         unpruned: timing(samples[1]),
         interpreter: timing(samples[2]),

@@ -2,7 +2,8 @@
 // batch-1 median latency of the compiled pruned module, the compiled unpruned module and the
 // reference interpreter on the unpruned graph (and onnxruntime-web on the pruned network),
 // with threads off and on; speedup of pruned over unpruned next to the MAC reduction; compile
-// time and module size. Writes bench/results.json (bench/results.quick.json with --quick) and
+// time and module size; first, the per-op cost of the plan against the engine path
+// (bench/op_overhead.ts). Writes bench/results.json (bench/results.quick.json with --quick) and
 // prints markdown tables.
 //
 //   npm run bench                      # the full run: 4 networks x ratios 0, 0.4, 0.7 x threads 1, 2
@@ -17,6 +18,7 @@ import os from 'node:os';
 import { relative } from 'node:path';
 import { COST_CONVENTION } from '../src/ir/cost.ts';
 import type { RatioResult, WorkerResult } from './latency_worker.ts';
+import type { OpOverhead } from './op_overhead.ts';
 import { NETWORKS, type NetworkName } from './networks.ts';
 
 interface Options {
@@ -50,15 +52,21 @@ function options(argv: readonly string[]): Options {
 }
 
 function runWorker(net: NetworkName, threads: number, opts: Options): Promise<WorkerResult> {
-  const args = ['--import', 'tsx', new URL('./latency_worker.ts', import.meta.url).pathname, '--net', net, '--threads', String(threads)];
+  const args = ['--net', net, '--threads', String(threads)];
   args.push('--ratios', opts.ratios, '--runs', String(opts.runs), '--warmup', String(opts.warmup), ...(opts.ort ? [] : ['--no-ort']));
+  return runScript<WorkerResult>('./latency_worker.ts', args, `benchmark of ${net} (threads ${threads})`);
+}
+
+/** Runs a benchmark script in its own process and returns the JSON object its last line prints. */
+function runScript<T>(script: string, scriptArgs: readonly string[], what: string): Promise<T> {
+  const args = ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...scriptArgs];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`benchmark of ${net} (threads ${threads}) exited with code ${code}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as WorkerResult);
+      if (code !== 0) reject(new Error(`${what} exited with code ${code}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as T);
     });
   });
 }
@@ -74,6 +82,8 @@ export interface Row extends RatioResult {
   readonly efficiency: number;
   /** interpreter / unpruned module. */
   readonly overInterpreter: number;
+  /** onnxruntime-web / pruned module, on the same pruned network. */
+  readonly overOrt: number | null;
 }
 
 function rows(results: readonly WorkerResult[]): Row[] {
@@ -90,6 +100,7 @@ function rows(results: readonly WorkerResult[]): Row[] {
         speedup,
         efficiency: speedup / macReduction,
         overInterpreter: x.interpreter.medianMs / x.unpruned.medianMs,
+        overOrt: x.ort === null ? null : x.ort.medianMs / x.pruned.medianMs,
       };
     }),
   );
@@ -99,17 +110,19 @@ const ms = (t: { medianMs: number } | null) => (t === null ? '-' : t.medianMs.to
 const x2 = (v: number) => `${v.toFixed(2)}x`;
 const millions = (v: number) => (v / 1e6).toFixed(1);
 
-function markdown(all: readonly Row[], opts: Options): string {
+function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): string {
   const header =
-    '| network | backend (threads) | ratio | params (M) | MACs (M) | MAC reduction | pruned ms | unpruned ms | speedup | speedup / MAC reduction | interpreter ms | interpreter / unpruned | onnxruntime-web ms | compile s | model.js KB |';
+    '| network | backend (threads) | ratio | params (M) | MACs (M) | MAC reduction | pruned ms | unpruned ms | speedup | speedup / MAC reduction | interpreter ms | interpreter / unpruned | onnxruntime-web ms | onnxruntime-web / pruned | compile s | model.js KB | activations KB |';
   const rule = `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`;
   const lines = all.map(
     (r) =>
-      `| ${r.net} | ${r.variant} (${r.threads}) | ${r.ratio} | ${millions(r.params)} | ${millions(r.macs)} | ${x2(r.macReduction)} | ${ms(r.pruned)} | ${ms(r.unpruned)} | ${x2(r.speedup)} | ${r.efficiency.toFixed(2)} | ${ms(r.interpreter)} | ${x2(r.overInterpreter)} | ${ms(r.ort)} | ${(r.compileMs / 1000).toFixed(1)} | ${(r.moduleBytes / 1024).toFixed(1)} |`,
+      `| ${r.net} | ${r.variant} (${r.threads}) | ${r.ratio} | ${millions(r.params)} | ${millions(r.macs)} | ${x2(r.macReduction)} | ${ms(r.pruned)} | ${ms(r.unpruned)} | ${x2(r.speedup)} | ${r.efficiency.toFixed(2)} | ${ms(r.interpreter)} | ${x2(r.overInterpreter)} | ${ms(r.ort)} | ${r.overOrt === null ? '-' : x2(r.overOrt)} | ${(r.compileMs / 1000).toFixed(1)} | ${(r.moduleBytes / 1024).toFixed(1)} | ${(r.peakActivationBytes / 1024).toFixed(0)} |`,
   );
   const pruned = all.filter((r) => r.ratio > 0);
   const efficient = pruned.filter((r) => r.efficiency >= 0.85);
   const faster = all.filter((r) => r.overInterpreter > 1);
+  const withOrt = pruned.filter((r) => r.overOrt !== null);
+  const beatsOrt = withOrt.filter((r) => (r.overOrt as number) >= 1.6);
   const largest = Math.max(...all.map((r) => r.moduleBytes));
   const threadRows = opts.nets.flatMap((net) => {
     const byThreads = new Map(all.filter((r) => r.net === net && r.ratio === all[0].ratio).map((r) => [r.threads, r]));
@@ -117,8 +130,10 @@ function markdown(all: readonly Row[], opts: Options): string {
     return [...byThreads.values()].filter((r) => r.threads > 1 && one).map((r) => `- ${net}: unpruned ${ms((one as Row).unpruned)} ms on 1 thread, ${ms(r.unpruned)} ms on ${r.threads} (${x2((one as Row).unpruned.medianMs / r.unpruned.medianMs)}; separate processes)`);
   });
   return [
-    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, candidates interleaved in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.`,
+    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, candidates interleaved in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end.`,
     `MACs: ${COST_CONVENTION}.`,
+    '',
+    `Per-op cost of a 1x1 conv [1,8,8,16] -> 16 with bias and relu (kernel included; ${overhead.layers}-layer chain less a 1-layer one, median of ${overhead.runs} interleaved runs): plan ${overhead.planUsPerOp.toFixed(2)} us, engine path (runKernel) ${overhead.engineUsPerOp.toFixed(2)} us (${x2(overhead.engineUsPerOp / overhead.planUsPerOp)}).`,
     '',
     header,
     rule,
@@ -126,8 +141,10 @@ function markdown(all: readonly Row[], opts: Options): string {
     '',
     'Targets:',
     `- pruned speedup >= 0.85 x MAC reduction: ${efficient.length} of ${pruned.length} pruned rows${pruned.length > efficient.length ? ` (below: ${pruned.filter((r) => r.efficiency < 0.85).map((r) => `${r.net}@${r.ratio}/${r.threads}t ${r.efficiency.toFixed(2)}`).join(', ')})` : ''}`,
+    `- pruned module >= 1.6x faster than onnxruntime-web on the same pruned network: ${beatsOrt.length} of ${withOrt.length} pruned rows${withOrt.length > beatsOrt.length ? ` (below: ${withOrt.filter((r) => (r.overOrt as number) < 1.6).map((r) => `${r.net}@${r.ratio}/${r.threads}t ${x2(r.overOrt as number)}`).join(', ')})` : ''}`,
+    `- plan per-op cost <= 4 us: ${overhead.planUsPerOp.toFixed(2)} us`,
     `- compiled unpruned faster than the interpreter: ${faster.length} of ${all.length} rows`,
-    `- model.js < 50 KB: largest ${(largest / 1024).toFixed(1)} KB`,
+    `- model.js < 100 KB: largest ${(largest / 1024).toFixed(1)} KB`,
     ...(threadRows.length > 0 ? ['', 'Threads (unpruned module, ratio row ' + all[0].ratio + '):', ...threadRows] : []),
     '',
   ].join('\n');
@@ -135,15 +152,16 @@ function markdown(all: readonly Row[], opts: Options): string {
 
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
+  const overhead = await runScript<OpOverhead>('./op_overhead.ts', [], 'per-op overhead benchmark');
   const results: WorkerResult[] = [];
   for (const net of opts.nets) {
     for (const threads of opts.threads) results.push(await runWorker(net, threads, opts));
   }
   const all = rows(results);
-  const table = markdown(all, opts);
+  const table = markdown(all, opts, overhead);
   await writeFile(
     opts.out,
-    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, options: { ...opts, out: relative(process.cwd(), opts.out) }, results, rows: all }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, options: { ...opts, out: relative(process.cwd(), opts.out) }, opOverhead: overhead, results, rows: all }, null, 2)}\n`,
   );
   process.stdout.write(`${table}\nwrote ${opts.out}\n`);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The slimc command. TypeScript sources (slimc's own and users' model files) load through tsx.
-import { register } from 'tsx/esm/api';
+// The slimc command: runs the built JavaScript in dist/ (`npm run build`; `npm install` and
+// `npm pack` build it). TypeScript model files are loaded through tsx when one is given.
 
 // `slimc ... | head` closes the pipe early: stop quietly, as command-line tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -10,6 +10,12 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-register();
-const { main } = await import('../src/cli/main.ts');
+let main;
+try {
+  ({ main } = await import('../dist/cli/main.js'));
+} catch (e) {
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('/dist/cli/main.js')) throw e;
+  process.stderr.write('slimc: error: dist/ is missing; build it with `npm run build` in the slimc checkout\n');
+  process.exit(2);
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,7 @@
 // Loading a model for the CLI from a file: a TypeScript/JavaScript module (the DSL) or the
 // textual IR with its weights file. The result is always verified.
 import { readFile, stat } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { extname } from 'node:path';
 import { SlimcError, UnsupportedError } from '../ir/errors.ts';
 import { parseGraph } from '../ir/text/parser.ts';
 import type { Graph } from '../ir/types.ts';
@@ -11,6 +10,7 @@ import { replaceWeights } from '../ir/replace_weights.ts';
 import { readWeightsFile } from '../ir/weights_file_io.ts';
 import { describeFsError } from '../util/fs_errors.ts';
 import { importOnnxFile } from '../frontends/onnx/index.ts';
+import { importUserModule } from '../util/import_user_module.ts';
 
 export interface LoadModelOptions {
   /**
@@ -66,7 +66,7 @@ function loadOnnx(path: string): Graph {
 async function loadModule(path: string): Promise<Graph> {
   let exported: unknown;
   try {
-    const module = (await import(pathToFileURL(resolve(process.cwd(), path)).href)) as Record<string, unknown>;
+    const module = await importUserModule(path);
     if (!('default' in module)) throw new SlimcError('the module has no default export (export default a Graph or a function returning one)', path);
     exported = typeof module.default === 'function' ? (module.default as () => unknown)() : module.default;
   } catch (e) {

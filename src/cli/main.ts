@@ -1,48 +1,72 @@
 // The slimc command line: argument parsing and presentation only; all work is done by the
 // library. Exit codes: 0 success, 1 user error (bad input, named), 2 internal error.
+//
+// Start-up is kept short: only the command being run is loaded (see command_index.ts); help and
+// version need none of them.
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { SlimcError } from '../ir/errors.ts';
-import { compileCommand } from './commands/compile.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { exportCommand } from './commands/export.ts';
-import { optCommand } from './commands/opt.ts';
-import { pruneCommand } from './commands/prune.ts';
-import { finetuneCommand, slimCommand, trainCommand } from './commands/train.ts';
+import { EXIT_INTERRUPTED, StoppedByUser } from './interrupted.ts';
+import { COMMANDS, examplesText, type CommandEntry } from './command_index.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
 export const EXIT_INTERNAL_ERROR = 2;
 
-function program(): Command {
+/** slimc's version, from its package.json (two levels up from src/cli/ and from dist/cli/). */
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+const TOP_EXAMPLES = [
+  'npx slimc compile examples/mnist/sparse.slim --prune 0.68 --out out/mnist',
+  'npx slimc inspect examples/vgg19.ts --no-ir',
+  'npx slimc compile --help',
+];
+
+/**
+ * The program with `loaded` as its one real command, or, when no command is named, with every
+ * command as a description only (enough for the help listing and for "unknown command").
+ */
+function program(loaded: { entry: CommandEntry; command: Command } | null): Command {
   const cli = new Command('slimc')
     .description('A compiler for convolutional networks with Network Slimming pruning passes.')
-    .version('0.1.0')
+    .version(VERSION)
     .option('--verbose', 'print stack traces of errors')
     .showHelpAfterError()
-    .exitOverride();
-  // Each command lives in src/cli/commands/<name>.ts and is added here.
-  cli.addCommand(inspectCommand());
-  cli.addCommand(pruneCommand());
-  cli.addCommand(compileCommand());
-  cli.addCommand(exportCommand());
-  cli.addCommand(optCommand());
-  cli.addCommand(trainCommand());
-  cli.addCommand(finetuneCommand());
-  cli.addCommand(slimCommand());
+    .exitOverride()
+    .addHelpText('after', examplesText(TOP_EXAMPLES));
+  for (const entry of COMMANDS) {
+    if (loaded?.entry === entry) {
+      cli.addCommand(loaded.command.description(entry.description).addHelpText('after', examplesText(entry.examples)));
+    } else {
+      cli.command(entry.name).argument(entry.arguments).description(entry.description);
+    }
+  }
   return cli;
+}
+
+/** The command `argv` runs (`slimc [--verbose] NAME ...` or `slimc help NAME`), if any. */
+function commandNamed(argv: readonly string[]): CommandEntry | null {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return COMMANDS.find((c) => c.name === name) ?? null;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const cli = program();
   const verbose = argv.includes('--verbose');
   try {
+    const entry = commandNamed(argv);
+    const cli = program(entry ? { entry, command: await entry.load() } : null);
     await cli.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has printed the message (or the help) already.
       return e.exitCode === 0 ? EXIT_OK : EXIT_USER_ERROR;
+    }
+    if (e instanceof StoppedByUser) {
+      process.stderr.write(`slimc: ${e.message}\n`);
+      return EXIT_INTERRUPTED;
     }
     if (e instanceof SlimcError) {
       process.stderr.write(`slimc: error: ${e.message}\n`);

@@ -124,6 +124,11 @@ class Emitter {
 
   /** `K[i]` for a constant. */
   k(constant: Constant): string {
+    return `K[${this.constant(constant)}]`;
+  }
+
+  /** The index i of K[i] for a constant. */
+  constant(constant: Constant): number {
     const key = JSON.stringify(constant);
     let i = this.constantIndex.get(key);
     if (i === undefined) {
@@ -131,7 +136,7 @@ class Emitter {
       this.constants.push(constant);
       this.constantIndex.set(key, i);
     }
-    return `K[${i}]`;
+    return i;
   }
 }
 
@@ -239,6 +244,10 @@ export function emitForward(graph: Graph, opts: ForwardOptions = {}): ForwardCod
   });
   lines.push(`  return [${graph.outputs.map((v) => e.v(v)).join(', ')}];`);
   const source = [`function forward(W, K, [${inputs.join(', ')}]) {`, ...lines, '}'].join('\n');
-  const { plan, unsupported } = buildPlan(graph, (name, uploadShape) => e.weight(name, uploadShape ?? null));
+  const { plan, unsupported } = buildPlan(
+    graph,
+    (name, uploadShape) => e.weight(name, uploadShape ?? null),
+    (indices) => e.constant(['int32', compactIndices(indices)]),
+  );
   return { source, helpers: helperClosure(e.helpers), weights: e.weights, constants: e.constants, plan, planUnsupported: unsupported };
 }

@@ -138,8 +138,6 @@ const stepLine = (step: PlanStep) => `      ${json(encodeStep(step))},`;
 /** The tfjs-backend-wasm version whose kernel exports the plan calls (slimc pins it exactly). */
 export const BACKEND_VERSION = '4.22.0';
 
-/** A model-derived name inside a `//` comment: JSON-quoted, so no line terminator survives. */
-const commentText = (name: string) => json(name).slice(1, -1);
 
 function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): EmittedModule {
   const plan = forward.plan;
@@ -211,7 +209,8 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   ].join('\n');
 
   const js = [
-    `// ${commentText(graph.name)}: compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
+    // No model-derived name goes into a comment (MODEL.info.name holds it, as a string literal).
+    `// Compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
     `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
     ...(annotated ? [] : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
     `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
@@ -241,7 +240,7 @@ export function emitDeclarations(info: ModelInfo): string {
   const predictResult =
     info.outputs.length === 1 ? 'Float32Array' : `{ ${info.outputs.map((o) => `readonly ${key(o.name)}: Float32Array;`).join(' ')} }`;
   const predictInto = predictResult.replaceAll('readonly ', '');
-  return `// ${commentText(info.name)}: compiled by ${info.compiler}. Declarations of model.js.
+  return `// Compiled by ${info.compiler}. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 export interface BorderValue {
@@ -307,7 +306,7 @@ export interface PredictOptions {
 
 export interface Model {
   readonly info: ModelInfo;
-  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `${i.name}: [N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
+  /** Runs the model on a batch in the source model's layout (${info.inputs.map((i) => `[N,${i.shape.slice(1).join(',')}] ${i.layout}`).join('; ')}). */
   predict(${predictArg}, opts?: PredictOptions): Promise<${predictResult}>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;

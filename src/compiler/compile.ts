@@ -11,6 +11,7 @@ import { runPipeline, INPUT_POINT, type PipelineOptions, type PipelineTrace } fr
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
+import { tfjsVersions } from '../codegen/app_setup.ts';
 import { checkCompiledModule, type CheckOptions, type CheckResult } from '../codegen/check.ts';
 import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from '../codegen/module_source.ts';
 import { GENERATOR, REPORT_FILE, writeOutputDir, type OutputFiles } from '../codegen/output_dir.ts';
@@ -48,6 +49,8 @@ export interface Compiled {
   readonly lowered: Graph;
   readonly module: EmittedModule;
   readonly slim: SlimResult | null;
+  /** Weight floats the module ships, and those it would ship with every channel selection kept as a copy. */
+  readonly weightFloats: WeightFloats;
   /** The lowering pipeline's IR after each pass (for report.html's diffs). */
   readonly lowering: PipelineTrace;
   /** Wall time per pass, and of the whole compile. */
@@ -73,7 +76,8 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
     }
   }
   // Slimming and lowering are two pipelines; each prints the points that belong to it.
-  const pointsIn = (names: readonly string[]) => (printAfter === undefined || printAfter === 'all' ? printAfter : printAfter.filter((n) => names.includes(n)));
+  // 'all' becomes each pipeline's own names, so that the input prints once (by the first).
+  const pointsIn = (names: readonly string[]) => (printAfter === undefined ? undefined : printAfter === 'all' ? names : printAfter.filter((n) => names.includes(n)));
   const passes: Record<string, number> = {};
   const common: PipelineOptions = { diff: opts.diff, emit: opts.emit, onPass: (name, ms) => (passes[name] = ms) };
 
@@ -87,6 +91,9 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
   opts.progress?.('lowering');
   const loweringPoints = pointsIn(pruning ? LOWERING_PASSES.map((p) => p.name) : [INPUT_POINT, ...LOWERING_PASSES.map((p) => p.name)]);
   const { graph: lowered, trace: lowering } = runPipeline(compact, LOWERING_PASSES, { ...common, printAfter: loweringPoints });
+  // The graph before selections fold into convs: what the official channel-selection layer ships, or less (its BN stays at full width).
+  const foldAt = LOWERING_PASSES.findIndex((p) => p.name === 'fold-channel-selections');
+  const unfolded = foldAt > 0 ? (lowering.graphs.get(LOWERING_PASSES[foldAt - 1].name) ?? lowered) : lowered;
   opts.progress?.('emitting the module');
   const module = emitModule(lowered, { annotate: opts.annotate });
   return {
@@ -95,9 +102,16 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
     lowered,
     module,
     slim,
+    weightFloats: { shipped: cost(lowered).params, unfolded: cost(unfolded).params },
     lowering,
     milliseconds: { passes, compile: performance.now() - start },
   };
+}
+
+export interface WeightFloats {
+  readonly shipped: number;
+  /** With no channel selection folded into a conv (which adds zero filter rows; at most 5% more). */
+  readonly unfolded: number;
 }
 
 export interface ChannelCount {
@@ -122,6 +136,9 @@ export interface CompileReport {
   readonly after: Totals;
   /** The final IR the module runs: BNs folded into conv biases, or turned into scale_shift. */
   readonly emitted: Totals;
+  /** Peak activation memory of the module's plan for one sample (batch N takes N times this), in bytes. */
+  readonly peakActivationBytes: number;
+  readonly weightFloats: WeightFloats;
   readonly channels: readonly ChannelCount[];
   readonly check: CheckResult | null;
   /** Measured with --bench: the module's median latency against the unpruned module's. */
@@ -150,7 +167,7 @@ export function outputFiles(compiled: Compiled): OutputFiles {
     [DECLARATIONS_FILE]: compiled.module.dts,
     [WEIGHTS_FILE]: compiled.module.weights,
     [IR_FILE]: printGraph(compiled.lowered),
-    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}` }, null, 2)}\n`,
+    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}`, peerDependencies: tfjsVersions() }, null, 2)}\n`,
   };
 }
 
@@ -202,6 +219,8 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     before: totals(source),
     after: totals(compiled.compact),
     emitted: totals(compiled.lowered),
+    peakActivationBytes: compiled.module.info.peakActivationBytes,
+    weightFloats: compiled.weightFloats,
     channels: channelCounts(compiled, source),
     check,
     latency,

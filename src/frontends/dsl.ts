@@ -25,8 +25,10 @@ import { replaceWeights } from '../ir/replace_weights.ts';
 import { verify } from '../ir/verify.ts';
 import { Rng } from '../util/random.ts';
 
+/** The rank of a DSL value: 4 for NHWC feature maps, 2 for [N, features] after flatten. */
 export type Rank = 2 | 4;
 
+/** A value of the graph under construction: what every DSL function takes and returns. */
 export interface Value<R extends Rank = Rank> {
   readonly id: ValueId;
   readonly shape: readonly number[];
@@ -36,9 +38,14 @@ export interface Value<R extends Rank = Rank> {
 }
 
 type DistributeValue<R> = R extends Rank ? Value<R> : never;
+/** A value of either rank (what a model's body may return). */
 export type AnyValue = DistributeValue<Rank>;
 
-/** The graph a model function builds: layer names, scopes and seeded initial weights. */
+/**
+ * The graph a model function builds behind its values: layer names, scopes and seeded initial
+ * weights.
+ * @internal
+ */
 export class ModelBuilder extends GraphBuilder {
   private readonly counters = new Map<string, number>();
   private readonly scopes: string[] = [];
@@ -86,6 +93,7 @@ export class ModelBuilder extends GraphBuilder {
   }
 }
 
+/** The input and initialisation of a model. */
 export interface ModelSpec {
   /** Per-sample input shape: [H, W, C] for images. */
   readonly input: readonly [number, number, number];
@@ -99,7 +107,13 @@ export interface ModelSpec {
   readonly inputName?: string;
 }
 
-/** Builds a verified graph from a function of the input value. */
+/**
+ * Builds a verified graph from a function of the input value; the body returns the output
+ * value (or several). A model file's default export is such a graph, or a function returning one.
+ * @example
+ * export default () =>
+ *   model('tiny', { input: [32, 32, 3] }, (x) => dense(flatten(globalAvgPool(convBnRelu(x, 16))), 10));
+ */
 export function model(name: string, spec: ModelSpec, body: (x: Value<4>) => AnyValue | readonly AnyValue[]): Graph {
   const b = new ModelBuilder(name, spec.seed ?? 1);
   const shape = [spec.batch ?? 1, ...spec.input];
@@ -115,13 +129,19 @@ export function model(name: string, spec: ModelSpec, body: (x: Value<4>) => AnyV
   return verify(graph);
 }
 
-/** Runs `body` with layer names prefixed by `name.` (like PyTorch module paths). */
+/**
+ * Runs `body` with layer names prefixed by `name.` (like PyTorch module paths), so that a
+ * network's repeated blocks get names such as `stage1.block2.conv1`.
+ * @example
+ * const y = block('stage1', x, () => add(conv2d(relu(batchNorm(x)), 16), x));
+ */
 export function block<T>(name: string, x: AnyValue, body: () => T): T {
   return x.builder.inScope(name, body);
 }
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
+/** 'same', 'valid', one explicit padding for all sides, or [top, bottom, left, right]. */
 export type PaddingSpec = 'same' | 'valid' | number | readonly [top: number, bottom: number, left: number, right: number];
 
 const padding = (p: PaddingSpec): Padding =>
@@ -133,17 +153,30 @@ const padding = (p: PaddingSpec): Padding =>
 
 const placeholder = f32([]);
 
+/** Options of conv2d, depthwiseConv2d, convBnRelu and bnReluConv. */
 export interface Conv2dOptions {
+  /** Window size, one number or [height, width]. Default 3. */
   readonly kernel?: number | Pair;
+  /** Default 1. */
   readonly stride?: number | Pair;
+  /** Default 1. */
   readonly dilation?: number | Pair;
+  /** Default 'same'. */
   readonly padding?: PaddingSpec;
+  /** Channel groups; must divide the input and output channels. Default 1. */
   readonly groups?: number;
+  /** Add a bias (initialised to 0). Default false: a BN usually follows. */
   readonly bias?: boolean;
+  /** The layer's name; default conv1, conv2, ... within the current block. */
   readonly name?: string;
 }
 
-/** Conv2d with `out` channels (default 3x3, stride 1, same padding, no bias). */
+/**
+ * 2-D convolution with `out` output channels (default 3x3, stride 1, same padding, no bias).
+ * Filters are He normal initialised.
+ * @example
+ * const h = conv2d(x, 64, { kernel: 3, stride: 2 });
+ */
 export function conv2d(x: Value<4>, out: number, opts: Conv2dOptions = {}): Value<4> {
   return convNamed(x, out, opts, 'conv');
 }
@@ -181,11 +214,21 @@ function convNamed(x: Value<4>, out: number, opts: Conv2dOptions, kind: string):
   );
 }
 
-/** Depthwise conv: one filter per channel (groups = channels). */
+/**
+ * Depthwise convolution: one filter per channel (groups = channels), as in MobileNet.
+ * @example
+ * const h = relu6(batchNorm(depthwiseConv2d(x, { stride: 2 })));
+ */
 export function depthwiseConv2d(x: Value<4>, opts: Omit<Conv2dOptions, 'groups'> = {}): Value<4> {
   return convNamed(x, x.shape[3], { ...opts, groups: x.shape[3] }, 'dwconv');
 }
 
+/**
+ * Batch normalisation over the last axis (channels). Its gamma is what Network Slimming ranks:
+ * initialised to 0.5 (beta 0, running mean 0, variance 1).
+ * @example
+ * const h = relu(batchNorm(conv2d(x, 32), { name: 'bn_stem' }));
+ */
 export function batchNorm<R extends Rank>(x: Value<R>, opts: { epsilon?: number; name?: string } = {}): Value<R> {
   const b = x.builder;
   const name = b.freshName('bn', opts.name);
@@ -197,21 +240,36 @@ export function batchNorm<R extends Rank>(x: Value<R>, opts: { epsilon?: number;
   return b.push({ op: 'batch_norm', id: name, type: placeholder, input: x.id, params: name, epsilon: opts.epsilon ?? 1e-5 }, x.rank);
 }
 
-/** An elementwise op (see src/ir/elementwise.ts) applied to x, e.g. `elementwise('relu', x)`. */
+/**
+ * An elementwise op (see src/ir/elementwise.ts) applied to x by its IR name.
+ * @example
+ * const h = elementwise('relu', batchNorm(conv2d(x, 16)));
+ */
 export function elementwise<R extends Rank>(op: ElementwiseOp, x: Value<R>, name?: string): Value<R> {
   // A name ending in a digit would run into the layer counter (relu61): relu6_1.
   const kind = /\d$/.test(op) ? `${op}_` : op;
   return x.builder.push({ op, id: x.builder.freshName(kind, name), type: placeholder, input: x.id }, x.rank);
 }
 
+/**
+ * max(x, 0).
+ * @example
+ * const h = relu(batchNorm(conv2d(x, 16)));
+ */
 export function relu<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('relu', x, name);
 }
 
+/**
+ * min(max(x, 0), 6), as in MobileNet.
+ * @example
+ * const h = relu6(batchNorm(conv2d(x, 16)));
+ */
 export function relu6<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('relu6', x, name);
 }
 
+/** Options of maxPool and avgPool. */
 export interface PoolOptions {
   /** Window size; default 2. */
   readonly kernel?: number | Pair;
@@ -219,6 +277,7 @@ export interface PoolOptions {
   readonly stride?: number | Pair;
   /** Default 'valid'. */
   readonly padding?: PaddingSpec;
+  /** The layer's name; default maxpool1, avgpool1, ... */
   readonly name?: string;
 }
 
@@ -228,42 +287,80 @@ function poolWindow(opts: PoolOptions): { kernel: Pair; strides: Pair; padding: 
   return { kernel, strides: pair(opts.stride ?? kernel), padding: padding(opts.padding ?? 'valid') };
 }
 
+/**
+ * Max pooling; default 2x2 windows, stride 2, no padding.
+ * @example
+ * const h = maxPool(convBnRelu(x, 64), { kernel: 3, stride: 2, padding: 1 });
+ */
 export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
   return x.builder.push({ op: 'max_pool', id: x.builder.freshName('maxpool', opts.name), type: placeholder, input: x.id, ...poolWindow(opts) }, 4);
 }
 
+/**
+ * Average pooling; default 2x2 windows, stride 2, no padding. `countIncludePad` counts padded
+ * zeros in the average (PyTorch's count_include_pad); default false.
+ * @example
+ * const h = avgPool(x, { kernel: 3, stride: 1, padding: 1, countIncludePad: true });
+ */
 export function avgPool(x: Value<4>, opts: PoolOptions & { countIncludePad?: boolean } = {}): Value<4> {
   const id = x.builder.freshName('avgpool', opts.name);
   return x.builder.push({ op: 'avg_pool', id, type: placeholder, input: x.id, ...poolWindow(opts), countIncludePad: opts.countIncludePad ?? false }, 4);
 }
 
+/**
+ * The mean over height and width: [N, H, W, C] -> [N, 1, 1, C].
+ * @example
+ * const logits = dense(flatten(globalAvgPool(h)), 10);
+ */
 export function globalAvgPool(x: Value<4>, name?: string): Value<4> {
   return x.builder.push({ op: 'global_avg_pool', id: x.builder.freshName('gap', name), type: placeholder, input: x.id }, 4);
 }
 
-/** Elementwise sum (a residual connection); all operands must have the same shape. */
+/**
+ * Elementwise sum (a residual connection); all operands must have the same shape. Pruning keeps
+ * one channel set for all operands and the result.
+ * @example
+ * const y = add(conv2d(relu(batchNorm(conv2d(x, 16))), 16), x);
+ */
 export function add<R extends Rank>(a: Value<R>, b: Value<R>, ...rest: Value<R>[]): Value<R> {
   const all = [a, b, ...rest];
   return a.builder.push({ op: 'add', id: a.builder.freshName('add'), type: placeholder, inputs: all.map((v) => v.id) }, a.rank);
 }
 
-/** Concatenation along channels (DenseNet). */
+/**
+ * Concatenation along channels (DenseNet).
+ * @example
+ * const y = concat(x, bnReluConv(x, 12));
+ */
 export function concat(first: Value<4>, ...rest: Value<4>[]): Value<4> {
   const all = [first, ...rest];
   return first.builder.push({ op: 'concat', id: first.builder.freshName('concat'), type: placeholder, inputs: all.map((v) => v.id) }, 4);
 }
 
-/** NHWC -> [N, H*W*C]. */
+/**
+ * [N, H, W, C] -> [N, H*W*C] (NHWC order), before dense.
+ * @example
+ * const logits = dense(flatten(maxPool(h)), 10);
+ */
 export function flatten(x: Value<4>, name?: string): Value<2> {
   return x.builder.push({ op: 'flatten', id: x.builder.freshName('flatten', name), type: placeholder, input: x.id }, 2);
 }
 
+/** Options of dense. */
 export interface DenseOptions {
+  /** Add a bias (initialised to 0). Default true. */
   readonly bias?: boolean;
+  /** The layer's name; default fc1, fc2, ... */
   readonly name?: string;
+  /** A fused activation: 'none' (default), 'relu' or 'relu6'. */
   readonly activation?: Activation;
 }
 
+/**
+ * A fully connected layer with `out` outputs; weights normal(0, 0.01).
+ * @example
+ * const logits = dense(flatten(globalAvgPool(h)), 10, { name: 'classifier' });
+ */
 export function dense(x: Value<2>, out: number, opts: DenseOptions = {}): Value<2> {
   const b = x.builder;
   const name = b.freshName('fc', opts.name);
@@ -275,21 +372,39 @@ export function dense(x: Value<2>, out: number, opts: DenseOptions = {}): Value<
   );
 }
 
-/** Channel selection: output channel i is input channel indices[i]. */
+/**
+ * Channel selection: output channel i is input channel indices[i] (the official Network
+ * Slimming code's channel_selection layer).
+ * @example
+ * const kept = gather(relu(batchNorm(x)), [0, 2, 3]);
+ */
 export function gather<R extends Rank>(x: Value<R>, indices: readonly number[], name?: string): Value<R> {
   return x.builder.push({ op: 'gather', id: x.builder.freshName('select', name), type: placeholder, input: x.id, indices }, x.rank);
 }
 
+/**
+ * Softmax over the last axis.
+ * @example
+ * const probabilities = softmax(dense(flatten(h), 10));
+ */
 export function softmax<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return x.builder.push({ op: 'softmax', id: x.builder.freshName('softmax', name), type: placeholder, input: x.id }, x.rank);
 }
 
-/** conv -> BN -> ReLU, the unit of VGG-style networks. */
+/**
+ * conv2d -> batchNorm -> relu, the unit of VGG-style networks.
+ * @example
+ * const h = maxPool(convBnRelu(convBnRelu(x, 64), 64));
+ */
 export function convBnRelu(x: Value<4>, out: number, opts: Conv2dOptions = {}): Value<4> {
   return relu(batchNorm(conv2d(x, out, opts)));
 }
 
-/** BN -> ReLU -> conv, the unit of pre-activation ResNets and DenseNets. */
+/**
+ * batchNorm -> relu -> conv2d, the unit of pre-activation ResNets and DenseNets.
+ * @example
+ * const y = add(bnReluConv(bnReluConv(x, 16), 16), x);
+ */
 export function bnReluConv(x: Value<4>, out: number, opts: Conv2dOptions = {}): Value<4> {
   return conv2d(relu(batchNorm(x)), out, opts);
 }

@@ -11,7 +11,7 @@ import { INPUT_POINT, type Pass, type PipelineTrace } from '../passes/pass_manag
 export interface PassDiff {
   readonly name: string;
   readonly description: string;
-  /** The diff ('' when the pass left the IR as it printed). */
+  /** The diff's hunks, from the first `@@` line ('' when the pass left the IR as it printed). */
   readonly diff: string;
   readonly added: number;
   readonly removed: number;
@@ -63,8 +63,10 @@ export function passDiffs(trace: PipelineTrace, passes: readonly Pass[]): PassDi
     const beforeText = previousText ?? printGraph(before);
     const afterText = after === before ? beforeText : printGraph(after);
     previousText = afterText;
-    const diff = irDiff(beforeText, afterText, `before ${pass.name}`, `after ${pass.name}`);
-    const lines = diff.split('\n').slice(2);
+    // The file header lines (===, ---, +++) say nothing the report does not.
+    const full = irDiff(beforeText, afterText, `before ${pass.name}`, `after ${pass.name}`);
+    const diff = full === '' ? '' : full.slice(full.indexOf('@@'));
+    const lines = diff.split('\n');
     const count = (sign: string) => lines.filter((l) => l.startsWith(sign)).length;
     return [{ name: pass.name, description: pass.description, diff, added: count('+'), removed: count('-') }];
   });

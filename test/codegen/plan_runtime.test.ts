@@ -8,7 +8,9 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2d, dense, flatten, globalAvgPool, model } from '../../src/frontends/dsl.ts';
+import { transposeBorder } from '../../src/codegen/check.ts';
 import { MODULE_FILE } from '../../src/codegen/module_source.ts';
+import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compileToScratch, type CompiledDir, type EmittedExports, type EmittedModel } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
@@ -88,6 +90,30 @@ function repeat(sample: Float32Array, times: number): Float32Array {
   return out;
 }
 
+describe('an NCHW border (as imported from ONNX) on the plan', () => {
+  it('takes and returns 4-D values in NCHW, as the engine path does', async () => {
+    const graph = model('nchw-plan', { input: [6, 5, 3] }, (x) => [conv2d(x, 4, { kernel: 3, bias: true, name: 'conv' }), flatten(x, 'flat')]);
+    const nchw = { ...graph, layout: { input: 'NCHW' as const } };
+    const out = await compileToScratch(nchw);
+    const [plan, engine] = [await out.exports.load(), await out.exports.load({ runtime: 'engine' })];
+    try {
+      expect(plan.info.runtime).toEqual({ name: 'plan' });
+      const nhwc = randomData(2 * 6 * 5 * 3, 8);
+      const expected = await interpret(graph, nhwc);
+      for (const m of [plan, engine]) {
+        const y = (await m.predict(transposeBorder(nhwc, [2, 6, 5, 3]))) as Record<string, Float32Array>;
+        const conv = transposeBorder(y.conv, [2, 6, 5, 4], true);
+        conv.forEach((v, i) => expect(Math.abs(v - expected[0][i])).toBeLessThan(1e-4));
+        expect(y.flat).toEqual(expected[1]);
+      }
+    } finally {
+      plan.dispose();
+      engine.dispose();
+      await out.cleanup();
+    }
+  });
+});
+
 describe('a batch larger than the wasm heap holds', () => {
   // 16 MB of activations per sample (64x64x1024 floats) from 16 KB of input: a batch of 300
   // needs 4.8 GB, more than a wasm heap can address.
@@ -117,6 +143,22 @@ describe('a batch larger than the wasm heap holds', () => {
       expect(await m.predict(one)).toEqual(before);
     } finally {
       m.dispose();
+    }
+  });
+});
+
+describe('model names in the emitted files', () => {
+  it('a graph name with line terminators does not run as code in model.js, nor break model.d.ts comments', async () => {
+    const name = 'n\u2028globalThis.slimcInjected = 1; //\n globalThis.slimcInjected = 2; */ x';
+    const out = await compileToScratch({ ...SMALL_NETS.vgg(), name });
+    try {
+      const m = await out.exports.load();
+      expect((globalThis as { slimcInjected?: number }).slimcInjected).toBeUndefined();
+      expect(m.info.name).toBe(name);
+      m.dispose();
+      expect(out.compiled.module.dts.split('\n').filter((line) => line.includes('slimcInjected'))).toEqual([]);
+    } finally {
+      await out.cleanup();
     }
   });
 });

@@ -52,9 +52,10 @@ describe('slimc train', () => {
     const common = ['train', model, '--data', 'mnist', '--epochs', '1', '--sparsity', '1e-4', '-o', out];
     // The first log line comes after the first step: interrupt there.
     const first = await run(common, /step 1\/126/);
-    expect(first.code, first.stderr).toBe(1);
+    expect(first.code, first.stderr).toBe(130);
     expect(first.stderr).toMatch(/stopping after this step and writing a checkpoint/);
-    expect(first.stderr).toMatch(/interrupted at step \d+; checkpoint .*epoch-000-step-0000\d\d/);
+    expect(first.stderr).toMatch(/slimc: stopped at step \d+; checkpoint .*epoch-000-step-0000\d\d/);
+    expect(first.stderr).not.toMatch(/error/);
     const stopped = await readCheckpoint(out);
     expect(stopped.state.step).toBeGreaterThanOrEqual(1);
     expect(stopped.state.complete).toBe(false);

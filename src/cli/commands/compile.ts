@@ -3,6 +3,7 @@
 // the interpreter on the reference graph; a difference beyond tolerance fails the command.
 import { Command, Option } from 'commander';
 import { compileGraph, writeCompiled, type CompileReport } from '../../compiler/compile.ts';
+import { importMapSnippet, npmInstallLine } from '../../codegen/app_setup.ts';
 import { checkOutputDir } from '../../codegen/output_dir.ts';
 import { SlimcError } from '../../ir/errors.ts';
 import { COST_CONVENTION } from '../../ir/cost.ts';
@@ -55,6 +56,10 @@ function summaryText(report: CompileReport, dir: string, withTotals: boolean): s
   return `${totals}wrote ${dir}: ${files}\ncompile ${report.milliseconds.compile.toFixed(0)} ms\n${check}\n${latency}`;
 }
 
+/** What an app needs: the packages to install, and for a page without a bundler the import map. */
+const appSetupText = (dir: string) =>
+  `\nto run ${dir}/model.js, an app needs:\n  ${npmInstallLine()}\nin a web page without a bundler, put this import map before the script that imports it:\n${importMapSnippet()}\n`;
+
 export function compileCommand(): Command {
   const cmd = new Command('compile')
     .description('compile a model (optionally pruned by Network Slimming) to an ES module for TensorFlow.js wasm')
@@ -88,6 +93,7 @@ export function compileCommand(): Command {
       } else {
         if (compiled.slim) process.stdout.write(slimReportText(compiled.slim.report));
         process.stdout.write(summaryText(report, flags.out, compiled.slim === null));
+        process.stdout.write(appSetupText(flags.out));
       }
       if (report.check && !report.check.ok) {
         throw new SlimcError(

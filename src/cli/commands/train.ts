@@ -9,12 +9,12 @@
 // stops at once (the checkpoint files are written atomically either way).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { SlimcError } from '../../ir/errors.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
 import { readCheckpoint } from '../../train/checkpoint.ts';
 import { writeFileAtomically } from '../../util/atomic_write.ts';
+import { importUserModule } from '../../util/import_user_module.ts';
 import { trainConfig, type TrainConfig } from '../../train/config.ts';
 import { imageDataset, type ImageDataset, type ImageDatasetInput } from '../../train/data.ts';
 import { evaluate } from '../../train/evaluate.ts';
@@ -25,6 +25,7 @@ import { absGammas, gammaHistogramSvg, keptChannelsSvg } from '../../train/plots
 import { prepareTraining } from '../../train/setup.ts';
 import { finetune, slimCycle } from '../../train/slimming.ts';
 import { train, type TrainHooks, type TrainResult } from '../../train/trainer.ts';
+import { StoppedByUser } from '../interrupted.ts';
 import { loadModel } from '../load_model.ts';
 import { slimReportText } from '../report_text.ts';
 import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
@@ -104,7 +105,7 @@ export async function loadData(spec: string): Promise<ImageDataset> {
   if (!/\.(ts|mts|js|mjs)$/.test(spec)) throw new SlimcError(`unknown data '${spec}': use mnist, fashion-mnist, idx:DIR or a .ts/.js module`, '--data');
   let exported: unknown;
   try {
-    const module = (await import(pathToFileURL(resolve(process.cwd(), spec)).href)) as { default?: unknown };
+    const module = await importUserModule(spec);
     exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
   } catch (e) {
     throw new SlimcError(`loading the data module failed: ${e instanceof Error ? e.message : String(e)}`, spec);
@@ -146,7 +147,7 @@ async function session(flags: TrainingFlags): Promise<Session> {
 
 function finish(result: TrainResult, flags: TrainingFlags, command: string): void {
   if (result.status === 'interrupted') {
-    throw new SlimcError(`interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: slimc ${command} ... -o ${flags.output} --resume`);
+    throw new StoppedByUser(`stopped at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: npx slimc ${command} ... -o ${flags.output} --resume`);
   }
 }
 
@@ -254,7 +255,7 @@ export function slimCommand(): Command {
           },
         });
         s.display.stop();
-        if (result.status === 'interrupted') throw new SlimcError(`interrupted; the checkpoints of each phase are under ${flags.output}/pass-*/`);
+        if (result.status === 'interrupted') throw new StoppedByUser(`stopped; the checkpoints of each phase are under ${flags.output}/pass-*/`);
         for (const p of result.passes) {
           const count = (n: number) => n.toLocaleString('en-US');
           const tuned = evaluate(p.finetuned.graph, data.test).accuracy;

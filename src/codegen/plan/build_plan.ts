@@ -12,6 +12,8 @@ import type { ActivationCode, EncodedStep, Pads, PlanSpec, PlanStep, PlanValue }
 
 /** The index of an uploaded weight tensor (shared with the engine path's W[i]). */
 export type WeightRef = (name: WeightName, uploadShape?: readonly number[] | null) => number;
+/** The index of a channel selection among the engine path's constants (K[i]). */
+export type SelectionRef = (indices: readonly number[]) => number;
 
 class Unsupported extends Error {}
 
@@ -22,18 +24,6 @@ function padsOf(input: TensorType, kernel: Pair, strides: Pair, dilations: Pair,
   const [top, bottom] = padAmounts(height, kernel[0], strides[0], dilations[0], padding, 'h');
   const [left, right] = padAmounts(width, kernel[1], strides[1], dilations[1], padding, 'w');
   return [top, right, bottom, left];
-}
-
-/** Runs of consecutive channels of a selection: [from, to, length]. */
-export function channelRuns(indices: readonly number[]): [number, number, number][] {
-  const runs: [number, number, number][] = [];
-  for (let j = 0; j < indices.length; ) {
-    let length = 1;
-    while (j + length < indices.length && indices[j + length] === indices[j] + length) length++;
-    runs.push([indices[j], j, length]);
-    j += length;
-  }
-  return runs;
 }
 
 const perSample = (shape: readonly number[]) => shape.slice(1);
@@ -51,7 +41,7 @@ function exportOf(step: PlanStep): string | null {
     .with({ op: 'relu6' }, () => 'Relu6')
     .with({ op: 'softmax' }, () => 'Softmax')
     .with({ op: 'dense' }, () => '_FusedMatMul')
-    .with({ op: 'copy' }, () => null)
+    .with({ op: 'gather' }, { op: 'copy' }, () => null)
     .exhaustive();
 }
 
@@ -59,7 +49,7 @@ function exportOf(step: PlanStep): string | null {
  * The plan of a lowered, verified graph, and the first op it does not cover (the graph then runs
  * on the engine path; the plan's arena still tells the memory it needs).
  */
-export function buildPlan(graph: Graph, weight: WeightRef): { readonly plan: PlanSpec; readonly unsupported: string | null } {
+export function buildPlan(graph: Graph, weight: WeightRef, selection: SelectionRef): { readonly plan: PlanSpec; readonly unsupported: string | null } {
   const nodes = graph.nodes;
   const end = nodes.length;
   const types = new Map(nodes.map((n) => [n.id, n.type]));
@@ -103,7 +93,7 @@ export function buildPlan(graph: Graph, weight: WeightRef): { readonly plan: Pla
       else newSlot(node.id, i);
     } else newSlot(node.id, i);
     try {
-      steps.push(stepOf(node, v, type, weight));
+      steps.push(stepOf(node, v, type, weight, selection));
     } catch (e) {
       if (!(e instanceof Unsupported)) throw e;
       unsupported ??= e.message;
@@ -124,7 +114,7 @@ export function buildPlan(graph: Graph, weight: WeightRef): { readonly plan: Pla
   return { plan, unsupported };
 }
 
-function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => TensorType, weight: WeightRef): PlanStep {
+function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => TensorType, weight: WeightRef, selection: SelectionRef): PlanStep {
   const name = node.id;
   const y = v(node.id);
   if (isElementwise(node)) {
@@ -187,7 +177,7 @@ function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => T
       bias: n.bias === null ? -1 : weight(n.bias),
       activation: activationCode(n.activation),
     }))
-    .with({ op: 'gather' }, (n): PlanStep => ({ op: 'copy', name, xs: [v(n.input)], y, runs: [channelRuns(n.indices)] }))
+    .with({ op: 'gather' }, (n): PlanStep => ({ op: 'gather', name, x: v(n.input), y, indices: selection(n.indices) }))
     .with({ op: 'concat' }, (n): PlanStep => {
       let column = 0;
       const runs = n.inputs.map((x) => {
@@ -230,6 +220,7 @@ export function encodeStep(step: PlanStep): EncodedStep {
     .with({ op: 'add' }, (s): EncodedStep => ['add', s.name, s.y, ...s.xs])
     .with({ op: 'relu' }, { op: 'relu6' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])
     .with({ op: 'dense' }, (s): EncodedStep => ['dense', s.name, s.x, s.y, s.weight, s.bias, s.activation])
+    .with({ op: 'gather' }, (s): EncodedStep => ['gather', s.name, s.x, s.y, s.indices])
     .with({ op: 'copy' }, (s): EncodedStep => ['copy', s.name, s.y, ...s.xs.map((x, k) => [x, s.runs[k]] as const)])
     .exhaustive();
 }

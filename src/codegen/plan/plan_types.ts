@@ -77,7 +77,18 @@ export interface DenseStep extends StepBase {
   readonly activation: ActivationCode;
 }
 
-/** Copies between planned buffers: runs of [from channel, to channel, length], every pixel. */
+/**
+ * A channel selection: the channels the engine path's constant `indices` lists (a base64 bit
+ * mask or a list: the module carries each selection once), copied run by run.
+ */
+export interface GatherStep extends StepBase {
+  readonly op: 'gather';
+  readonly x: number;
+  readonly y: number;
+  readonly indices: number;
+}
+
+/** Copies between planned buffers (concats): runs of [from channel, to channel, length], every pixel. */
 export interface CopyStep extends StepBase {
   readonly op: 'copy';
   readonly xs: readonly number[];
@@ -86,7 +97,7 @@ export interface CopyStep extends StepBase {
   readonly runs: readonly (readonly (readonly [number, number, number])[])[];
 }
 
-export type PlanStep = ConvStep | PoolStep | AddStep | UnaryStep | DenseStep | CopyStep;
+export type PlanStep = ConvStep | PoolStep | AddStep | UnaryStep | DenseStep | GatherStep | CopyStep;
 
 export interface PlanSpec {
   /** Arena size, floats per sample. */
@@ -110,6 +121,7 @@ export interface PlanSpec {
  *   [add, name, y, ...xs]
  *   [relu | relu6 | softmax, name, x, y]
  *   [dense, name, x, y, weight, bias, activation]
+ *   [gather, name, x, y, indices]
  *   [copy, name, y, [x, runs], ...]
  */
 export type EncodedStep =
@@ -118,6 +130,7 @@ export type EncodedStep =
   | readonly ['add', string, number, ...number[]]
   | readonly [UnaryStep['op'], string, number, number]
   | readonly ['dense', string, number, number, number, number, ActivationCode]
+  | readonly ['gather', string, number, number, number]
   | readonly ['copy', string, number, ...(readonly [number, readonly (readonly [number, number, number])[]])[]];
 
 /** The plan as the emitted module carries it: steps as tuples. */

@@ -424,12 +424,30 @@ function planMismatch(model, plan) {
  */
 
 /**
+ * Runs of consecutive channels of a selection: [from, to, length].
+ * @param {readonly number[]} indices
+ * @returns {[number, number, number][]}
+ */
+function channelRuns(indices) {
+  /** @type {[number, number, number][]} */
+  const runs = [];
+  for (let j = 0; j < indices.length; ) {
+    let length = 1;
+    while (j + length < indices.length && indices[j + length] === indices[j] + length) length++;
+    runs.push([indices[j], j, length]);
+    j += length;
+  }
+  return runs;
+}
+
+/**
  * @param {PlanSpec} plan
  * @param {number} batch
  * @param {number[]} weightIds backend tensor ids of the uploaded weights
+ * @param {(k: number) => readonly number[]} selection the channel list of constant k
  * @returns {PlanInstance | null} null when the heap cannot hold the arena
  */
-function instantiatePlan(plan, batch, weightIds) {
+function instantiatePlan(plan, batch, weightIds, selection) {
   const backend = wasmBackend();
   const wasm = backend.wasm;
   const asm = /** @type {Record<string, WasmExport>} */ (wasm.asm);
@@ -539,6 +557,19 @@ function instantiatePlan(plan, batch, weightIds) {
         const bShape = scratchArray([1, inputs, outputs]);
         const [x, w, bias, y] = [idOf(xValue), weightId(weightIndex), weightId(biasIndex), idOf(yValue)];
         return () => void f(x, aShape, 3, w, bShape, 3, 0, 0, act, bias, 0, 0, y);
+      }
+      case 'gather': {
+        const [, , xValue, yValue, k] = step;
+        const shape = plan.values[xValue].shape;
+        const channels = shape[shape.length - 1];
+        const kept = plan.values[yValue].shape[plan.values[yValue].shape.length - 1];
+        const pixels = kept === 0 ? 0 : sizeOf(yValue) / kept;
+        const [from, to] = [pointerOf(xValue) >>> 2, pointerOf(yValue) >>> 2];
+        const runs = channelRuns(selection(k));
+        return () => {
+          const heap = wasm.HEAPF32;
+          for (const [first, column, length] of runs) copyRun(heap, from + first, channels, to + column, kept, length, pixels);
+        };
       }
       case 'copy': {
         const [, , yValue, ...from] = step;
@@ -781,12 +812,13 @@ class Model {
       return cached;
     }
     const ids = this.#weights.map((t) => wasmBackend().dataIdMap.get(t.dataId).id);
-    let instance = instantiatePlan(plan, batch, ids);
+    const selection = (/** @type {number} */ k) => constantValues(this.#model.constants[k][1]);
+    let instance = instantiatePlan(plan, batch, ids, selection);
     if (instance === null && this.#instances.size > 0) {
       // Free the other batch sizes' arenas and try once more.
       for (const other of this.#instances.values()) other.dispose();
       this.#instances.clear();
-      instance = instantiatePlan(plan, batch, ids);
+      instance = instantiatePlan(plan, batch, ids, selection);
     }
     if (instance === null) this.#refuseBatch(batch, plan.arena * 4);
     if (this.#instances.size >= PLAN_CACHE_SIZE) {
@@ -896,12 +928,19 @@ function nhwcOf(batch, sample, nchw) {
  */
 function makeConstants(constants) {
   return constants.map(([dtype, values]) => {
-    const list =
-      typeof values === 'string'
-        ? [...atob(values)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit))
-        : values;
+    const list = constantValues(values);
     return dtype === 'int32' ? Int32Array.from(list) : tensor1d([...list], dtype);
   });
+}
+
+/**
+ * A constant's values: listed, or decoded from a base64 bit mask.
+ * @param {ModelSpec['constants'][number][1]} values
+ * @returns {readonly number[]}
+ */
+function constantValues(values) {
+  if (typeof values !== 'string') return values;
+  return [...atob(values)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit));
 }
 
 /**

@@ -1,20 +1,26 @@
 // Lowering: a channel selection (gather) read only through per-channel ops (1x1 depthwise convs,
 // zero-preserving elementwise ops such as relu, scale_shift) by a conv can be dropped: the per-channel ops then run on every
 // channel with zero weights on the unselected ones (so those stay exactly 0), and the conv takes
-// the unselected channels with zero filter rows. That costs extra multiply-adds, and pays when
-// they are fewer than the copy the selection makes: on tfjs-backend-wasm a selection copies an
-// element in about the time XNNPACK does 40 multiply-adds (2.5 ns against 0.06 ns), and each op
-// costs about 10 us to dispatch. This is what pruned pre-activation ResNets need most: every block
-// selects its BN's channels from the residual stream, then runs a 1x1 conv to few channels.
+// the unselected channels with zero filter rows. That costs extra multiply-adds and extra weights
+// to ship, and pays only when the multiply-adds cost less than the copy the selection makes. In
+// the compiled plan a selection is a copy of channel runs between planned buffers: about 0.3 to
+// 1.4 ns per element (runs of consecutive channels to scattered ones) plus about 0.5 us for the
+// step, while XNNPACK does a multiply-add of a small pruned layer in about 0.17 ns (a 1x1 conv on
+// [1,8,8,16] -> 16: 16,384 multiply-adds in 2.8 us). Folding also ships zero filter rows: it is
+// done only while those add at most 5% to the weights the fold touches, so that the weights
+// file stays within 5% of what the unfolded graph (and so the official channel-selection layer,
+// which keeps the BN at full width) ships.
 import { ELEMENTWISE, isElementwiseOp, type ElementwiseOp } from '../../ir/elementwise.ts';
-import { channelsOf, isChannelwise } from '../../ir/node.ts';
+import { channelsOf, isChannelwise, weightsOf } from '../../ir/node.ts';
 import type { Conv2dNode, Graph, Node, ValueId, Weight, WeightName } from '../../ir/types.ts';
 import { rewriteToFixpoint, type AnyPeepholeRule, type RewriteContext, type RuleResult } from './rewrite.ts';
 
-/** Multiply-adds that cost as much as copying one element in a channel selection. */
-export const SELECTION_COST_PER_ELEMENT = 40;
-/** Multiply-adds that cost as much as dispatching one op. */
-export const OP_DISPATCH_COST = 160_000;
+/** Multiply-adds that cost as much as copying one element in a channel selection (scattered runs). */
+export const SELECTION_COST_PER_ELEMENT = 8;
+/** Multiply-adds that cost as much as one step of the plan. */
+export const OP_DISPATCH_COST = 3_000;
+/** A fold may add at most this fraction of the weights it touches (zero rows and zero vector entries). */
+export const MAX_EXTRA_WEIGHTS = 0.05;
 
 const perSample = (shape: readonly number[]) => shape.slice(1, -1).reduce((a, b) => a * b, 1);
 
@@ -78,6 +84,12 @@ function foldSelection(conv: Conv2dNode, ctx: RewriteContext): RuleResult {
   const [kh, kw, , outputs] = ctx.weights[conv.filter].shape;
   const extraCost = chain.length * positions * dropped + perSample(conv.type.shape) * kh * kw * dropped * outputs;
   if (extraCost >= selectionCost) return null;
+  // The weights the fold touches (each chain vector and the filter), and the zeros it adds to them.
+  const chainWeights = chain.reduce((sum, n) => sum + weightsOf(n).reduce((a, w) => a + ctx.weights[w].data.length, 0), 0);
+  const chainVectors = chain.reduce((sum, n) => sum + (n.op === 'scale_shift' ? 2 : n.op === 'conv2d' ? (n.bias === null ? 1 : 2) : 0), 0);
+  const filterSize = ctx.weights[conv.filter].data.length;
+  const extraWeights = chainVectors * dropped + kh * kw * dropped * outputs;
+  if (extraWeights > MAX_EXTRA_WEIGHTS * (chainWeights + filterSize)) return null;
 
   const { weights: current } = ctx;
   const users = [...chain.map((n) => n.id), conv.id];

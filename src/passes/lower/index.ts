@@ -37,7 +37,7 @@ export function lowerGraph(graph: Graph, after?: (pass: Pass, result: Graph) => 
 
 export { eliminateDeadCode } from './dead_code.ts';
 export { FOLD_BATCH_NORM_RULES, foldBatchNorm } from './fold_batch_norm.ts';
-export { FOLD_CHANNEL_SELECTION_RULES, foldChannelSelections, OP_DISPATCH_COST, SELECTION_COST_PER_ELEMENT } from './fold_channel_selection.ts';
+export { FOLD_CHANNEL_SELECTION_RULES, foldChannelSelections, MAX_EXTRA_WEIGHTS, OP_DISPATCH_COST, SELECTION_COST_PER_ELEMENT } from './fold_channel_selection.ts';
 export { FUSE_ACTIVATION_RULES, fuseActivations } from './fuse_activation.ts';
 export { IDENTITY_RULES, removeIdentities } from './identities.ts';
 export { rewriteToFixpoint, type AnyPeepholeRule, type PeepholeRule, type RewriteStats } from './rewrite.ts';

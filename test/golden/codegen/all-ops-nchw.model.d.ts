@@ -1,4 +1,4 @@
-// torch-jit export: compiled by slimc 0.1.0. Declarations of model.js.
+// Compiled by slimc 0.1.0. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 export interface BorderValue {
@@ -64,7 +64,7 @@ export interface PredictOptions {
 
 export interface Model {
   readonly info: ModelInfo;
-  /** Runs the model on a batch in the source model's layout (x: [N,4,8,8] NCHW; in:2: [N,10] NC). */
+  /** Runs the model on a batch in the source model's layout ([N,4,8,8] NCHW; [N,10] NC). */
   predict(x: { readonly x: Float32Array | Tensor; readonly "in:2": Float32Array | Tensor; }, opts?: PredictOptions): Promise<{ readonly "prob \"out\"": Float32Array; readonly "/features/0/Conv": Float32Array; }>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;

@@ -1,4 +1,4 @@
-// windows: compiled by slimc 0.1.0. Declarations of model.js.
+// Compiled by slimc 0.1.0. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 export interface BorderValue {
@@ -64,7 +64,7 @@ export interface PredictOptions {
 
 export interface Model {
   readonly info: ModelInfo;
-  /** Runs the model on a batch in the source model's layout (x: [N,9,7,4] NHWC). */
+  /** Runs the model on a batch in the source model's layout ([N,9,7,4] NHWC). */
   predict(x: Float32Array | Tensor, opts?: PredictOptions): Promise<Float32Array>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;
