@@ -1,7 +1,7 @@
 // The programmatic API's functions: each does what the CLI command of the same name does and
 // throws the same errors (SlimcError and its subclasses, naming the file, node or option), but
 // prints nothing. The CLI adds only presentation to these steps.
-import { compileGraph, writeCompiled, type CompileOptions as GraphCompileOptions, type CompileReport } from './compiler/compile.ts';
+import { compileGraph, OUTPUT_FILES, writeCompiled, type CompileOptions as GraphCompileOptions, type CompileReport } from './compiler/compile.ts';
 import { checkOutputDir } from './codegen/output_dir.ts';
 import type { CheckOptions } from './codegen/check.ts';
 import { loadModel } from './cli/load_model.ts';
@@ -51,14 +51,16 @@ export interface CompileOptions extends Pick<GraphCompileOptions, 'printAfter' |
  * tfjs-backend-wasm into `options.out`, runs it against the interpreter, and returns the report.
  */
 export async function compile(model: ModelSource, options: CompileOptions): Promise<CompileReport> {
-  await checkOutputDir(options.out, options.force === true);
+  const inputs = typeof model === 'string' ? [model, ...(options.weights === undefined ? [] : [options.weights])] : [];
+  await checkOutputDir(options.out, { force: options.force, inputs, files: OUTPUT_FILES });
   const graph = await graphOf(model, options.weights);
   const { out, prune: pruning, check, force, weights: _weights, ...printing } = options;
   const compiled = compileGraph(graph, { ...printing, slim: pruning === undefined ? undefined : slimOptions(pruning) });
-  const report = await writeCompiled(compiled, graph, out, { force, check, progress: options.progress });
+  const { written, ...report } = await writeCompiled(compiled, graph, out, { force, inputs, check, progress: options.progress });
   if (report.check && !report.check.ok) {
     throw new SlimcError(
-      `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} (the files are written for inspection)`,
+      `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} ` +
+        (written ? '(the files are written for inspection)' : '(the earlier output is left unchanged)'),
       out,
     );
   }

@@ -15,6 +15,7 @@ import { channelsOf, graphInputs, isDepthwise, isElementwise } from '../ir/node.
 import { padAmounts } from '../ir/shapes.ts';
 import { formatValue } from '../ir/text/syntax.ts';
 import type { Activation, Conv2dNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../ir/types.ts';
+import { commentText } from './escape.ts';
 import { liveness } from './liveness.ts';
 import { helperClosure, type HelperName } from './helpers.ts';
 import { buildPlan } from './plan/build_plan.ts';
@@ -233,7 +234,7 @@ export function emitForward(graph: Graph, opts: ForwardOptions = {}): ForwardCod
     return freed.length === 0 ? '' : ` ${e.call('free', freed.map((v) => e.v(v)).join(', '))};`;
   };
   graph.nodes.forEach((node, i) => {
-    const comment = opts.annotate === false ? '' : ` // ${formatValue(node.id)}`;
+    const comment = opts.annotate === false ? '' : ` // ${commentText(formatValue(node.id))}`;
     if (node.op === 'input') {
       // An input no node reads is freed at once (the module always passes tensors it owns).
       const freed = freeAfter(i);

@@ -6,6 +6,7 @@ import { graphInputs } from '../ir/node.ts';
 import type { Graph, Weight, WeightName } from '../ir/types.ts';
 import { verify } from '../ir/verify.ts';
 import { encodeWeights } from '../ir/weights_file.ts';
+import { jsLiteral, tsPropertyName } from './escape.ts';
 import { emitForward, type ForwardCode } from './emit_forward.ts';
 import { HELPERS } from './helpers.ts';
 import { encodeStep } from './plan/build_plan.ts';
@@ -130,7 +131,8 @@ export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly
   return { imports, body: text };
 }
 
-const json = (value: unknown) => JSON.stringify(value);
+/** Every literal in model.js goes through the one escaping function (escape.ts). */
+const json = jsLiteral;
 
 /** One plan step as a line: its op and name first, so a reader can follow the walk. */
 const stepLine = (step: PlanStep) => `      ${json(encodeStep(step))},`;
@@ -155,7 +157,8 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     if (fileOrder.indexOf(w.name) !== i) uploadFrom[i] = fileOrder.indexOf(w.name);
     if (w.uploadShape !== null) uploadShapes[i] = w.uploadShape;
   });
-  const layout = layoutDigest(json(fileOrder.map((name) => [name, graph.weights[name].shape])));
+  // The runtime digests JSON.stringify of the manifest's names and shapes: the same text here.
+  const layout = layoutDigest(JSON.stringify(fileOrder.map((name) => [name, graph.weights[name].shape])));
 
   const runtime = runtimeParts();
   const coreImports = new Set<string>([...(runtime.imports.get('@tensorflow/tfjs-core') ?? []), ...forward.helpers.flatMap((h) => HELPERS[h].imports)]);
@@ -229,8 +232,7 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   return { js, dts: emitDeclarations(info), weights, info, forward, modelSource };
 }
 
-const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const key = (name: string) => (identifier.test(name) ? name : json(name));
+const key = tsPropertyName;
 
 /** model.d.ts: the module API, with this model's input and output names. */
 export function emitDeclarations(info: ModelInfo): string {

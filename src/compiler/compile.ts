@@ -11,6 +11,7 @@ import { runPipeline, INPUT_POINT, type PipelineOptions, type PipelineTrace } fr
 import { COST_CONVENTION, cost } from '../ir/cost.ts';
 import type { Totals } from '../passes/report.ts';
 import { slimGraph, slimmingPasses, type SlimOptions, type SlimResult } from '../passes/slim.ts';
+import { jsLiteral } from '../codegen/escape.ts';
 import { tfjsVersions } from '../codegen/app_setup.ts';
 import { checkCompiledModule, type CheckOptions, type CheckResult } from '../codegen/check.ts';
 import { COMPILER, DECLARATIONS_FILE, emitModule, MODULE_FILE, WEIGHTS_FILE, type EmittedModule } from '../codegen/module_source.ts';
@@ -160,6 +161,9 @@ function channelCounts(compiled: Compiled, source: Graph): ChannelCount[] {
   return batchNorms(source).map((bn) => ({ name: bn.params, before: channelsOf(bn.type.shape), after: channelsOf(bn.type.shape) }));
 }
 
+/** The names of the files of an output directory, without report.json. */
+export const OUTPUT_FILES: readonly string[] = [MODULE_FILE, DECLARATIONS_FILE, WEIGHTS_FILE, IR_FILE, PACKAGE_FILE, HTML_REPORT_FILE];
+
 /** The files of an output directory, without report.json. */
 export function outputFiles(compiled: Compiled): OutputFiles {
   return {
@@ -167,18 +171,26 @@ export function outputFiles(compiled: Compiled): OutputFiles {
     [DECLARATIONS_FILE]: compiled.module.dts,
     [WEIGHTS_FILE]: compiled.module.weights,
     [IR_FILE]: printGraph(compiled.lowered),
-    [PACKAGE_FILE]: `${JSON.stringify({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}`, peerDependencies: tfjsVersions() }, null, 2)}\n`,
+    [PACKAGE_FILE]: `${jsLiteral({ type: 'module', private: true, description: `${compiled.lowered.name}, compiled by ${COMPILER}`, peerDependencies: tfjsVersions() }, 2)}\n`,
   };
 }
 
 export interface WriteOptions {
-  /** Replace an existing directory that is not a previous slimc output. */
+  /** Replace an existing directory that is not a previous slimc output (and all it holds). */
   readonly force?: boolean;
+  /** Files the model was read from: a directory holding one is never replaced. */
+  readonly inputs?: readonly string[];
   /** Run the module against the interpreter (default true). */
   readonly check?: boolean | CheckOptions;
   /** Time the written module against the unpruned one (compiled for it) and report both. */
   readonly bench?: boolean | BenchOptions;
   readonly progress?: (line: string) => void;
+}
+
+/** The report, and whether the directory holds the new files. */
+export interface WrittenReport extends CompileReport {
+  /** False when the check failed and an earlier output was left in place. */
+  readonly written: boolean;
 }
 
 /**
@@ -197,12 +209,12 @@ async function withUnprunedModule<T>(source: Graph, staging: string, use: (dir: 
 }
 
 /**
- * Writes the compiled model to `dir` (atomically: a temporary directory renamed into place),
- * after running the written module against the interpreter on the reference graph. The report
- * records the check; a failed check still writes the files (to inspect them) and the caller
- * decides what it means.
+ * Writes the compiled model to `dir`: into a temporary directory, where the written module runs
+ * against the interpreter on the reference graph, then swapped into place. The report records
+ * the check. A failed check never replaces an earlier output; where there was none, the files
+ * are written (to inspect them). The caller decides what a failed check means.
  */
-export async function writeCompiled(compiled: Compiled, source: Graph, dir: string, opts: WriteOptions = {}): Promise<CompileReport> {
+export async function writeCompiled(compiled: Compiled, source: Graph, dir: string, opts: WriteOptions = {}): Promise<WrittenReport> {
   const files = outputFiles(compiled);
   const checkOpts = opts.check === false ? null : opts.check === true || opts.check === undefined ? {} : opts.check;
   const benchOpts = opts.bench === undefined || opts.bench === false ? null : opts.bench === true ? {} : opts.bench;
@@ -232,7 +244,8 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     convention: COST_CONVENTION,
   });
   let report = reportOf();
-  await writeOutputDir(dir, files, opts.force ?? false, async (staging) => {
+  const notice = (line: string) => opts.progress?.(line);
+  const written = await writeOutputDir(dir, files, { force: opts.force, inputs: opts.inputs, notice }, async (staging) => {
     if (checkOpts !== null) {
       opts.progress?.('checking the module against the interpreter');
       const start = performance.now();
@@ -252,7 +265,7 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     }
     html = reportHtml(compileReportInput(compiled, source, { check, latency, unprunedModuleBytes }));
     report = reportOf();
-    return { [HTML_REPORT_FILE]: html, [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` };
+    return { files: { [HTML_REPORT_FILE]: html, [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` }, replace: report.check?.ok !== false };
   });
-  return report;
+  return { ...report, written };
 }

@@ -225,3 +225,6 @@ export const bnWeightNames = (params: string) =>
     mean: `${params}.mean`,
     variance: `${params}.var`,
   }) as const;
+
+/** Names are keys of plain records; this one would set a record's prototype instead. */
+export const RESERVED_NAME = '__proto__';

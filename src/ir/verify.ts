@@ -1,12 +1,12 @@
 // The verifier: the IR's validity rules, checked after every pass in tests.
 // Each rule is one line in RULES below; a graph is valid when no rule reports a problem.
 import { GraphError } from './errors.ts';
+import { limitProblems, tensorProblem } from './limits.ts';
 import { expectedWeightShapes, inferType, inputsOf, weightsOf } from './node.ts';
 import { formatShape, sameShape } from './shapes.ts';
-import type { Graph, TensorType, ValueId } from './types.ts';
+import { RESERVED_NAME, type Graph, type TensorType, type ValueId } from './types.ts';
 
-/** Names are keys of plain records; this one would set a record's prototype instead. */
-export const RESERVED_NAME = '__proto__';
+export { RESERVED_NAME };
 
 export interface Problem {
   /** `%value`, `@weight` or `graph`. */
@@ -53,6 +53,7 @@ export function findProblems(graph: Graph): Problem[] {
       try {
         const typeOf = (v: ValueId) => types.get(v) as TensorType;
         const inferred = inferType(node, typeOf);
+        for (const problem of limitProblems(node, typeOf)) report(where, problem);
         if (node.type.dtype !== 'f32') report(where, `${node.op}: dtype ${node.type.dtype} is not supported (f32 only)`);
         if (!sameShape(inferred.shape, node.type.shape)) {
           report(where, `${node.op}: declared type ${formatShape(node.type.shape)} but the shape rule gives ${formatShape(inferred.shape)}`);
@@ -77,7 +78,13 @@ export function findProblems(graph: Graph): Problem[] {
     if (!types.has(node.id)) types.set(node.id, node.type);
   }
 
-  for (const out of graph.outputs) if (!types.has(out)) report('graph', `output %${out} is never defined`);
+  const listed = new Set<ValueId>();
+  for (const out of graph.outputs) {
+    if (!types.has(out)) report('graph', `output %${out} is never defined`);
+    // Outputs are returned by name (and declared by name in model.d.ts): each one once.
+    if (listed.has(out)) report('graph', `output %${out} is listed twice`);
+    listed.add(out);
+  }
   if (graph.outputs.length === 0) report('graph', 'the graph has no outputs');
   if (!graph.nodes.some((n) => n.op === 'input')) report('graph', 'the graph has no inputs');
   for (const node of graph.nodes) {
@@ -85,6 +92,8 @@ export function findProblems(graph: Graph): Problem[] {
   }
   for (const [name, w] of Object.entries(graph.weights)) {
     if (!usedWeights.has(name)) report(`@${name}`, 'weight is not used by any node');
+    const tooLarge = tensorProblem(w.shape);
+    if (tooLarge !== null) report(`@${name}`, `shape ${tooLarge}`);
     const expected = w.shape.reduce((a, b) => a * b, 1);
     if (w.data.length !== expected) report(`@${name}`, `has ${w.data.length} values but shape ${formatShape(w.shape)} needs ${expected}`);
     const bad = firstNonFinite(w.data);

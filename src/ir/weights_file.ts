@@ -19,7 +19,7 @@
 // writing files is in weights_file_io.ts.
 import { digestOf, isDigest, littleEndianBytes } from './digest.ts';
 import { SlimcError } from './errors.ts';
-import type { Weight, Weights } from './types.ts';
+import { RESERVED_NAME, type Weight, type Weights } from './types.ts';
 
 export const WEIGHTS_MAGIC = 'SLIMCWTS';
 export const WEIGHTS_FORMAT_VERSION = 1;
@@ -113,6 +113,8 @@ function checkEntry(raw: unknown, index: number, source: string): ManifestEntry 
   };
   if (!isRecord(raw)) return bad('is not an object');
   if (name === undefined) return bad('has no string "name"');
+  // Weights are held by name in plain records, where this name would set the prototype instead.
+  if (name === RESERVED_NAME) return bad(`"${RESERVED_NAME}" cannot name a weight`);
   const { shape, dtype, offset, byteLength, checksum } = raw;
   if (!Array.isArray(shape) || !shape.every(isCount)) return bad('"shape" must be an array of non-negative integers');
   if (dtype !== 'f32') return bad(`dtype ${JSON.stringify(dtype)} is not supported (f32 only)`);

@@ -36,6 +36,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
 };
 
+/** Beyond this, a batch's activations alone outgrow memory for any model worth training. */
+export const MAX_BATCH_SIZE = 65_536;
+
 /** Defaults filled in and every value checked; errors name the option. */
 export function trainConfig(given: Partial<TrainConfig> = {}): TrainConfig {
   const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
@@ -44,6 +47,7 @@ export function trainConfig(given: Partial<TrainConfig> = {}): TrainConfig {
   };
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs', `must be a whole number >= 1, got ${c.epochs}`);
   check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch-size', `must be a whole number >= 2 (BatchNorm needs batch statistics), got ${c.batchSize}`);
+  check(c.batchSize <= MAX_BATCH_SIZE, '--batch-size', `must be at most ${MAX_BATCH_SIZE}, got ${c.batchSize} (a batch is held in memory with its activations and gradients)`);
   check(c.lr > 0 && Number.isFinite(c.lr), '--lr', `must be a positive number, got ${c.lr}`);
   check(c.momentum >= 0 && c.momentum < 1, '--momentum', `must be in [0, 1), got ${c.momentum}`);
   check(!c.nesterov || c.momentum > 0, '--nesterov', 'Nesterov momentum needs momentum > 0');

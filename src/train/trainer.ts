@@ -81,6 +81,24 @@ export function checkFits(graph: Graph, data: ImageDataset): void {
   }
 }
 
+/** What one training step may hold in activations and their gradients (wasm's heap is at most 4 GiB). */
+export const STEP_MEMORY_BUDGET = 2 ** 32;
+
+/**
+ * Refuses a batch whose step would not fit in memory, before any is allocated: each value is
+ * held for the backward pass, and its gradient.
+ */
+export function checkBatchFits(graph: Graph, batch: number): void {
+  const perSample = graph.nodes.reduce((sum, n) => sum + n.type.shape.slice(1).reduce((a, b) => a * b, 1), 0);
+  const bytesPerSample = 2 * 4 * perSample;
+  if (batch * bytesPerSample <= STEP_MEMORY_BUDGET) return;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  throw new SlimcError(
+    `a batch of ${batch} needs about ${gib(batch * bytesPerSample)} for one training step, more than the ${gib(STEP_MEMORY_BUDGET)} a step may use; the largest batch that fits is ${Math.floor(STEP_MEMORY_BUDGET / bytesPerSample)}`,
+    '--batch-size',
+  );
+}
+
 /** The order of the training samples in epoch `epoch`: a function of the seed and epoch only. */
 export function epochOrder(seed: number, epoch: number, count: number): number[] {
   return new Rng((seed * 0x9e3779b1 + epoch * 0x85ebca6b) >>> 0).permutation(count);
@@ -90,6 +108,7 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
   const start = hooks.resume;
   const initial = start ? start.graph : graph;
   checkFits(initial, data);
+  checkBatchFits(initial, Math.min(config.batchSize, data.train.count));
   const stepsPerEpoch = Math.ceil(data.train.count / config.batchSize);
   if (start && start.state.stepsPerEpoch !== stepsPerEpoch) {
     throw new SlimcError(

@@ -2,7 +2,7 @@
 // beside it (`.<name>.<tag>.tmp`), and only when every one is complete are they renamed into
 // place. On failure the temporary files are removed and a SlimcError names the first path.
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SlimcError } from '../ir/errors.ts';
 import { describeFsError } from './fs_errors.ts';
@@ -28,3 +28,17 @@ export async function writeFilesAtomically(files: readonly FileToWrite[], what: 
 
 export const writeFileAtomically = (path: string, data: string | Uint8Array, what: string): Promise<void> =>
   writeFilesAtomically([{ path, data }], what);
+
+/** Throws unless `path` is free to write: missing, or an existing file when `force` is given. */
+export async function refuseExistingFile(path: string, force: boolean): Promise<void> {
+  if (path.trim() === '') throw new SlimcError('the output file name is empty');
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(path)).isDirectory();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return;
+    throw new SlimcError(`cannot read the output file: ${describeFsError(e)}`, path);
+  }
+  if (isDirectory) throw new SlimcError('is a directory; give a file name to write', path);
+  if (!force) throw new SlimcError('exists; use --force to replace it', path);
+}

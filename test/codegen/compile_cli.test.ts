@@ -45,7 +45,8 @@ describe('slimc compile', () => {
     expect(report.check.maxAbsDiff).toBeLessThanOrEqual(report.check.tolerance);
     expect(report.check.tolerance).toBe(1e-4 * Math.max(1, report.check.maxAbsReference));
     expect(report.files.map((f: { name: string }) => f.name).sort()).toEqual(FILES.filter((f) => f !== 'report.json'));
-    const { source: _source, dir: _dir, ...written } = report;
+    expect(report.written).toBe(true);
+    const { source: _source, dir: _dir, written: _written, ...written } = report;
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(written);
     // The final IR and the weights file load back as a model with the figures of the report.
     const inspected = await runSlimc('inspect', join(out, 'model.slim'), '--json');

@@ -114,15 +114,13 @@ describe('tensor ownership and disposal', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('an output that is an input, or that appears twice, comes back as separate copies', () => {
+  it('an output that is an input comes back as a separate copy', () => {
     const base = reluGraph();
-    const graph = verify({ ...base, outputs: ['x', base.outputs[0], base.outputs[0]] });
+    const graph = verify({ ...base, outputs: ['x', base.outputs[0]] });
     const before = tf.memory().numTensors;
     const x = tf.tensor(Float32Array.of(-1, 2, -3, 4, -5, 6, -7, 8, -9), [1, 3, 3, 1]);
-    const [same, r1, r2] = runGraph(graph, { x });
+    const [same, r2] = runGraph(graph, { x });
     expect(same).not.toBe(x);
-    expect(r1).not.toBe(r2);
-    r1.dispose();
     expect(Array.from(r2.dataSync())).toEqual([0, 2, 0, 4, 0, 6, 0, 8, 0]);
     same.dispose();
     expect(Array.from(x.dataSync())).toEqual([-1, 2, -3, 4, -5, 6, -7, 8, -9]);

@@ -189,7 +189,7 @@ describe('normalisation and elementwise ops', () => {
   });
 
   it('batch_norm on [N, features] after a dense layer', async () => {
-    const g = tiny([1, 1, 2], (x) => batchNorm(dense(flatten(x), 2, { bias: false, name: 'fc' }), { epsilon: 0, name: 'bn' }), {
+    const g = tiny([1, 1, 2], (x) => batchNorm(dense(flatten(x), 2, { bias: false, name: 'fc' }), { epsilon: 1e-9, name: 'bn' }), {
       'fc.w': [1, 0, 0, 1],
       'bn.gamma': [2, 1],
       'bn.beta': [0, 1],

@@ -133,18 +133,18 @@ describe('any IR graph as ONNX', () => {
     expect(ops?.filter((op) => op === 'Flatten')).toHaveLength(2);
   });
 
-  it('a graph output that is an input, or returned twice, goes through an Identity', async () => {
+  it('a graph output that is an input goes through an Identity', async () => {
     const graph = graphOf(
       'passthrough',
       [
         { op: 'input', id: 'x', type: f32([1, 6]) },
         { op: 'relu', id: 'r', input: 'x' },
       ],
-      ['x', 'r', 'r'],
+      ['x', 'r'],
       {},
     );
     const { slimc, onnx } = await bothWays(graph, 5);
-    expect(onnx).toHaveLength(3);
+    expect(onnx).toHaveLength(2);
     onnx.forEach((out, k) => expect(out).toEqual(slimc[k]));
   });
 });

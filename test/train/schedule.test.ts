@@ -5,7 +5,8 @@ import { checkpointName, type TrainingState } from '../../src/train/checkpoint.t
 import { DEFAULT_TRAIN_CONFIG, trainConfig } from '../../src/train/config.ts';
 import { learningRate } from '../../src/train/optimizer.ts';
 import { ratioFromGammas } from '../../src/train/slimming.ts';
-import { epochOrder } from '../../src/train/trainer.ts';
+import { checkBatchFits, epochOrder } from '../../src/train/trainer.ts';
+import mnistVgg from '../../examples/mnist/model.ts';
 
 describe('learning rate', () => {
   it('is divided by 10 at 50% and 75% of the epochs (the paper: epochs 80 and 120 of 160)', () => {
@@ -40,6 +41,13 @@ describe('trainConfig', () => {
     expect(() => trainConfig({ lr: -1 })).toThrow(/--lr: must be a positive number/);
     expect(() => trainConfig({ sparsity: Number.NaN })).toThrow(/--sparsity/);
     expect(() => trainConfig({ milestones: [1.5] })).toThrow(/--milestones/);
+  });
+
+  it('refuses a batch that cannot fit in memory before any is allocated, naming the largest that fits', () => {
+    expect(() => trainConfig({ batchSize: 1e12 })).toThrow(/--batch-size: must be at most 65536, got 1000000000000/);
+    const graph = mnistVgg();
+    expect(() => checkBatchFits(graph, 64)).not.toThrow();
+    expect(() => checkBatchFits(graph, 60_000)).toThrow(/--batch-size: a batch of 60000 needs about \S+ GiB .* the largest batch that fits is \d+/);
   });
 });
 

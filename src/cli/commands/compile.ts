@@ -2,7 +2,7 @@
 // for tfjs-backend-wasm, write it with its weights, final IR and report, then run it against
 // the interpreter on the reference graph; a difference beyond tolerance fails the command.
 import { Command, Option } from 'commander';
-import { compileGraph, writeCompiled, type CompileReport } from '../../compiler/compile.ts';
+import { compileGraph, OUTPUT_FILES, writeCompiled, type CompileReport } from '../../compiler/compile.ts';
 import { importMapSnippet, npmInstallLine } from '../../codegen/app_setup.ts';
 import { checkOutputDir } from '../../codegen/output_dir.ts';
 import { SlimcError } from '../../ir/errors.ts';
@@ -79,7 +79,8 @@ export function compileCommand(): Command {
       const progress = (line: string) => process.stderr.write(`slimc: ${line}\n`);
       const side = (text: string) => (flags.json ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
       // Refuse a bad output directory before any long work.
-      await checkOutputDir(flags.out, flags.force === true);
+      const inputs = [model, ...(flags.weights === undefined ? [] : [flags.weights])];
+      await checkOutputDir(flags.out, { force: flags.force, inputs, files: OUTPUT_FILES, notice: progress });
       progress(`loading ${model}`);
       const graph = await loadModel(model, { weights: flags.weights });
       const pruning = flags.prune !== undefined || flags.masks !== undefined;
@@ -87,9 +88,9 @@ export function compileCommand(): Command {
       const printAfter = flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
       const compiled = compileGraph(graph, { slim, printAfter, diff: flags.diff, emit: side, progress });
       progress(`writing ${flags.out}`);
-      const report = await writeCompiled(compiled, graph, flags.out, { force: flags.force, progress, bench: flags.bench === true });
+      const { written, ...report } = await writeCompiled(compiled, graph, flags.out, { force: flags.force, inputs, progress, bench: flags.bench === true });
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ source: model, dir: flags.out, ...report })}\n`);
+        process.stdout.write(`${JSON.stringify({ source: model, dir: flags.out, written, ...report })}\n`);
       } else {
         if (compiled.slim) process.stdout.write(slimReportText(compiled.slim.report));
         process.stdout.write(summaryText(report, flags.out, compiled.slim === null));
@@ -97,7 +98,8 @@ export function compileCommand(): Command {
       }
       if (report.check && !report.check.ok) {
         throw new SlimcError(
-          `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} (the files are written for inspection)`,
+          `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} ` +
+            (written ? '(the files are written for inspection)' : '(the earlier output is left unchanged)'),
           flags.out,
         );
       }

@@ -2,7 +2,7 @@
 // Network Slimming first when --prune (or --masks) is given.
 import { Command, Option } from 'commander';
 import { cost } from '../../ir/cost.ts';
-import { writeFileAtomically } from '../../util/atomic_write.ts';
+import { refuseExistingFile, writeFileAtomically } from '../../util/atomic_write.ts';
 import { EXPORT_OPSET, exportOnnx } from '../../frontends/onnx/index.ts';
 import { slimGraph } from '../../passes/slim.ts';
 import { loadModel } from '../load_model.ts';
@@ -12,6 +12,7 @@ interface ExportFlags extends SlimmingFlags {
   readonly output: string;
   readonly weights?: string;
   readonly prune?: number;
+  readonly force?: boolean;
 }
 
 export function exportCommand(): Command {
@@ -20,11 +21,14 @@ export function exportCommand(): Command {
     .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
     .requiredOption('-o, --output <file.onnx>', 'where to write the ONNX model')
     .option('--weights <file>', 'weights file for the model')
+    .option('--force', 'replace the output file if it exists')
     .addOption(new Option('--prune <ratio>', 'prune by Network Slimming first: the fraction of BN channels to drop, in [0, 1)').argParser(parseRatio));
   return addSlimmingOptions(cmd)
     .showHelpAfterError()
     .exitOverride()
     .action(async (model: string, flags: ExportFlags) => {
+      // Before any long work: never overwrite a file unasked.
+      await refuseExistingFile(flags.output, flags.force === true);
       let graph = await loadModel(model, { weights: flags.weights });
       if (flags.prune !== undefined || flags.masks !== undefined) {
         const result = slimGraph(graph, await slimOptionsFrom(graph, flags.prune, flags));

@@ -87,7 +87,9 @@ export function buildPlan(graph: Graph, weight: WeightRef, selection: SelectionR
   nodes.forEach((node, i) => {
     if (node.op === 'input') return newSlot(node.id, -1);
     if (node.op === 'flatten') return addValue(node.id, values[v(node.input)].slot);
-    if (node.op === 'add' || node.op === 'relu' || node.op === 'relu6') {
+    // Elementwise kernels may write over an operand that dies here; not AddN: it accumulates into
+    // its output, so an operand sharing the output's buffer is lost (the sum comes out wrong).
+    if ((node.op === 'add' && node.inputs.length === 2) || node.op === 'relu' || node.op === 'relu6') {
       const over = reusable(inputsOf(node), i, sizeOf(node.type.shape));
       if (over !== undefined) addValue(node.id, values[v(over)].slot);
       else newSlot(node.id, i);

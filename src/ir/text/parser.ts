@@ -36,7 +36,7 @@ import { ParseError } from '../errors.ts';
 import { weightsOf } from '../node.ts';
 import type { Activation, Graph, InputNode, Node, NodeOf, Padding, Pair, TensorType, ValueId, Weight, Weights } from '../types.ts';
 import { f32 } from '../types.ts';
-import { findProblems } from '../verify.ts';
+import { findProblems, RESERVED_NAME } from '../verify.ts';
 import { describeToken, tokenize, type Token, type TokenKind } from './lexer.ts';
 import { BODY_OPS, isBodyOp, opSyntax } from '../ops.ts';
 import { ACTIVATIONS, parseFloatLiteral, type BodyOp, type NodeReader, type OpSyntax } from './syntax.ts';
@@ -267,6 +267,7 @@ class Parser {
   private matchWeights(weights: Weights, start: Token): Weights {
     const matched: Record<string, Weight> = {};
     for (const d of this.declarations.values()) {
+      if (d.name === RESERVED_NAME) this.error(d.at, `"${RESERVED_NAME}" cannot name a weight`);
       const w = Object.hasOwn(weights, d.name) ? weights[d.name] : undefined;
       if (!w) this.error(d.at, `weight @${d.name} is declared but the weights do not have it`);
       else if (!sameShape(w.shape, d.shape)) {

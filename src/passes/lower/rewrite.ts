@@ -198,8 +198,24 @@ class RewriteState {
   }
 }
 
+/**
+ * Whether the identity node `from` may be dropped for `to`. A graph output keeps its name (the
+ * emitted module returns outputs by name), so an output is forwarded only onto a value that is
+ * neither a graph input nor an output itself: that value then takes the output's name.
+ */
+function canForward(state: RewriteState, from: ValueId, to: ValueId): boolean {
+  if ((state.outputUses.get(from) ?? 0) === 0) return true;
+  return (state.outputUses.get(to) ?? 0) === 0 && state.nodes.get(to)?.op !== 'input';
+}
+
 function applyResult(state: RewriteState, root: ValueId, result: Rewrite | Forward): void {
-  if ('forward' in result) {
+  if ('forward' in result && (state.outputUses.get(root) ?? 0) > 0) {
+    // An output: the value it forwards to takes its name (see canForward).
+    const to = result.forward;
+    state.remove(root);
+    state.replace(to, { ...(state.nodes.get(to) as Node), id: root });
+    state.redirect(to, root);
+  } else if ('forward' in result) {
     state.redirect(root, result.forward);
     state.remove(root);
   } else {
@@ -269,7 +285,7 @@ export function rewriteToFixpoint(graph: Graph, rules: readonly AnyPeepholeRule[
     for (const rule of byOp.get(node.op) ?? []) {
       attempts++;
       const result = applyRule(rule, node, ctx);
-      if (result === null) continue;
+      if (result === null || ('forward' in result && !canForward(state, node.id, result.forward))) continue;
       if (++rewrites > maxRewrites) throw new Error(`peephole rule ${rule.name} did not reach a fixpoint after ${maxRewrites} rewrites`);
       state.touched.clear();
       applyResult(state, node.id, result);
