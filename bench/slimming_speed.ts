@@ -1,13 +1,16 @@
-// Speed of the slimming passes themselves (selection + masking + channel analysis + pruning):
-// ResNet-164 and DenseNet-40 with sparsity-like weights, and generated narrow residual/concat
-// networks of 2,500 to 10,000 nodes, to show that the time grows about linearly with graph size.
-// Median of several runs after a warm-up. Run: node --import tsx bench/slimming_speed.ts [--runs N]
+// Speed of the compiler's passes: the slimming passes (selection + masking + channel analysis +
+// pruning) and the lowering passes, on ResNet-164 and DenseNet-40 with sparsity-like weights and on
+// generated networks of 2,500 to 10,000 nodes, to show that the time grows about linearly with
+// graph size (µs per node stays flat). Median of several runs after a warm-up.
+// Run: node --import tsx bench/slimming_speed.ts [--runs N]
 import densenet40 from '../examples/densenet40.ts';
 import resnet164 from '../examples/resnet164.ts';
 import { add, batchNorm, concat, conv2d, dense, flatten, globalAvgPool, model, relu, type Value } from '../src/frontends/dsl.ts';
-import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
 import type { Graph } from '../src/ir/types.ts';
+import { lowerGraph } from '../src/passes/lower/index.ts';
 import { slimGraph } from '../src/passes/slim.ts';
+import { longNetwork } from '../test/helpers/long_network.ts';
+import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
@@ -31,27 +34,43 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(graph: Graph, ratio: number): number {
-  slimGraph(graph, { ratio }, { verify: false });
+function time(run: () => void): number {
+  run();
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const start = performance.now();
-    slimGraph(graph, { ratio }, { verify: false });
+    run();
     times.push(performance.now() - start);
   }
   return median(times);
 }
 
-const rows: string[] = ['| graph | nodes | ms (median) | µs per node |', '|---|---:|---:|---:|'];
-const cases: [string, Graph][] = [
-  ['resnet164', withSparsityLikeWeights(resnet164())],
-  ['densenet40', withSparsityLikeWeights(densenet40())],
-  ...[2500, 5000, 10000].map((n): [string, Graph] => [`generated ${n}`, withSparsityLikeWeights(generated(n))]),
-];
-for (const [name, graph] of cases) {
-  const ms = time(graph, 0.5);
-  rows.push(`| ${name} | ${graph.nodes.length} | ${ms.toFixed(1)} | ${((1000 * ms) / graph.nodes.length).toFixed(1)} |`);
-  process.stderr.write(`${name}: ${ms.toFixed(1)} ms\n`);
+function table(title: string, cases: readonly [string, Graph][], run: (g: Graph) => void): void {
+  const rows = ['| graph | nodes | ms (median) | µs per node |', '|---|---:|---:|---:|'];
+  for (const [name, graph] of cases) {
+    const ms = time(() => run(graph));
+    rows.push(`| ${name} | ${graph.nodes.length} | ${ms.toFixed(1)} | ${((1000 * ms) / graph.nodes.length).toFixed(1)} |`);
+    process.stderr.write(`${title}: ${name}: ${ms.toFixed(1)} ms\n`);
+  }
+  console.log(`${title}, median of ${RUNS} runs:\n\n${rows.join('\n')}\n`);
 }
-console.log(`Slimming passes at ratio 0.5 (selection, masking, analysis, pruning; verifier off), median of ${RUNS} runs:\n`);
-console.log(rows.join('\n'));
+
+const sparseResnet = withSparsityLikeWeights(resnet164());
+table(
+  'Slimming passes at ratio 0.5 (selection, masking, analysis, pruning; verifier off)',
+  [
+    ['resnet164', sparseResnet],
+    ['densenet40', withSparsityLikeWeights(densenet40())],
+    ...[2500, 5000, 10000].map((n): [string, Graph] => [`generated ${n}`, withSparsityLikeWeights(generated(n))]),
+  ],
+  (g) => slimGraph(g, { ratio: 0.5 }, { verify: false }),
+);
+table(
+  'Lowering passes (all seven, as compile runs them after pruning; verifier off)',
+  [
+    ['resnet164', resnet164()],
+    ['resnet164 pruned at 0.5', slimGraph(sparseResnet, { ratio: 0.5 }).compact],
+    ...[2500, 5000, 10000].map((n): [string, Graph] => [`pre-activation ${n}`, longNetwork(n)]),
+  ],
+  (g) => lowerGraph(g),
+);

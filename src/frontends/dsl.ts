@@ -18,8 +18,8 @@
 // `weights` replaces the initial values by name (for instance from a weights file).
 import type { ElementwiseOp } from '../ir/elementwise.ts';
 import { GraphError } from '../ir/errors.ts';
-import { inferType } from '../ir/node.ts';
-import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, Weight, Weights } from '../ir/types.ts';
+import { GraphBuilder } from '../ir/graph_builder.ts';
+import type { Activation, Graph, Node, Padding, Pair, ValueId, Weights } from '../ir/types.ts';
 import { f32 } from '../ir/types.ts';
 import { replaceWeights } from '../ir/replace_weights.ts';
 import { verify } from '../ir/verify.ts';
@@ -34,7 +34,7 @@ export interface Value<R extends Rank = Rank> {
   readonly shape: readonly number[];
   readonly rank: R;
   /** The graph under construction this value belongs to. */
-  readonly builder: GraphBuilder;
+  readonly builder: ModelBuilder;
 }
 
 type DistributeValue<R> = R extends Rank ? Value<R> : never;
@@ -42,15 +42,12 @@ type DistributeValue<R> = R extends Rank ? Value<R> : never;
 export type AnyValue = DistributeValue<Rank>;
 
 /**
- * The graph under construction behind a model's values.
+ * The graph a model function builds behind its values: layer names, scopes and seeded initial
+ * weights.
  * @internal
  */
-export class GraphBuilder {
-  readonly nodes: Node[] = [];
-  readonly weights: Record<string, Weight> = {};
+export class ModelBuilder extends GraphBuilder {
   private readonly counters = new Map<string, number>();
-  /** The type of each value pushed so far (a lookup per push: a network of n layers builds in O(n)). */
-  private readonly types = new Map<string, TensorType>();
   private readonly scopes: string[] = [];
   readonly rng: Rng;
 
@@ -58,6 +55,7 @@ export class GraphBuilder {
     readonly name: string,
     seed: number,
   ) {
+    super();
     this.rng = new Rng(seed);
   }
 
@@ -89,14 +87,9 @@ export class GraphBuilder {
 
   /** Appends a node whose type is computed by the shape rules, and returns its value. */
   push<R extends Rank>(node: Node, rank: R): Value<R> {
-    if (this.types.has(node.id)) {
-      throw new GraphError(`a value named %${node.id} exists already; give this layer another name`, this.name);
-    }
-    const type = inferType(node, (v) => this.types.get(v) as TensorType);
-    const typed = { ...node, type } as Node;
-    this.nodes.push(typed);
-    this.types.set(typed.id, type);
-    return { id: typed.id, shape: type.shape, rank, builder: this };
+    if (this.has(node.id)) throw new GraphError(`a value named %${node.id} exists already; give this layer another name`, this.name);
+    const typed = this.add(node);
+    return { id: typed.id, shape: typed.type.shape, rank, builder: this };
   }
 }
 
@@ -122,7 +115,7 @@ export interface ModelSpec {
  *   model('tiny', { input: [32, 32, 3] }, (x) => dense(flatten(globalAvgPool(convBnRelu(x, 16))), 10));
  */
 export function model(name: string, spec: ModelSpec, body: (x: Value<4>) => AnyValue | readonly AnyValue[]): Graph {
-  const b = new GraphBuilder(name, spec.seed ?? 1);
+  const b = new ModelBuilder(name, spec.seed ?? 1);
   const shape = [spec.batch ?? 1, ...spec.input];
   const x = b.push({ op: 'input', id: spec.inputName ?? 'x', type: f32(shape) }, 4);
   const result = body(x);
@@ -307,25 +300,19 @@ export interface PoolOptions {
   readonly name?: string;
 }
 
+/** A pooling window from its options: 2x2, stride the window size, no padding by default. */
+function poolWindow(opts: PoolOptions): { kernel: Pair; strides: Pair; padding: Padding } {
+  const kernel = pair(opts.kernel ?? 2);
+  return { kernel, strides: pair(opts.stride ?? kernel), padding: padding(opts.padding ?? 'valid') };
+}
+
 /**
  * Max pooling; default 2x2 windows, stride 2, no padding.
  * @example
  * const h = maxPool(convBnRelu(x, 64), { kernel: 3, stride: 2, padding: 1 });
  */
 export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
-  const kernel = pair(opts.kernel ?? 2);
-  return x.builder.push(
-    {
-      op: 'max_pool',
-      id: x.builder.freshName('maxpool', opts.name),
-      type: placeholder,
-      input: x.id,
-      kernel,
-      strides: pair(opts.stride ?? kernel),
-      padding: padding(opts.padding ?? 'valid'),
-    },
-    4,
-  );
+  return x.builder.push({ op: 'max_pool', id: x.builder.freshName('maxpool', opts.name), type: placeholder, input: x.id, ...poolWindow(opts) }, 4);
 }
 
 /**
@@ -335,20 +322,8 @@ export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
  * const h = avgPool(x, { kernel: 3, stride: 1, padding: 1, countIncludePad: true });
  */
 export function avgPool(x: Value<4>, opts: PoolOptions & { countIncludePad?: boolean } = {}): Value<4> {
-  const kernel = pair(opts.kernel ?? 2);
-  return x.builder.push(
-    {
-      op: 'avg_pool',
-      id: x.builder.freshName('avgpool', opts.name),
-      type: placeholder,
-      input: x.id,
-      kernel,
-      strides: pair(opts.stride ?? kernel),
-      padding: padding(opts.padding ?? 'valid'),
-      countIncludePad: opts.countIncludePad ?? false,
-    },
-    4,
-  );
+  const id = x.builder.freshName('avgpool', opts.name);
+  return x.builder.push({ op: 'avg_pool', id, type: placeholder, input: x.id, ...poolWindow(opts), countIncludePad: opts.countIncludePad ?? false }, 4);
 }
 
 /**

@@ -69,4 +69,19 @@ export const isChannelwise = (conv: Conv2dNode, inputChannels: number): boolean 
 /** Whether the node is of an elementwise op (elementwise.ts). */
 export const isElementwise = (node: Node): node is ElementwiseNode => isElementwiseOp(node.op);
 
+/** Values an output depends on (outputs included). */
+export function liveValues(graph: Graph): ReadonlySet<ValueId> {
+  const nodes = nodeMap(graph);
+  const live = new Set<ValueId>();
+  const pending = [...graph.outputs];
+  while (pending.length > 0) {
+    const v = pending.pop() as ValueId;
+    if (live.has(v)) continue;
+    live.add(v);
+    const node = nodes.get(v);
+    if (node) pending.push(...inputsOf(node));
+  }
+  return live;
+}
+
 export const graphInputs = (graph: Graph) => graph.nodes.filter((n) => n.op === 'input');

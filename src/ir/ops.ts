@@ -9,8 +9,8 @@
 import { ELEMENTWISE_OPS, type ElementwiseOp } from './elementwise.ts';
 import { expectRank, fail, formatShape, sameShape, spatial } from './shapes.ts';
 import { formatFloat, formatPadding, formatPair, unarySyntax, value, variadicSyntax, weight, type OpSyntax } from './text/syntax.ts';
-import type { BodyOp, PrintedParts } from './text/syntax.ts';
-import type { Node, NodeOf, Op, TensorType, WeightName } from './types.ts';
+import type { BodyOp, NodeReader, PrintedAttr, PrintedParts } from './text/syntax.ts';
+import type { AvgPoolNode, MaxPoolNode, Node, NodeOf, Op, TensorType, WeightName } from './types.ts';
 import { bnWeightNames, channelsOf, f32 } from './types.ts';
 
 export interface OpDef<O extends Op> {
@@ -36,6 +36,26 @@ function sameType(n: Node, x: TensorType): TensorType {
   if (x.shape.length !== 2 && x.shape.length !== 4) fail(n, `input must have rank 2 or 4, got ${formatShape(x.shape)}`);
   return x;
 }
+
+/** A pooling window's attributes, as printed and as read. */
+type Window = Pick<MaxPoolNode, 'kernel' | 'strides' | 'padding'>;
+const windowAttrs = (n: Window): PrintedAttr[] => [
+  ['kernel', formatPair(n.kernel)],
+  ['stride', formatPair(n.strides)],
+  ['pad', formatPadding(n.padding)],
+];
+const readWindow = (r: NodeReader): Window => ({ kernel: r.pair('kernel'), strides: r.pair('stride'), padding: r.padding('pad') });
+
+/** Weights, shape rule and cost of the pooling ops: a window over each channel. */
+const pooling = {
+  weights: none,
+  weightShapes: none,
+  infer: (n: MaxPoolNode | AvgPoolNode, [x]: readonly TensorType[]) => {
+    expectRank(n, x, 4);
+    return spatial(n, x, n.kernel, n.strides, [1, 1], n.padding, channelsOf(x));
+  },
+  macs: noMacs,
+};
 
 const elementwiseDef = <O extends ElementwiseOp>(): OpDef<O> => ({
   weights: none,
@@ -116,50 +136,17 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
   },
   ...elementwiseDefs,
   max_pool: {
-    weights: none,
-    weightShapes: none,
-    infer: (n, [x]) => {
-      expectRank(n, x, 4);
-      return spatial(n, x, n.kernel, n.strides, [1, 1], n.padding, x.shape[3]);
-    },
-    macs: noMacs,
+    ...pooling,
     syntax: {
-      print: (n) => ({
-        operands: [value(n.input)],
-        attrs: [
-          ['kernel', formatPair(n.kernel)],
-          ['stride', formatPair(n.strides)],
-          ['pad', formatPadding(n.padding)],
-        ],
-      }),
-      read: (r) => ({ input: r.value(), kernel: r.pair('kernel'), strides: r.pair('stride'), padding: r.padding('pad') }),
+      print: (n) => ({ operands: [value(n.input)], attrs: windowAttrs(n) }),
+      read: (r) => ({ input: r.value(), ...readWindow(r) }),
     },
   },
   avg_pool: {
-    weights: none,
-    weightShapes: none,
-    infer: (n, [x]) => {
-      expectRank(n, x, 4);
-      return spatial(n, x, n.kernel, n.strides, [1, 1], n.padding, x.shape[3]);
-    },
-    macs: noMacs,
+    ...pooling,
     syntax: {
-      print: (n) => ({
-        operands: [value(n.input)],
-        attrs: [
-          ['kernel', formatPair(n.kernel)],
-          ['stride', formatPair(n.strides)],
-          ['pad', formatPadding(n.padding)],
-          ['count_include_pad', String(n.countIncludePad)],
-        ],
-      }),
-      read: (r) => ({
-        input: r.value(),
-        kernel: r.pair('kernel'),
-        strides: r.pair('stride'),
-        padding: r.padding('pad'),
-        countIncludePad: r.bool('count_include_pad'),
-      }),
+      print: (n) => ({ operands: [value(n.input)], attrs: [...windowAttrs(n), ['count_include_pad', String(n.countIncludePad)]] }),
+      read: (r) => ({ input: r.value(), ...readWindow(r), countIncludePad: r.bool('count_include_pad') }),
     },
   },
   global_avg_pool: {

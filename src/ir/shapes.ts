@@ -9,14 +9,7 @@ export const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
 export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Output size of a sliding window along one spatial axis (TensorFlow's rule for same/valid). */
-export function windowOutputSize(
-  inSize: number,
-  kernel: number,
-  stride: number,
-  dilation: number,
-  padding: Padding,
-  axis: 'h' | 'w',
-): number {
+export function windowOutputSize(inSize: number, kernel: number, stride: number, dilation: number, padding: Padding, axis: 'h' | 'w'): number {
   const effectiveKernel = (kernel - 1) * dilation + 1;
   // A switch rather than a ts-pattern match: shape rules run for every node after every pass.
   switch (padding.kind) {
@@ -32,14 +25,7 @@ export function windowOutputSize(
 }
 
 /** Padding before and after along one axis, as the executors apply it. */
-export function padAmounts(
-  inSize: number,
-  kernel: number,
-  stride: number,
-  dilation: number,
-  padding: Padding,
-  axis: 'h' | 'w',
-): Pair {
+export function padAmounts(inSize: number, kernel: number, stride: number, dilation: number, padding: Padding, axis: 'h' | 'w'): Pair {
   switch (padding.kind) {
     case 'valid':
       return [0, 0];

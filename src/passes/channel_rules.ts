@@ -174,7 +174,7 @@ function pruneLinear(n: Conv2dNode | DenseNode, offset: number, rest: Partial<Co
     if (ki !== 0) kept.forEach((o, j) => (bias[j] += ki * table.sum[i * table.outputs + o]));
   }
   const needsBias = n.bias !== null || bias.some((x) => x !== 0);
-  const biasName = needsBias ? b.weight(n.bias ?? b.newWeightName(`${n.id}.b`), { shape: [kept.length], data: Float32Array.from(bias) }) : null;
+  const biasName = needsBias ? b.weight(n.bias ?? b.freshWeightName(`${n.id}.b`), { shape: [kept.length], data: Float32Array.from(bias) }) : null;
   const input = b.select(n.input, read);
   return { ...n, ...rest, type: p.type, input, bias: biasName, ...(n.op === 'conv2d' ? { filter: newWeight } : { weight: newWeight }) } as Node;
 }
@@ -329,9 +329,9 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
       const operands = n.inputs.filter((_, i) => !constant.has(i)).map((v) => b.select(v, kept));
       const shift = Float64Array.from(kept, (ch) => n.inputs.reduce((s, v, i) => (constant.has(i) ? s + (p.constantsOf(v)[ch] ?? 0) : s), 0));
       const shifted = shift.some((x) => x !== 0);
-      const sum = operands.length === 1 ? operands[0] : b.push({ ...n, id: shifted ? b.newValueId(`${n.id}.sum`) : n.id, type: p.type, inputs: operands });
+      const sum = operands.length === 1 ? operands[0] : b.append({ ...n, id: shifted ? b.freshId(`${n.id}.sum`) : n.id, type: p.type, inputs: operands });
       if (!shifted) return sum;
-      const shiftName = b.weight(b.newWeightName(`${n.id}.shift`), { shape: [kept.length], data: Float32Array.from(shift) });
+      const shiftName = b.weight(b.freshWeightName(`${n.id}.shift`), { shape: [kept.length], data: Float32Array.from(shift) });
       return { op: 'scale_shift', id: n.id, type: p.type, input: sum, scale: null, shift: shiftName };
     },
   },
@@ -365,7 +365,7 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
       if (constant.size === 0) return { ...n, type: p.type, inputs: n.inputs.map((v) => b.select(v, kept)) };
       const [folded] = [...constant];
       const scale = Float32Array.from(kept, (ch) => p.constantsOf(n.inputs[folded])[ch] ?? 0);
-      const scaleName = b.weight(b.newWeightName(`${n.id}.scale`), { shape: [kept.length], data: scale });
+      const scaleName = b.weight(b.freshWeightName(`${n.id}.scale`), { shape: [kept.length], data: scale });
       return { op: 'scale_shift', id: n.id, type: p.type, input: b.select(n.inputs[1 - folded], kept), scale: scaleName, shift: null };
     },
   },
@@ -426,7 +426,7 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
       const source = p.builder.kept(n.input);
       const position = new Map(source.map((ch, i) => [ch, i]));
       const positions = p.kept.map((j) => position.get(n.indices[j]) as number);
-      const input = p.builder.valueOf.get(n.input) as ValueId;
+      const input = p.builder.compactValue.get(n.input) as ValueId;
       if (positions.length === source.length && positions.every((q, i) => q === i)) return input;
       return { ...n, type: p.type, input, indices: positions };
     },

@@ -72,13 +72,13 @@ export function pruneChannels(masked: Graph, flow: ChannelFlow = analyzeChannels
     if (kept.length === 0) continue;
     const p: PruneContext = { ...common, kept, reads: flow.reads.get(node.id) ?? [], type: f32([...node.type.shape.slice(0, -1), kept.length]) };
     const result = channelRule(node.op).prune(node, p);
-    builder.valueOf.set(node.id, typeof result === 'string' ? result : builder.push(result));
+    builder.compactValue.set(node.id, typeof result === 'string' ? result : builder.append(result));
   }
 
   const compact: Graph = {
     name: masked.name,
     nodes: builder.nodes,
-    outputs: masked.outputs.map((v) => builder.valueOf.get(v) as ValueId),
+    outputs: masked.outputs.map((v) => builder.compactValue.get(v) as ValueId),
     weights: builder.weights,
     // Pruning changes no border: an ONNX model's compact graph still takes NCHW.
     ...(masked.layout ? { layout: masked.layout } : {}),

@@ -2,7 +2,7 @@
 // weight caches, and the backend it reports.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, relu, add } from '../../src/frontends/dsl.ts';
+import { ModelBuilder, relu, add } from '../../src/frontends/dsl.ts';
 import { SlimcError } from '../../src/ir/errors.ts';
 import type { Graph, Node } from '../../src/ir/types.ts';
 import { f32 } from '../../src/ir/types.ts';
@@ -19,7 +19,7 @@ const reluGraph = () => tiny([3, 3, 1], (x) => relu(x));
 
 /** A verified graph %x, %y -> add(%x, %y), both inputs [N,1,1,2]. */
 function twoInputGraph(): Graph {
-  const b = new GraphBuilder('two', 1);
+  const b = new ModelBuilder('two', 1);
   const x = b.push({ op: 'input', id: 'x', type: f32([1, 1, 1, 2]) }, 4);
   const y = b.push({ op: 'input', id: 'y', type: f32([1, 1, 1, 2]) }, 4);
   const sum = add(x, y);

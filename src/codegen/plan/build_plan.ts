@@ -4,7 +4,7 @@
 // add or relu whose input dies at that step writes over it (elementwise kernels read each
 // element before writing it); gathers and concats become copies of channel runs.
 import { match } from 'ts-pattern';
-import { channelsOf, inputsOf } from '../../ir/node.ts';
+import { channelsOf, inputsOf, isElementwise } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
 import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
 import { planMemory, type BufferRequest } from './memory_planner.ts';
@@ -122,6 +122,12 @@ export function buildPlan(graph: Graph, weight: WeightRef, selection: SelectionR
 function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => TensorType, weight: WeightRef, selection: SelectionRef): PlanStep {
   const name = node.id;
   const y = v(node.id);
+  if (isElementwise(node)) {
+    // The plan calls relu, relu6 and sigmoid itself; silu and the hard activations are rewritten into
+    // those by the expand-activations lowering, and any other elementwise op runs on the engine path.
+    if (node.op === 'relu' || node.op === 'relu6' || node.op === 'sigmoid') return { op: node.op, name, x: v(node.input), y };
+    throw new Unsupported(`${node.op} %${node.id} (no plan step: the engine path runs it)`);
+  }
   return match(node)
     .with({ op: 'input' }, { op: 'flatten' }, (n): PlanStep => {
       throw new Error(`${n.op} has no step`);
@@ -167,12 +173,6 @@ function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => T
       return { op: 'avg_pool', name, x: v(n.input), y, kernel: [height, width], strides: [1, 1], pads: [0, 0, 0, 0] };
     })
     .with({ op: 'add' }, (n): PlanStep => ({ op: 'add', name, xs: n.inputs.map(v), y }))
-    .with({ op: 'relu' }, (n): PlanStep => ({ op: 'relu', name, x: v(n.input), y }))
-    .with({ op: 'relu6' }, (n): PlanStep => ({ op: 'relu6', name, x: v(n.input), y }))
-    .with({ op: 'sigmoid' }, (n): PlanStep => ({ op: 'sigmoid', name, x: v(n.input), y }))
-    .with({ op: 'silu' }, { op: 'hard_sigmoid' }, { op: 'hard_swish' }, (n): PlanStep => {
-      throw new Unsupported(`${n.op} %${n.id} (the expand-activations lowering writes it with sigmoid, mul and multiply-adds)`);
-    })
     .with({ op: 'mul' }, (n): PlanStep => ({ op: 'mul', name, a: v(n.inputs[0]), b: v(n.inputs[1]), y }))
     .with({ op: 'softmax' }, (n): PlanStep => ({ op: 'softmax', name, x: v(n.input), y }))
     .with({ op: 'dense' }, (n): PlanStep => ({

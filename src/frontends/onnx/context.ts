@@ -14,7 +14,8 @@
 //   axes (the first half of a channel shuffle), which a Reshape back to [N, C, H, W] reads as a
 //   channel permutation (see convert_channels.ts).
 import { SlimcError } from '../../ir/errors.ts';
-import { inferType } from '../../ir/node.ts';
+import { freshName } from '../../ir/fresh_name.ts';
+import { GraphBuilder } from '../../ir/graph_builder.ts';
 import type { Node, TensorType, ValueId, Weight } from '../../ir/types.ts';
 import { RESERVED_NAME } from '../../ir/verify.ts';
 import { onnxIndexOfIrFeature, type FlatOrder } from './layout.ts';
@@ -84,10 +85,9 @@ export type NodeDraft = Exclude<Node, { op: 'input' }> extends infer N
   : never;
 
 export class ImportContext {
-  readonly nodes: Node[] = [];
-  readonly weights: Record<string, Weight> = {};
+  /** The IR graph being built. */
+  private readonly graph = new GraphBuilder((name) => name === RESERVED_NAME);
   private readonly syms = new Map<string, Sym>();
-  private readonly types = new Map<ValueId, TensorType>();
   private readonly consumers = new Map<string, OnnxNode[]>();
 
   constructor(
@@ -214,22 +214,19 @@ export class ImportContext {
     return t.data[0];
   }
 
-  /** A value id not taken yet, from the preferred name. */
-  freshId(preferred: string): ValueId {
-    let id = preferred;
-    for (let k = 1; this.types.has(id) || id === RESERVED_NAME; k++) id = `${preferred}_${k}`;
-    return id;
+  get nodes(): readonly Node[] {
+    return this.graph.nodes;
+  }
+
+  get weights(): Readonly<Record<string, Weight>> {
+    return this.graph.weights;
   }
 
   /** Appends an IR node (its id made unique, its type from the shape rules) and returns its value. */
   // Inputs are added with addInput: their type is declared, not inferred.
   addNode(preferredId: string, draft: NodeDraft, flat?: FlatOrder): IrValue {
-    const id = this.freshId(preferredId);
-    const untyped = { ...draft, id, type: draft.type ?? { dtype: 'f32', shape: [] } } as Node;
-    const type = inferType(untyped, (v) => this.typeOf(v));
-    const node = { ...untyped, type } as Node;
-    this.nodes.push(node);
-    this.types.set(id, type);
+    const id = this.graph.freshId(preferredId);
+    const { type } = this.graph.add({ ...draft, id, type: draft.type ?? { dtype: 'f32', shape: [] } } as Node);
     return { kind: 'value', id, shape: type.shape, ...(flat ? { flat } : {}) };
   }
 
@@ -242,42 +239,29 @@ export class ImportContext {
 
   /** Appends a graph input of the given IR type. */
   addInput(id: ValueId, type: TensorType): IrValue {
-    const unique = this.freshId(id);
-    this.nodes.push({ op: 'input', id: unique, type });
-    this.types.set(unique, type);
+    const unique = this.graph.freshId(id);
+    this.graph.append({ op: 'input', id: unique, type });
     return { kind: 'value', id: unique, shape: type.shape };
   }
 
   /** Replaces the node `id` (same type) by `node`: for fusing a following bias into a dense. */
   replaceNode(node: Node): void {
-    const at = this.nodes.findIndex((n) => n.id === node.id);
-    this.nodes[at] = node;
+    this.graph.replace(node);
   }
 
   nodeById(id: ValueId): Node | undefined {
     return this.nodes.find((n) => n.id === id);
   }
 
-  private typeOf(v: ValueId): TensorType {
-    const t = this.types.get(v);
-    if (!t) throw new SlimcError(`internal: value %${v} has no type yet`);
-    return t;
-  }
-
   /** Stores a weight under a name not taken yet (the preferred one, usually an initializer's). */
   addWeight(preferred: string, shape: readonly number[], data: Float32Array): string {
-    let name = preferred;
-    for (let k = 1; Object.hasOwn(this.weights, name) || name === RESERVED_NAME; k++) name = `${preferred}_${k}`;
-    this.weights[name] = { shape: [...shape], data };
-    return name;
+    return this.graph.weight(this.graph.freshWeightName(preferred), { shape: [...shape], data });
   }
 
   /** A BN parameter prefix whose four weights are all free. */
   freshParams(preferred: string): string {
     const taken = (p: string) => ['gamma', 'beta', 'mean', 'var'].some((s) => Object.hasOwn(this.weights, `${p}.${s}`));
-    let params = preferred;
-    for (let k = 1; taken(params); k++) params = `${preferred}_${k}`;
-    return params;
+    return freshName(preferred, taken);
   }
 
   /**

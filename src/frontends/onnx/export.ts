@@ -14,6 +14,7 @@
 import { match } from 'ts-pattern';
 import { SlimcError } from '../../ir/errors.ts';
 import { ELEMENTWISE } from '../../ir/elementwise.ts';
+import { freshName } from '../../ir/fresh_name.ts';
 import { bnWeightNames, graphInputs, isElementwise, usersOf } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
 import type { Activation, ElementwiseNode, Graph, Node, NodeOf, Padding, Pair, TensorType, ValueId } from '../../ir/types.ts';
@@ -54,8 +55,7 @@ class OnnxWriter {
 
   /** A name not used yet, from `preferred`. */
   fresh(preferred: string): string {
-    let name = preferred;
-    for (let k = 1; this.names.has(name); k++) name = `${preferred}_${k}`;
+    const name = freshName(preferred, (n) => this.names.has(n));
     this.names.add(name);
     return name;
   }

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { SlimcError, UnsupportedError } from '../../ir/errors.ts';
-import { inputsOf, weightsOf, withInputs } from '../../ir/node.ts';
+import { liveValues, weightsOf, withInputs } from '../../ir/node.ts';
 import type { Graph, Node, ValueId, Weight } from '../../ir/types.ts';
 import { f32 } from '../../ir/types.ts';
 import { verify } from '../../ir/verify.ts';
@@ -167,15 +167,7 @@ function nameOutputs(graph: Graph, names: readonly string[]): Graph {
 
 /** Drops nodes no output depends on (an exporter's leftovers) and the weights only they used. */
 function pruneUnused(graph: Graph): Graph {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const live = new Set<ValueId>();
-  const stack = [...graph.outputs];
-  while (stack.length > 0) {
-    const id = stack.pop() as ValueId;
-    if (live.has(id)) continue;
-    live.add(id);
-    stack.push(...inputsOf(byId.get(id) as Node));
-  }
+  const live = liveValues(graph);
   const nodes = graph.nodes.filter((n) => n.op === 'input' || live.has(n.id));
   const used = new Set(nodes.flatMap((n) => weightsOf(n)));
   const weights: Record<string, Weight> = {};

@@ -60,20 +60,23 @@ export function rowsHwcToChw(data: Float32Array, flat: FlatOrder, cols = 1): Flo
   return out;
 }
 
+/** Visits every element of a batch of [n, c, h, w] images with its NCHW and its NHWC index. */
+function forEachPixel([n, c, h, w]: readonly number[], visit: (nchw: number, nhwc: number) => void): void {
+  for (let b = 0; b < n; b++)
+    for (let k = 0; k < c; k++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) visit(((b * c + k) * h + y) * w + x, ((b * h + y) * w + x) * c + k);
+}
+
 /** A batch of NCHW images as NHWC. */
 export function nchwToNhwc(data: Float32Array, [n, c, h, w]: readonly number[]): Float32Array {
   const out = new Float32Array(data.length);
-  for (let b = 0; b < n; b++)
-    for (let k = 0; k < c; k++)
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((b * h + y) * w + x) * c + k] = data[((b * c + k) * h + y) * w + x];
+  forEachPixel([n, c, h, w], (nchw, nhwc) => (out[nhwc] = data[nchw]));
   return out;
 }
 
 /** A batch of NHWC images as NCHW. */
 export function nhwcToNchw(data: Float32Array, [n, h, w, c]: readonly number[]): Float32Array {
   const out = new Float32Array(data.length);
-  for (let b = 0; b < n; b++)
-    for (let k = 0; k < c; k++)
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((b * c + k) * h + y) * w + x] = data[((b * h + y) * w + x) * c + k];
+  forEachPixel([n, c, h, w], (nchw, nhwc) => (out[nchw] = data[nhwc]));
   return out;
 }

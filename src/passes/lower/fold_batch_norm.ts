@@ -5,11 +5,11 @@ import { affineBias, batchNormAffine, scaleOutputChannels } from './batch_norm_a
 import { rewriteToFixpoint, soleProducer, type AnyPeepholeRule, type Rewrite, type RewriteContext } from './rewrite.ts';
 
 /** The layer with weights folded: W' = W * scale (per output channel), b' = b * scale + shift. */
-function foldInto<L extends Conv2dNode | DenseNode>(layer: L, weightOf: (l: L) => WeightName, bn: BatchNormNode, ctx: RewriteContext): Rewrite | null {
+function foldInto(layer: Conv2dNode | DenseNode, bn: BatchNormNode, ctx: RewriteContext): Rewrite | null {
   if (layer.activation !== 'none') return null;
   const { weights: current } = ctx;
   const affine = batchNormAffine(current, bn);
-  const weightName = weightOf(layer);
+  const weightName = layer.op === 'conv2d' ? layer.filter : layer.weight;
   const weight = current[weightName];
   const bias = layer.bias === null ? null : current[layer.bias];
   const taken = new Set<WeightName>();
@@ -30,27 +30,22 @@ function foldInto<L extends Conv2dNode | DenseNode>(layer: L, weightOf: (l: L) =
   return { replacement: folded, absorbed: [layer.id], weights };
 }
 
+/** The rule folding a BN into the `layer` op before it. */
+const foldRule = (name: string, algebra: string, layer: 'conv2d' | 'dense'): AnyPeepholeRule => ({
+  name,
+  algebra,
+  root: 'batch_norm',
+  apply: (root, ctx) => {
+    const producer = soleProducer(ctx, root.input, layer);
+    return producer && foldInto(producer, root, ctx);
+  },
+});
+
 export const FOLD_BATCH_NORM_RULES: readonly AnyPeepholeRule[] = [
-  {
-    name: 'fold-bn-into-conv',
-    // bn(conv(x, W, b)) = conv(x, W * s, b * s + t), s = gamma / sqrt(var + eps), t = beta - mean * s
-    algebra: 'bn(conv(x; W, b)) = conv(x; W*s, b*s + t)',
-    root: 'batch_norm',
-    apply: (root, ctx) => {
-      const conv = soleProducer(ctx, root.input, 'conv2d');
-      return conv && foldInto(conv, (c) => c.filter, root, ctx);
-    },
-  },
-  {
-    name: 'fold-bn-into-dense',
-    // bn(x W + b) = x (W * s) + (b * s + t), per output feature
-    algebra: 'bn(dense(x; W, b)) = dense(x; W*s, b*s + t)',
-    root: 'batch_norm',
-    apply: (root, ctx) => {
-      const dense = soleProducer(ctx, root.input, 'dense');
-      return dense && foldInto(dense, (d) => d.weight, root, ctx);
-    },
-  },
+  // bn(conv(x, W, b)) = conv(x, W * s, b * s + t), s = gamma / sqrt(var + eps), t = beta - mean * s
+  foldRule('fold-bn-into-conv', 'bn(conv(x; W, b)) = conv(x; W*s, b*s + t)', 'conv2d'),
+  // bn(x W + b) = x (W * s) + (b * s + t), per output feature
+  foldRule('fold-bn-into-dense', 'bn(dense(x; W, b)) = dense(x; W*s, b*s + t)', 'dense'),
 ];
 
 export function foldBatchNorm(graph: Graph): Graph {

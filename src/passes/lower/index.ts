@@ -39,12 +39,12 @@ export function lowerGraph(graph: Graph, after?: (pass: Pass, result: Graph) => 
   return current;
 }
 
-export { eliminateDeadCode, liveValues } from './dead_code.ts';
+export { eliminateDeadCode } from './dead_code.ts';
 export { expandActivations } from './expand_activations.ts';
 export { FOLD_BATCH_NORM_RULES, foldBatchNorm } from './fold_batch_norm.ts';
 export { FOLD_CHANNEL_SELECTION_RULES, foldChannelSelections, MAX_EXTRA_WEIGHTS, OP_DISPATCH_COST, SELECTION_COST_PER_ELEMENT } from './fold_channel_selection.ts';
 export { FUSE_ACTIVATION_RULES, fuseActivations } from './fuse_activation.ts';
 export { IDENTITY_RULES, removeIdentities } from './identities.ts';
-export { rewriteToFixpoint, type AnyPeepholeRule, type PeepholeRule } from './rewrite.ts';
+export { rewriteToFixpoint, type AnyPeepholeRule, type PeepholeRule, type RewriteStats } from './rewrite.ts';
 export { SCALE_SHIFT_RULES, batchNormToScaleShift } from './scale_shift.ts';
 export { SCALE_SHIFT_TO_DEPTHWISE_RULES, scaleShiftToDepthwise } from './scale_shift_to_depthwise.ts';

@@ -241,6 +241,8 @@ const applyRule = (rule: AnyPeepholeRule, node: Node, ctx: RewriteContext): Rule
 
 /** Statistics of one fixpoint run, for the complexity guard. */
 export interface RewriteStats {
+  /** Nodes taken from the worklist. */
+  readonly visits: number;
   /** Rule applications tried (matched or not). */
   readonly attempts: number;
   readonly rewrites: number;
@@ -272,10 +274,12 @@ export function rewriteToFixpoint(graph: Graph, rules: readonly AnyPeepholeRule[
     }
   };
   graph.nodes.forEach((n) => enqueue(n.id));
+  let visits = 0;
   let attempts = 0;
   let rewrites = 0;
   for (let i = worklist.pop(); i !== undefined; i = worklist.pop()) {
     queued[i] = 0;
+    visits++;
     const node = state.slots[i];
     if (node === null) continue;
     for (const rule of byOp.get(node.op) ?? []) {
@@ -293,7 +297,7 @@ export function rewriteToFixpoint(graph: Graph, rules: readonly AnyPeepholeRule[
       break;
     }
   }
-  opts.stats?.({ attempts, rewrites });
+  opts.stats?.({ visits, attempts, rewrites });
   return rewrites === 0 ? graph : state.toGraph(graph);
 }
 

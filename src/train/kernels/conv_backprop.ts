@@ -57,22 +57,15 @@ const explicit = (top: number, bottom: number, left: number, right: number): Exp
   [0, 0],
 ];
 
-/** Runs the Conv2D kernel directly: the op refuses strides and dilations both above 1. */
-function rawConv(x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad): tf.Tensor4D {
-  return tf.engine().runKernel(
-    'Conv2D',
-    { x, filter },
-    { strides: [...strides], pad, dataFormat: 'NHWC', dilations: [...dilations], dimRoundingMode: undefined } as unknown as tf.NamedAttrMap,
-  ) as tf.Tensor4D;
+/** Runs a conv kernel directly: the ops refuse strides and dilations both above 1. */
+function rawKernel(kernel: 'Conv2D' | 'DepthwiseConv2dNative', x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad): tf.Tensor4D {
+  const attrs = { strides: [...strides], pad, dataFormat: 'NHWC', dilations: [...dilations], dimRoundingMode: undefined };
+  return tf.engine().runKernel(kernel, { x, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-function rawDepthwise(x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad): tf.Tensor4D {
-  return tf.engine().runKernel(
-    'DepthwiseConv2dNative',
-    { x, filter },
-    { strides: [...strides], pad, dataFormat: 'NHWC', dilations: [...dilations], dimRoundingMode: undefined } as unknown as tf.NamedAttrMap,
-  ) as tf.Tensor4D;
-}
+const rawConv = (x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad) => rawKernel('Conv2D', x, filter, strides, dilations, pad);
+const rawDepthwise = (x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad) =>
+  rawKernel('DepthwiseConv2dNative', x, filter, strides, dilations, pad);
 
 /**
  * Bottom (right) padding a filter-gradient conv needs so that its output has `kernel` rows:
