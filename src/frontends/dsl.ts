@@ -269,21 +269,38 @@ export function relu6<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('relu6', x, name);
 }
 
+/**
+ * 1 / (1 + exp(-x)), as in squeeze-excite gates.
+ * @example
+ * const g = sigmoid(conv2d(x, 16, { kernel: 1 }));
+ */
 export function sigmoid<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('sigmoid', x, name);
 }
 
-/** x * sigmoid(x) (PyTorch's SiLU, EfficientNet's swish). */
+/**
+ * x * sigmoid(x) (PyTorch's SiLU, EfficientNet's swish).
+ * @example
+ * const h = silu(batchNorm(conv2d(x, 16)));
+ */
 export function silu<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('silu', x, name);
 }
 
-/** relu6(x + 3) / 6 (PyTorch's Hardsigmoid, MobileNetV3's gate). */
+/**
+ * relu6(x + 3) / 6 (PyTorch's Hardsigmoid, MobileNetV3's gate).
+ * @example
+ * const g = hardSigmoid(conv2d(x, 16, { kernel: 1 }));
+ */
 export function hardSigmoid<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('hard_sigmoid', x, name);
 }
 
-/** x * relu6(x + 3) / 6 (PyTorch's Hardswish, MobileNetV3). */
+/**
+ * x * relu6(x + 3) / 6 (PyTorch's Hardswish, MobileNetV3).
+ * @example
+ * const h = hardSwish(batchNorm(conv2d(x, 16)));
+ */
 export function hardSwish<R extends Rank>(x: Value<R>, name?: string): Value<R> {
   return elementwise('hard_swish', x, name);
 }
@@ -349,6 +366,8 @@ export function add<R extends Rank>(a: Value<R>, b: Value<R>, ...rest: Value<R>[
 /**
  * Elementwise product: `gate` has x's shape, or is [N, 1, 1, C] (one factor per channel, as a
  * squeeze-excite block computes it with globalAvgPool and 1x1 convs).
+ * @example
+ * const y = mul(x, sigmoid(gate));
  */
 export function mul<R extends Rank>(x: Value<R>, gate: Value<R>, name?: string): Value<R> {
   return x.builder.push({ op: 'mul', id: x.builder.freshName('mul', name), type: placeholder, inputs: [x.id, gate.id] }, x.rank);
@@ -357,6 +376,8 @@ export function mul<R extends Rank>(x: Value<R>, gate: Value<R>, name?: string):
 /**
  * A squeeze-excite block (EfficientNet, MobileNetV3): x times a per-channel gate computed from
  * its global average: 1x1 conv to `squeeze` channels, `activation`, 1x1 conv back, `gate`.
+ * @example
+ * const y = squeezeExcite(x, 4, { activation: 'silu', gate: 'sigmoid' });
  */
 export function squeezeExcite(
   x: Value<4>,
