@@ -12,10 +12,11 @@ export const EDGE_NUMBERS = ['0', '-1', '1', '2', '3', '7', '65', '255', '65537'
 /** The environment variable naming the file injected code writes. */
 export const MARKER_VARIABLE = 'SLIMC_FUZZ_MARKER';
 
-/** Names that end a comment, a string, a line or a script element, with code after the break. */
-export function hostileNames(tag: string): string[] {
-  // The marker's path comes from the environment, so that the code holds no '/' (file names).
-  const code = `process.getBuiltinModule('fs').writeFileSync(process.env.${MARKER_VARIABLE}, '${tag}');`;
+/**
+ * Names that end a comment, a string, a line or a script element, each followed by `code`: pasted
+ * raw anywhere in model.js or model.d.ts, one of them runs it. Shared with the hostile-names test.
+ */
+export function injectionPayloads(tag: string, code: string): string[] {
   return [
     `${tag}\u2028${code}//`,
     `${tag}\u2029${code}//`,
@@ -28,6 +29,15 @@ export function hostileNames(tag: string): string[] {
     `${tag}\${${code}}`,
     `${tag}\\`,
     `${tag}</script><script>${code}</script>`,
+  ];
+}
+
+/** Hostile names for the fuzzer: the injection payloads (their code leaves the marker file), and more. */
+export function hostileNames(tag: string): string[] {
+  // The marker's path comes from the environment, so that the code holds no '/' (file names).
+  const code = `process.getBuiltinModule('fs').writeFileSync(process.env.${MARKER_VARIABLE}, '${tag}');`;
+  return [
+    ...injectionPayloads(tag, code),
     `${tag}\u0085\u00a0\ud800\u0000`,
     'constructor',
     'toString',

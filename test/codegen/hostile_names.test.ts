@@ -12,6 +12,7 @@ import { printGraph } from '../../src/ir/text/printer.ts';
 import { f32 } from '../../src/ir/types.ts';
 import { verify } from '../../src/ir/verify.ts';
 import { declarationProblems } from '../../scripts/fuzz/declarations.ts';
+import { injectionPayloads } from '../../scripts/fuzz/mutate.ts';
 import { graphOf } from '../helpers/graphs.ts';
 import { scratchDir } from './emitted.ts';
 
@@ -20,16 +21,7 @@ const global = globalThis as Record<string, unknown>;
 
 /** Each payload, if pasted raw anywhere in model.js or model.d.ts, ends what it is in and runs. */
 const payload = (tag: string, code = `globalThis.${INJECTED} = '${tag}';`) => [
-  `${tag}\u2028${code}//`,
-  `${tag}\u2029${code}//`,
-  `${tag}\n${code}//`,
-  `${tag}\r${code}//`,
-  `${tag}*/ ${code} /*`,
-  `${tag}"; ${code} "`,
-  `${tag}'; ${code} '`,
-  `${tag}\`; ${code} \``,
-  `${tag}\\`,
-  `${tag}</script><script>${code}</script>`,
+  ...injectionPayloads(tag, code),
   `${tag}\u0085\u00a0\ud800`,
 ];
 
