@@ -4,22 +4,18 @@
 // Node's. Skipped, with a message saying so, only when /usr/bin/chromium is not installed (CI
 // installs it).
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatic, type StaticServer } from '../../examples/web/serve.ts';
 import { Rng } from '../../src/util/random.ts';
+import { chromiumAvailable as available, launchChromium } from '../helpers/chromium.ts';
 import { compareOutputs } from '../helpers/compare.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`bundle test skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
 
 /** The app: loads the compiled module with the copied weights and wasm files, predicts window.input. */
 const APP = `import { load } from '../out/model.js';
@@ -65,7 +61,7 @@ describe.skipIf(!available)('the emitted module, bundled by esbuild for the brow
     for (const f of (await readdir(wasmDir)).filter((f) => f.endsWith('.wasm'))) await copyFile(join(wasmDir, f), join(web, 'wasm', f));
     await copyFile(join(out.dir, 'model.weights.bin'), join(web, 'model.weights.bin'));
     server = await serveStatic(web);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
