@@ -53,6 +53,12 @@ export interface ProtocolOptions {
   readonly resume: boolean;
   /** Stop after this stage. */
   readonly until?: string;
+  /**
+   * Run only these stages; other stages finished earlier are read back as sources, the rest are
+   * skipped. Lets two processes share one `out` (one core each), e.g. the baseline and some
+   * lambdas in one, the pruning chain in the other.
+   */
+  readonly only?: readonly string[];
   readonly log: (line: string) => void;
   /** Polled between steps: true stops after writing a checkpoint. */
   readonly shouldStop?: () => boolean;
@@ -121,6 +127,8 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
   if (!o.lambdas.includes(o.pruneLambda)) throw new SlimcError(`the lambda to prune (${o.pruneLambda}) is not one of ${o.lambdas.join(', ')}`, '--prune-lambda');
   const names = stageNames(o);
   if (o.until !== undefined && !names.includes(o.until)) throw new SlimcError(`no stage '${o.until}'; the stages are ${names.join(', ')}`, '--until');
+  const unknown = o.only?.find((n) => !names.includes(n));
+  if (unknown !== undefined) throw new SlimcError(`no stage '${unknown}'; the stages are ${names.join(', ')}`, '--only');
   if (!o.resume && names.some((n) => existsSync(join(o.out, n)))) {
     throw new SlimcError('already holds stages of a run: continue it with --resume, or choose another --out', o.out);
   }
@@ -146,6 +154,13 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
     const resume = o.resume && existsSync(join(checkpointDir, 'latest.json')) ? await readCheckpoint(checkpointDir) : undefined;
     if (resume) o.log(`${stage}: resuming at step ${resume.state.step}`);
     return run({ ...hooks(stage), checkpointDir, resume });
+  };
+
+  /** A source stage's model; with --only it may belong to a stage this process does not run. */
+  const source = (name: string): Graph => {
+    const graph = graphs.get(name);
+    if (graph === undefined) throw new SlimcError(`needs stage '${name}' finished first (run it, or wait for the process running it)`, '--only');
+    return graph;
   };
 
   type Outcome = Omit<StageRecord, 'stage' | 'accuracy' | 'params' | 'macs'> & { readonly graph: Graph };
@@ -209,7 +224,7 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
       () =>
         pruning(
           pruneStage(ratio),
-          () => graphs.get(sparsityStage(o.pruneLambda)) as Graph,
+          () => source(sparsityStage(o.pruneLambda)),
           ratio,
           undefined,
           `lambda ${o.pruneLambda} model pruned at ${pct(ratio)}% of the channels, fine-tuned ${o.finetuneEpochs} epochs`,
@@ -220,7 +235,7 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
       () =>
         training(
           'pass2-sparsity',
-          () => graphs.get(pruneStage(o.ratios[0])) as Graph,
+          () => source(pruneStage(o.ratios[0])),
           o.pass2Epochs,
           o.pruneLambda,
           `second pass: sparsity training of ${pruneStage(o.ratios[0])}, ${o.pass2Epochs} epochs, lambda ${o.pruneLambda}`,
@@ -231,16 +246,21 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
       () =>
         pruning(
           'pass2-prune',
-          () => graphs.get('pass2-sparsity') as Graph,
+          () => source('pass2-sparsity'),
           o.pass2Ratio,
           MULTI_PASS_MAX_LAYER_RATIO,
           `second pass: pruned ${pct(o.pass2Ratio)}% of the channels left (at most half of a layer), fine-tuned ${o.finetuneEpochs} epochs`,
         ),
     ],
   ];
+  let skipped = false;
   for (const [name, run] of steps) {
+    if (o.only !== undefined && !o.only.includes(name) && !existsSync(join(o.out, name, 'stage.json'))) {
+      skipped = true;
+      continue;
+    }
     if (!(await run())) return { status: 'interrupted', stages: records, graphs };
     if (name === o.until) return { status: 'stopped', stages: records, graphs };
   }
-  return { status: 'complete', stages: records, graphs };
+  return { status: skipped ? 'stopped' : 'complete', stages: records, graphs };
 }

@@ -6,10 +6,12 @@
 // baseline.slim / pruned.slim into --publish (default: this directory).
 //
 //   npx tsx examples/fashion-mnist/run.ts [--resume] [--until STAGE] [--out DIR] [--publish DIR]
-//       [--epochs 12] [--finetune-epochs 6] [--pass2-epochs 6] [--lambdas 3e-4,1e-3,3e-3]
+//       [--epochs 8] [--finetune-epochs 4] [--pass2-epochs 4] [--lambdas 3e-4,1e-3,3e-3]
 //       [--prune-lambda 1e-3] [--ratios 0.5,0.7] [--pass2-ratio 0.5] [--batch-size 64]
-//       [--data fashion-mnist | idx:DIR] [--tiny]
+//       [--data fashion-mnist | idx:DIR] [--only STAGE,...] [--tiny]
 //
+// --only runs just the named stages (reading back finished ones as sources), so that two
+// processes can share one --out on two cores; a last run without it publishes.
 // --tiny: 512 training and 256 test images, one epoch per stage; its results go under --out
 // only (never into the published files): a check that the whole protocol runs.
 import { dirname, join } from 'node:path';
@@ -41,11 +43,12 @@ export async function main({ argv, log = console.log, shouldStop }: RunArguments
     options: {
       resume: { type: 'boolean', default: false },
       until: { type: 'string' },
+      only: { type: 'string' },
       out: { type: 'string', default: join(here, 'out') },
       publish: { type: 'string' },
-      epochs: { type: 'string', default: '12' },
-      'finetune-epochs': { type: 'string', default: '6' },
-      'pass2-epochs': { type: 'string', default: '6' },
+      epochs: { type: 'string', default: '8' },
+      'finetune-epochs': { type: 'string', default: '4' },
+      'pass2-epochs': { type: 'string', default: '4' },
       lambdas: { type: 'string', default: '3e-4,1e-3,3e-3' },
       'prune-lambda': { type: 'string', default: '1e-3' },
       ratios: { type: 'string', default: '0.5,0.7' },
@@ -73,6 +76,7 @@ export async function main({ argv, log = console.log, shouldStop }: RunArguments
     batchSize: a.tiny ? 32 : Number(a['batch-size']),
     resume: a.resume,
     until: a.until,
+    only: a.only?.split(','),
     log,
     shouldStop,
   };
