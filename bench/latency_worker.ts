@@ -106,7 +106,10 @@ async function main(): Promise<void> {
   const graph: Graph = withSparsityLikeWeights(NETWORKS[flags.net]());
   const [input] = graphInputs(graph);
   const rng = new Rng(11);
-  const x = rng.fill(input.type.shape.slice(1).reduce((a, b) => a * b, 1), () => rng.normal());
+  const x = rng.fill(
+    input.type.shape.slice(1).reduce((a, b) => a * b, 1),
+    () => rng.normal(),
+  );
   const scratch = join(import.meta.dirname, '..', 'tmp', `bench-${process.pid}`);
   const progress = (line: string) => process.stderr.write(`[${flags.net} threads=${flags.threads}] ${line}\n`);
 

@@ -68,7 +68,9 @@ try {
   const [ours, theirs, full] = samples.map(median);
   const before = cost(graph);
   const after = cost(pruned.compact);
-  console.log(`efficientnet_small at ratio ${ratio}: params ${before.params} -> ${after.params}, MACs ${before.macs} -> ${after.macs}; slimc runs its ${runtime} path`);
+  console.log(
+    `efficientnet_small at ratio ${ratio}: params ${before.params} -> ${after.params}, MACs ${before.macs} -> ${after.macs}; slimc runs its ${runtime} path`,
+  );
   console.log(`batch 1, 1 thread, median of ${runs} runs after ${warmup} warm-up runs, candidates interleaved in one process:`);
   candidates.forEach(([name], i) => console.log(`  ${name}: ${median(samples[i]).toFixed(3)} ms`));
   console.log(`  onnxruntime-web / slimc (pruned): ${(theirs / ours).toFixed(2)}x; slimc unpruned / pruned: ${(full / ours).toFixed(2)}x`);

@@ -54,7 +54,9 @@ async function main(): Promise<void> {
       const graph = chain(layers);
       const dir = join(scratch, String(layers));
       await writeCompiled(compileGraph(graph), graph, dir, { check: false });
-      const exports = (await importEmittedModule(dir)) as unknown as { load(o: object): Promise<Predictor & { info: { runtime: { name: string } } }> };
+      const exports = (await importEmittedModule(dir)) as unknown as {
+        load(o: object): Promise<Predictor & { info: { runtime: { name: string } } }>;
+      };
       for (const runtime of ['plan', 'engine']) {
         const m = await exports.load({ runtime });
         if (m.info.runtime.name !== runtime) throw new Error(`expected the ${runtime} runtime, got ${m.info.runtime.name}`);

@@ -113,7 +113,11 @@ const millions = (v: number) => (v / 1e6).toFixed(1);
 function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): string {
   const header =
     '| network | backend (threads) | ratio | params (M) | MACs (M) | MAC reduction | pruned ms | unpruned ms | speedup | speedup / MAC reduction | interpreter ms | interpreter / unpruned | onnxruntime-web ms | onnxruntime-web / pruned | compile s | model.js KB | activations KB |';
-  const rule = `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`;
+  const rule = `|${header
+    .split('|')
+    .slice(1, -1)
+    .map(() => '---')
+    .join('|')}|`;
   const lines = all.map(
     (r) =>
       `| ${r.net} | ${r.variant} (${r.threads}) | ${r.ratio} | ${millions(r.params)} | ${millions(r.macs)} | ${x2(r.macReduction)} | ${ms(r.pruned)} | ${ms(r.unpruned)} | ${x2(r.speedup)} | ${r.efficiency.toFixed(2)} | ${ms(r.interpreter)} | ${x2(r.overInterpreter)} | ${ms(r.ort)} | ${r.overOrt === null ? '-' : x2(r.overOrt)} | ${(r.compileMs / 1000).toFixed(1)} | ${(r.moduleBytes / 1024).toFixed(1)} | ${(r.peakActivationBytes / 1024).toFixed(0)} |`,
@@ -127,7 +131,12 @@ function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): str
   const threadRows = opts.nets.flatMap((net) => {
     const byThreads = new Map(all.filter((r) => r.net === net && r.ratio === all[0].ratio).map((r) => [r.threads, r]));
     const one = byThreads.get(1);
-    return [...byThreads.values()].filter((r) => r.threads > 1 && one).map((r) => `- ${net}: unpruned ${ms((one as Row).unpruned)} ms on 1 thread, ${ms(r.unpruned)} ms on ${r.threads} (${x2((one as Row).unpruned.medianMs / r.unpruned.medianMs)}; separate processes)`);
+    return [...byThreads.values()]
+      .filter((r) => r.threads > 1 && one)
+      .map(
+        (r) =>
+          `- ${net}: unpruned ${ms((one as Row).unpruned)} ms on 1 thread, ${ms(r.unpruned)} ms on ${r.threads} (${x2((one as Row).unpruned.medianMs / r.unpruned.medianMs)}; separate processes)`,
+      );
   });
   return [
     `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, candidates interleaved in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end.`,
@@ -140,8 +149,22 @@ function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): str
     ...lines,
     '',
     'Targets:',
-    `- pruned speedup >= 0.85 x MAC reduction: ${efficient.length} of ${pruned.length} pruned rows${pruned.length > efficient.length ? ` (below: ${pruned.filter((r) => r.efficiency < 0.85).map((r) => `${r.net}@${r.ratio}/${r.threads}t ${r.efficiency.toFixed(2)}`).join(', ')})` : ''}`,
-    `- pruned module >= 1.6x faster than onnxruntime-web on the same pruned network: ${beatsOrt.length} of ${withOrt.length} pruned rows${withOrt.length > beatsOrt.length ? ` (below: ${withOrt.filter((r) => (r.overOrt as number) < 1.6).map((r) => `${r.net}@${r.ratio}/${r.threads}t ${x2(r.overOrt as number)}`).join(', ')})` : ''}`,
+    `- pruned speedup >= 0.85 x MAC reduction: ${efficient.length} of ${pruned.length} pruned rows${
+      pruned.length > efficient.length
+        ? ` (below: ${pruned
+            .filter((r) => r.efficiency < 0.85)
+            .map((r) => `${r.net}@${r.ratio}/${r.threads}t ${r.efficiency.toFixed(2)}`)
+            .join(', ')})`
+        : ''
+    }`,
+    `- pruned module >= 1.6x faster than onnxruntime-web on the same pruned network: ${beatsOrt.length} of ${withOrt.length} pruned rows${
+      withOrt.length > beatsOrt.length
+        ? ` (below: ${withOrt
+            .filter((r) => (r.overOrt as number) < 1.6)
+            .map((r) => `${r.net}@${r.ratio}/${r.threads}t ${x2(r.overOrt as number)}`)
+            .join(', ')})`
+        : ''
+    }`,
     `- plan per-op cost <= 4 us: ${overhead.planUsPerOp.toFixed(2)} us`,
     `- compiled unpruned faster than the interpreter: ${faster.length} of ${all.length} rows`,
     `- model.js < 100 KB: largest ${(largest / 1024).toFixed(1)} KB`,

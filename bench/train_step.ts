@@ -54,7 +54,12 @@ const median = (xs: readonly number[]) => {
 
 const graph = mnistVgg();
 const data = loadMnist();
-const batches = Array.from({ length: 8 }, (_, k) => gatherBatch(data.train, Array.from({ length: batchSize }, (_, i) => (k * 997 + i * 61) % data.train.count)));
+const batches = Array.from({ length: 8 }, (_, k) =>
+  gatherBatch(
+    data.train,
+    Array.from({ length: batchSize }, (_, i) => (k * 997 + i * 61) % data.train.count),
+  ),
+);
 const gammas = prunableGammas(graph);
 
 /** Wall and process CPU milliseconds per step. */
@@ -150,7 +155,9 @@ async function profileStep(): Promise<void> {
       byKernel.set(k.name, e);
     }
     const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-    console.log(`profiled step: ${wall.toFixed(1)} ms wall (profiling adds overhead), ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms inside kernels`);
+    console.log(
+      `profiled step: ${wall.toFixed(1)} ms wall (profiling adds overhead), ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms inside kernels`,
+    );
     for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
       console.log(`  ${name.padEnd(28)} ${e.ms.toFixed(2).padStart(8)} ms  ${String(e.calls).padStart(4)} calls`);
     }
@@ -176,7 +183,9 @@ interface StepRecord {
 await prepareTraining('wasm');
 const wasmInfo = backendInfo();
 const c = cost(graph);
-console.log(`network ${graph.name}: ${c.params.toLocaleString('en-US')} params, ${(c.macs / 1e6).toFixed(2)}M MACs per sample; batch ${batchSize}, ${warmup} warm-up steps each`);
+console.log(
+  `network ${graph.name}: ${c.params.toLocaleString('en-US')} params, ${(c.macs / 1e6).toFixed(2)}M MACs per sample; batch ${batchSize}, ${warmup} warm-up steps each`,
+);
 if (values.profile) await profileStep();
 
 const slimc = slimcTrainer();
@@ -201,11 +210,15 @@ try {
 const slimcMs = median(slimcTimes.ms);
 const slimcCpuMs = median(slimcTimes.cpuMs);
 const steps = slimcTimes.ms.length;
-console.log(`slimc on ${wasmInfo.variant} (${wasmInfo.threads} thread(s)): median ${slimcMs.toFixed(1)} ms/step wall, ${slimcCpuMs.toFixed(1)} ms CPU, over ${steps} steps`);
+console.log(
+  `slimc on ${wasmInfo.variant} (${wasmInfo.threads} thread(s)): median ${slimcMs.toFixed(1)} ms/step wall, ${slimcCpuMs.toFixed(1)} ms CPU, over ${steps} steps`,
+);
 if (typeof torch !== 'string') {
   const torchMs = median(torchTimes.ms);
   const torchCpuMs = median(torchTimes.cpuMs);
-  console.log(`${torch.info}: median ${torchMs.toFixed(1)} ms/step wall, ${torchCpuMs.toFixed(1)} ms CPU, over ${steps} steps (alternating rounds of ${stepsPerRound})`);
+  console.log(
+    `${torch.info}: median ${torchMs.toFixed(1)} ms/step wall, ${torchCpuMs.toFixed(1)} ms CPU, over ${steps} steps (alternating rounds of ${stepsPerRound})`,
+  );
   console.log(
     `ratio slimc / PyTorch: ${(slimcMs / torchMs).toFixed(2)}x wall, ${(slimcCpuMs / torchCpuMs).toFixed(2)}x CPU ` +
       `(load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
@@ -245,7 +258,9 @@ if (cpuSteps > 0) {
   try {
     cpu.run(1);
     const cpuBackendMs = median(cpu.run(cpuSteps).ms);
-    console.log(`tfjs-backend-cpu: median ${cpuBackendMs.toFixed(1)} ms/step over ${cpuSteps} steps; cpu / wasm ${(cpuBackendMs / slimcMs).toFixed(1)}x`);
+    console.log(
+      `tfjs-backend-cpu: median ${cpuBackendMs.toFixed(1)} ms/step over ${cpuSteps} steps; cpu / wasm ${(cpuBackendMs / slimcMs).toFixed(1)}x`,
+    );
   } finally {
     cpu.dispose();
   }

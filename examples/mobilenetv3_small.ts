@@ -33,7 +33,15 @@ export const MOBILENETV3_CONFIG: readonly (readonly [3 | 5, number, number, bool
 /** The squeeze width MobileNetV3 uses: a quarter of the channels, rounded to a multiple of 8. */
 const squeezeWidth = (channels: number) => Math.max(8, Math.round(channels / 4 / 8) * 8);
 
-export function invertedResidual(x: Value<4>, kernel: 3 | 5, expanded: number, out: number, se: boolean, activation: 'relu' | 'hard_swish', stride: 1 | 2): Value<4> {
+export function invertedResidual(
+  x: Value<4>,
+  kernel: 3 | 5,
+  expanded: number,
+  out: number,
+  se: boolean,
+  activation: 'relu' | 'hard_swish',
+  stride: 1 | 2,
+): Value<4> {
   const act = (v: Value<4>) => elementwise(activation, v);
   const cin = x.shape[3];
   const wide = expanded === cin ? x : act(batchNorm(conv2d(x, expanded, { kernel: 1 })));

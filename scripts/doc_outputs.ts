@@ -23,7 +23,12 @@ const BIN = join(ROOT, 'bin', 'slimc.js');
 const BLOCK = /(<!-- output of: npx slimc ([^\n]*?) -->\n```text\n)([\s\S]*?)(```)/g;
 
 /** README.md and every docs/*.md, relative to the root. */
-export const documentFiles = (): string[] => ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+export const documentFiles = (): string[] => [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 export interface OutputBlock {
   readonly file: string;
@@ -44,7 +49,11 @@ export function commandOutput(args: readonly string[]): string {
 
 /** commandOutput without blocking the event loop (for tests). */
 export async function commandOutputAsync(args: readonly string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout.endsWith('\n') ? stdout : `${stdout}\n`;
 }
 
@@ -57,7 +66,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const fresh = commandOutput(args.split(/\s+/));
       if (fresh !== shown) {
         stale++;
-        process.stderr.write(`${file}: the output of \`npx slimc ${args}\` ${check ? 'differs from what the command prints' : 'updated'}\n`);
+        process.stderr.write(
+          `${file}: the output of \`npx slimc ${args}\` ${check ? 'differs from what the command prints' : 'updated'}\n`,
+        );
       }
       return `${open}${fresh}${close}`;
     });

@@ -69,7 +69,13 @@ export function docSteps(file: string): DocStep[] {
   return steps;
 }
 
-export const documentFiles = (): string[] => ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+export const documentFiles = (): string[] => [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 
 function prepareScratch(): void {
   rmSync(SCRATCH, { recursive: true, force: true });

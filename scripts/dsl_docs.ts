@@ -32,7 +32,8 @@ function docOf(node: ts.Node): Doc {
   };
 }
 
-const isExported = (node: ts.Node) => ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+const isExported = (node: ts.Node) =>
+  ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
 
 /** The declaration as code, without its body and comments. */
 function signature(node: ts.FunctionDeclaration, source: ts.SourceFile): string {
@@ -69,16 +70,26 @@ export function dslReference(): string {
     } else if (ts.isTypeAliasDeclaration(statement)) {
       const name = statement.name.text;
       if (!doc.text) missing.push(name);
-      types.push(section(`\`${name}\``, ['```ts', `type ${name} = ${statement.type.getText(source).replace(/\s+/g, ' ')};`, '```', '', doc.text, '']));
+      types.push(
+        section(`\`${name}\``, [
+          '```ts',
+          `type ${name} = ${statement.type.getText(source).replace(/\s+/g, ' ')};`,
+          '```',
+          '',
+          doc.text,
+          '',
+        ]),
+      );
     }
   }
-  if (missing.length > 0) throw new Error(`${DSL_SOURCE}: give these exports a TSDoc comment (functions also an @example): ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`${DSL_SOURCE}: give these exports a TSDoc comment (functions also an @example): ${missing.join(', ')}`);
   const header = [
     '# The DSL reference',
     '',
     '<!-- Generated from the TSDoc of src/frontends/dsl.ts by scripts/dsl_docs.ts; do not edit. -->',
     '',
-    "A model file imports these from `slimc/dsl` and default-exports a graph (or a function returning",
+    'A model file imports these from `slimc/dsl` and default-exports a graph (or a function returning',
     'one). Values carry their rank in their type: conv2d and pooling take and give NHWC values',
     '(`Value<4>`), dense takes `Value<2>`, and flatten moves between them, so `dense(conv2d(...))` does',
     'not compile. Layers are named automatically (`conv1`, `bn1`, ..., prefixed inside `block`)',
@@ -92,7 +103,12 @@ export function dslReference(): string {
     '```',
     '',
   ];
-  return [...header, '# Functions', '', ...functions, '# Types', '', ...types].join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    [...header, '# Functions', '', ...functions, '# Types', '', ...types]
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

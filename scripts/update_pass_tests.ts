@@ -8,7 +8,12 @@ import { readPassFile, runPassFile, withChecks } from '../test/helpers/pass_file
 
 const dir = fileURLToPath(new URL('../test/passes/ir/', import.meta.url));
 const named = process.argv.slice(2);
-const files = named.length > 0 ? named : readdirSync(dir).filter((f) => f.endsWith('.slim')).map((f) => dir + f);
+const files =
+  named.length > 0
+    ? named
+    : readdirSync(dir)
+        .filter((f) => f.endsWith('.slim'))
+        .map((f) => dir + f);
 for (const file of files) {
   const test = await readPassFile(file);
   await writeFile(file, withChecks(test, runPassFile(test, file)));

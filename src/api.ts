@@ -1,7 +1,13 @@
 // The programmatic API's functions: each does what the CLI command of the same name does and
 // throws the same errors (SlimcError and its subclasses, naming the file, node or option), but
 // prints nothing. The CLI adds only presentation to these steps.
-import { compileGraph, OUTPUT_FILES, writeCompiled, type CompileOptions as GraphCompileOptions, type CompileReport } from './compiler/compile.ts';
+import {
+  compileGraph,
+  OUTPUT_FILES,
+  writeCompiled,
+  type CompileOptions as GraphCompileOptions,
+  type CompileReport,
+} from './compiler/compile.ts';
 import { checkOutputDir } from './codegen/output_dir.ts';
 import type { CheckOptions } from './codegen/check.ts';
 import { loadModel } from './cli/load_model.ts';
@@ -76,7 +82,12 @@ export interface TrainOptions extends Partial<TrainConfig> {
  * `slimc train`: trains the graph on the data (with the L1 sparsity penalty on BN gammas when
  * `options.sparsity` is given) and returns the trained graph and the history.
  */
-export async function train(model: ModelSource, data: ImageDataset, options: TrainOptions = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(
+  model: ModelSource,
+  data: ImageDataset,
+  options: TrainOptions = {},
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   const { backend, ...config } = options;
   const graph = await graphOf(model);
   await prepareTraining(backend);

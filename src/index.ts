@@ -2,7 +2,16 @@
 // exported here is internal and may change between versions.
 export { compile, prune, train, type CompileOptions, type ModelSource, type PruneOptions, type TrainOptions } from './api.ts';
 export { loadModel, type LoadModelOptions } from './cli/load_model.ts';
-export { exportOnnx, importOnnx, importOnnxFile, nchwToNhwc, nhwcToNchw, EXPORT_OPSET, type OnnxImport, type OnnxImportOptions } from './frontends/onnx/index.ts';
+export {
+  exportOnnx,
+  importOnnx,
+  importOnnxFile,
+  nchwToNhwc,
+  nhwcToNchw,
+  EXPORT_OPSET,
+  type OnnxImport,
+  type OnnxImportOptions,
+} from './frontends/onnx/index.ts';
 export { writeSlimModel } from './ir/model_files.ts';
 export { printGraph } from './ir/text/printer.ts';
 export { parseGraph } from './ir/text/parser.ts';

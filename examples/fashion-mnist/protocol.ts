@@ -124,9 +124,11 @@ export async function compiledAccuracy(graph: Graph, dir: string, split: Labelle
 }
 
 export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
-  if (!o.lambdas.includes(o.pruneLambda)) throw new SlimcError(`the lambda to prune (${o.pruneLambda}) is not one of ${o.lambdas.join(', ')}`, '--prune-lambda');
+  if (!o.lambdas.includes(o.pruneLambda))
+    throw new SlimcError(`the lambda to prune (${o.pruneLambda}) is not one of ${o.lambdas.join(', ')}`, '--prune-lambda');
   const names = stageNames(o);
-  if (o.until !== undefined && !names.includes(o.until)) throw new SlimcError(`no stage '${o.until}'; the stages are ${names.join(', ')}`, '--until');
+  if (o.until !== undefined && !names.includes(o.until))
+    throw new SlimcError(`no stage '${o.until}'; the stages are ${names.join(', ')}`, '--until');
   const unknown = o.only?.find((n) => !names.includes(n));
   if (unknown !== undefined) throw new SlimcError(`no stage '${unknown}'; the stages are ${names.join(', ')}`, '--only');
   if (!o.resume && names.some((n) => existsSync(join(o.out, n)))) {
@@ -142,10 +144,15 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
     shouldStop: o.shouldStop,
     onStep: (s: StepReport) => {
       if (s.stepInEpoch % 100 === 0) {
-        o.log(`${stage} epoch ${s.epoch + 1}/${s.epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${(100 * s.accuracy).toFixed(1)}% ${s.stepsPerSecond.toFixed(2)} steps/s`);
+        o.log(
+          `${stage} epoch ${s.epoch + 1}/${s.epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${(100 * s.accuracy).toFixed(1)}% ${s.stepsPerSecond.toFixed(2)} steps/s`,
+        );
       }
     },
-    onEpoch: (r: EpochRecord) => o.log(`${stage} epoch ${r.epoch}: lr ${r.lr}, train acc ${(100 * r.trainAccuracy).toFixed(2)}%, test acc ${(100 * r.testAccuracy).toFixed(2)}% (${r.seconds.toFixed(0)} s)`),
+    onEpoch: (r: EpochRecord) =>
+      o.log(
+        `${stage} epoch ${r.epoch}: lr ${r.lr}, train acc ${(100 * r.trainAccuracy).toFixed(2)}%, test acc ${(100 * r.testAccuracy).toFixed(2)}% (${r.seconds.toFixed(0)} s)`,
+      ),
   });
 
   /** Trains with checkpoints in <stage>/ckpt, continuing from the last one when resuming. */
@@ -159,7 +166,8 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
   /** A source stage's model; with --only it may belong to a stage this process does not run. */
   const source = (name: string): Graph => {
     const graph = graphs.get(name);
-    if (graph === undefined) throw new SlimcError(`needs stage '${name}' finished first (run it, or wait for the process running it)`, '--only');
+    if (graph === undefined)
+      throw new SlimcError(`needs stage '${name}' finished first (run it, or wait for the process running it)`, '--only');
     return graph;
   };
 
@@ -186,7 +194,9 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
     await writeFileAtomically(recordPath, `${JSON.stringify(record, null, 2)}\n`, 'the stage record');
     records.push(record);
     graphs.set(name, graph);
-    o.log(`${name}: compiled module ${(100 * accuracy).toFixed(2)}% on ${o.data.test.count} test images, ${c.params.toLocaleString('en-US')} params, ${(c.macs / 1e6).toFixed(2)}M MACs`);
+    o.log(
+      `${name}: compiled module ${(100 * accuracy).toFixed(2)}% on ${o.data.test.count} test images, ${c.params.toLocaleString('en-US')} params, ${(c.macs / 1e6).toFixed(2)}M MACs`,
+    );
     return true;
   };
 

@@ -59,9 +59,15 @@ export async function publish(result: ProtocolResult, dir: string, info: Publish
   const json = {
     ...info,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
-    conventions: 'accuracy: the compiled ES module (slimc compile) run on every test image; MACs: multiply-accumulates per image (1 MAC = 2 FLOPs); params: conv/dense weights and biases, BN gamma and beta; seconds: training time of the stage',
+    conventions:
+      'accuracy: the compiled ES module (slimc compile) run on every test image; MACs: multiply-accumulates per image (1 MAC = 2 FLOPs); params: conv/dense weights and biases, BN gamma and beta; seconds: training time of the stage',
     stages: stages.map(({ history, ...s }) => ({ ...s, epochAccuracies: history.map((e) => e.testAccuracy) })),
-    pruned: { stage: pruned.stage, paramsFraction: pruned.params / baseline.params, accuracyDrop: baseline.accuracy - pruned.accuracy, meetsTarget: met },
+    pruned: {
+      stage: pruned.stage,
+      paramsFraction: pruned.params / baseline.params,
+      accuracyDrop: baseline.accuracy - pruned.accuracy,
+      meetsTarget: met,
+    },
     target: TARGET,
   };
   await writeFileAtomically(join(dir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`, 'the results');
@@ -71,13 +77,20 @@ export async function publish(result: ProtocolResult, dir: string, info: Publish
     join(dir, 'gamma.svg'),
     gammaHistogramSvg([
       { label: 'baseline', values: absGammas(result.graphs.get('baseline')!) },
-      ...lambdaStages.map((s) => ({ label: `sparsity training, lambda ${s.lambda}`, values: absGammas(result.graphs.get(sparsityStage(s.lambda!))!) })),
+      ...lambdaStages.map((s) => ({
+        label: `sparsity training, lambda ${s.lambda}`,
+        values: absGammas(result.graphs.get(sparsityStage(s.lambda!))!),
+      })),
     ]),
     'the gamma histograms',
   );
   for (const s of stages) {
     if (!s.keptChannels) continue;
-    await writeFileAtomically(join(dir, `kept-${s.stage}.svg`), keptChannelsSvg(s.keptChannels, `Channels kept per BN layer: ${s.stage}`), 'the kept-channels chart');
+    await writeFileAtomically(
+      join(dir, `kept-${s.stage}.svg`),
+      keptChannelsSvg(s.keptChannels, `Channels kept per BN layer: ${s.stage}`),
+      'the kept-channels chart',
+    );
   }
   await writeSlimModel(join(dir, 'baseline.slim'), result.graphs.get('baseline')!);
   await writeSlimModel(join(dir, 'pruned.slim'), result.graphs.get(pruned.stage)!);

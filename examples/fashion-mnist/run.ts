@@ -6,7 +6,7 @@
 // baseline.slim / pruned.slim into --publish (default: this directory).
 //
 //   npx tsx examples/fashion-mnist/run.ts [--resume] [--until STAGE] [--out DIR] [--publish DIR]
-//       [--epochs 8] [--finetune-epochs 4] [--pass2-epochs 4] [--lambdas 3e-4,1e-3,3e-3]
+//       [--epochs 8] [--finetune-epochs 4] [--pass2-epochs 4] [--lambdas 1e-3,3e-3]
 //       [--prune-lambda 1e-3] [--ratios 0.5,0.7] [--pass2-ratio 0.5] [--batch-size 64]
 //       [--data fashion-mnist | idx:DIR] [--only STAGE,...] [--tiny]
 //
@@ -49,7 +49,7 @@ export async function main({ argv, log = console.log, shouldStop }: RunArguments
       epochs: { type: 'string', default: '8' },
       'finetune-epochs': { type: 'string', default: '4' },
       'pass2-epochs': { type: 'string', default: '4' },
-      lambdas: { type: 'string', default: '3e-4,1e-3,3e-3' },
+      lambdas: { type: 'string', default: '1e-3,3e-3' },
       'prune-lambda': { type: 'string', default: '1e-3' },
       ratios: { type: 'string', default: '0.5,0.7' },
       'pass2-ratio': { type: 'string', default: '0.5' },
@@ -80,7 +80,9 @@ export async function main({ argv, log = console.log, shouldStop }: RunArguments
     log,
     shouldStop,
   };
-  log(`${info.variant}, ${info.threads} thread(s); ${data.name}: ${data.train.count} training, ${data.test.count} test images; stages ${stageNames(options).join(', ')}`);
+  log(
+    `${info.variant}, ${info.threads} thread(s); ${data.name}: ${data.train.count} training, ${data.test.count} test images; stages ${stageNames(options).join(', ')}`,
+  );
   const result = await runProtocol(options);
   const settings = { ...options, data: undefined, model: undefined, log: undefined, shouldStop: undefined, out: undefined, tiny: a.tiny };
   await writeFileAtomically(

@@ -57,10 +57,15 @@ const hooks = (phase: string) => ({
   checkpointDir: join(out, phase),
   phase,
   onStep: (s: StepReport) => {
-    if (s.stepInEpoch % 50 === 0) log(`${phase} epoch ${s.epoch + 1}/${s.epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${(100 * s.accuracy).toFixed(1)}% ${s.stepsPerSecond.toFixed(2)} steps/s`);
+    if (s.stepInEpoch % 50 === 0)
+      log(
+        `${phase} epoch ${s.epoch + 1}/${s.epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${(100 * s.accuracy).toFixed(1)}% ${s.stepsPerSecond.toFixed(2)} steps/s`,
+      );
   },
   onEpoch: (r: EpochRecord) =>
-    log(`${phase} epoch ${r.epoch}: lr ${r.lr} train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(2)}%, test acc ${(100 * r.testAccuracy).toFixed(2)}% (${r.seconds.toFixed(0)}s)`),
+    log(
+      `${phase} epoch ${r.epoch}: lr ${r.lr} train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(2)}%, test acc ${(100 * r.testAccuracy).toFixed(2)}% (${r.seconds.toFixed(0)}s)`,
+    ),
 });
 
 const baseline = await train(mnistVgg(), data, trainConfig({ epochs }), hooks('baseline'));
@@ -100,10 +105,7 @@ async function compiledLatency(graph: Graph, dir: string, runs = 200, warmup = 2
 
 const baseCost = cost(baseline.graph);
 const baseLatency = await compiledLatency(baseline.graph, join(out, 'compiled', 'baseline'));
-const table = [
-  '| stage | test accuracy | params | MACs | compiled latency (batch 1) |',
-  '| --- | ---: | ---: | ---: | ---: |',
-];
+const table = ['| stage | test accuracy | params | MACs | compiled latency (batch 1) |', '| --- | ---: | ---: | ---: | ---: |'];
 for (const [i, { stage, graph }] of rows.entries()) {
   const c = cost(graph);
   const acc = evaluate(graph, data.test).accuracy;
@@ -136,7 +138,10 @@ await writeFile(
     { label: `sparsity training (lambda ${args.sparsity})`, values: gammas },
   ]),
 );
-await writeFile(join(out, 'kept.svg'), keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))));
+await writeFile(
+  join(out, 'kept.svg'),
+  keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))),
+);
 if (args['save-checkpoint']) {
   await writeFile(join(here, 'sparse.slim'), printGraph(sparse.graph));
   await writeWeightsFile(join(here, 'sparse.weights.bin'), sparse.graph.weights);

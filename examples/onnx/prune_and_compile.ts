@@ -51,7 +51,12 @@ function relativeError(actual: ArrayLike<number>, reference: readonly number[]):
   return diff / scale;
 }
 
-export async function runExample(model: string, ratio: number, out: string, log: (line: string) => void = console.log): Promise<ExampleResult> {
+export async function runExample(
+  model: string,
+  ratio: number,
+  out: string,
+  log: (line: string) => void = console.log,
+): Promise<ExampleResult> {
   await mkdir(out, { recursive: true });
   const files = { pruned: join(out, 'pruned.slim'), compiled: join(out, 'compiled'), exported: join(out, 'pruned.onnx') };
   await slimc(['prune', model, '--ratio', String(ratio), '-o', files.pruned], log);
@@ -83,7 +88,14 @@ export async function runExample(model: string, ratio: number, out: string, log:
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values, positionals } = parseArgs({ options: { ratio: { type: 'string', default: '0.5' }, out: { type: 'string', default: 'out/onnx-example' } }, allowPositionals: true });
-  const result = await runExample(positionals[0] ?? relative(process.cwd(), DEFAULT_MODEL), Number(values.ratio), values.out ?? 'out/onnx-example');
+  const { values, positionals } = parseArgs({
+    options: { ratio: { type: 'string', default: '0.5' }, out: { type: 'string', default: 'out/onnx-example' } },
+    allowPositionals: true,
+  });
+  const result = await runExample(
+    positionals[0] ?? relative(process.cwd(), DEFAULT_MODEL),
+    Number(values.ratio),
+    values.out ?? 'out/onnx-example',
+  );
   if (result.relativeError && Math.max(result.relativeError.module, result.relativeError.onnxRuntime) > 1e-4) process.exitCode = 1;
 }

@@ -36,7 +36,8 @@ const ONNX_SEEDS = ['vgg', 'mobilenet', 'densenet', 'selectresnet', 'postresnet'
 export function loadCorpus(): Corpus {
   const allOps = allOpsGraph();
   // Its batch-norm variances are random normal samples: made positive, so that it compiles.
-  for (const [name, w] of Object.entries(allOps.weights)) if (name.endsWith('.var')) w.data.forEach((v, i) => (w.data[i] = Math.abs(v) + 0.1));
+  for (const [name, w] of Object.entries(allOps.weights))
+    if (name.endsWith('.var')) w.data.forEach((v, i) => (w.data[i] = Math.abs(v) + 0.1));
   return {
     slim: [
       { text: new TextDecoder().decode(file('examples/mnist/sparse.slim')), weights: file('examples/mnist/sparse.weights.bin') },
@@ -103,7 +104,9 @@ export function makeCase(corpus: Corpus, seed: number, index: number): FuzzCase 
     }
     case 'onnx-file-name': {
       // The graph takes its name from the file: a name no file system refuses but code would.
-      const name = `${pick(rng, hostileNames(`f${below(rng, 1000)}`)).replaceAll('/', '\u2215').replaceAll('\u0000', '')}.onnx`;
+      const name = `${pick(rng, hostileNames(`f${below(rng, 1000)}`))
+        .replaceAll('/', '\u2215')
+        .replaceAll('\u0000', '')}.onnx`;
       return { index, family, files: { [name]: onnx }, model: name };
     }
   }

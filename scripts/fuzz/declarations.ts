@@ -18,8 +18,12 @@ export interface DeclaredModel {
 /** The diagnostics of model.d.ts and of a consumer of it (empty: valid), as printable lines. */
 export async function declarationProblems(dir: string, model: DeclaredModel): Promise<string[]> {
   const consumer = join(dir, 'consumer.ts');
-  const input = model.inputs.length === 1 ? 'new Float32Array(1)' : `{ ${model.inputs.map((n) => `${jsString(n)}: new Float32Array(1)`).join(', ')} }`;
-  const reads = model.outputs.length === 1 ? ['const only: Float32Array = y;'] : model.outputs.map((n, i) => `const out${i}: Float32Array = y[${jsString(n)}];`);
+  const input =
+    model.inputs.length === 1 ? 'new Float32Array(1)' : `{ ${model.inputs.map((n) => `${jsString(n)}: new Float32Array(1)`).join(', ')} }`;
+  const reads =
+    model.outputs.length === 1
+      ? ['const only: Float32Array = y;']
+      : model.outputs.map((n, i) => `const out${i}: Float32Array = y[${jsString(n)}];`);
   await writeFile(
     consumer,
     [
@@ -56,7 +60,9 @@ export async function declarationProblems(dir: string, model: DeclaredModel): Pr
     ...files.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
   ];
   return diagnostics.map((d) => {
-    const where = d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : 'program';
+    const where = d.file
+      ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+      : 'program';
     return `${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
   });
 }

@@ -7,7 +7,29 @@ import { WEIGHTS_MAGIC } from '../../src/ir/weights_file.ts';
 import type { Rng } from '../../src/util/random.ts';
 
 /** Numbers that sit on edges: zero, negatives, huge, not finite, past 32 and 53 bits. */
-export const EDGE_NUMBERS = ['0', '-1', '1', '2', '3', '7', '65', '255', '65537', '4294967295', '4294967296', '9007199254740993', '1e400', '-1e400', 'nan', 'inf', '-inf', '1e-45', '0.5', '-0', '100000'];
+export const EDGE_NUMBERS = [
+  '0',
+  '-1',
+  '1',
+  '2',
+  '3',
+  '7',
+  '65',
+  '255',
+  '65537',
+  '4294967295',
+  '4294967296',
+  '9007199254740993',
+  '1e400',
+  '-1e400',
+  'nan',
+  'inf',
+  '-inf',
+  '1e-45',
+  '0.5',
+  '-0',
+  '100000',
+];
 
 /** The environment variable naming the file injected code writes. */
 export const MARKER_VARIABLE = 'SLIMC_FUZZ_MARKER';
@@ -68,14 +90,15 @@ export function mutateText(text: string, rng: Rng): string {
       const start = (list.index ?? 0) + (m.index ?? 0);
       return text.slice(0, start) + pick(rng, EDGE_NUMBERS) + text.slice(start + m[0].length);
     }
-    case 7: { // Any number (shapes, digests' digits) replaced by an edge number.
+    case 7: {
+      // Any number (shapes, digests' digits) replaced by an edge number.
       const numbers = [...text.matchAll(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g)];
       if (numbers.length === 0) return text;
       const m = pick(rng, numbers);
       return text.slice(0, m.index) + pick(rng, EDGE_NUMBERS) + text.slice((m.index ?? 0) + m[0].length);
     }
-    case 2: // A name replaced by a hostile (quoted) name.
-    {
+    case 2: {
+      // A name replaced by a hostile (quoted) name.
       const names = [...text.matchAll(/[%@][A-Za-z0-9_.]+/g)];
       if (names.length === 0) return text;
       const m = pick(rng, names);
@@ -85,14 +108,14 @@ export function mutateText(text: string, rng: Rng): string {
     case 3: // A line deleted.
       lines.splice(below(rng, lines.length), 1);
       return lines.join('\n');
-    case 4: // A line duplicated (redefinitions, duplicate outputs and declarations).
-    {
+    case 4: {
+      // A line duplicated (redefinitions, duplicate outputs and declarations).
       const i = below(rng, lines.length);
       lines.splice(i, 0, lines[i]);
       return lines.join('\n');
     }
-    case 5: // Two lines swapped (use before definition).
-    {
+    case 5: {
+      // Two lines swapped (use before definition).
       const [i, j] = [below(rng, lines.length), below(rng, lines.length)];
       [lines[i], lines[j]] = [lines[j], lines[i]];
       return lines.join('\n');
@@ -125,7 +148,13 @@ export function mutateWeights(bytes: Uint8Array, rng: Rng): Uint8Array {
   }
   if (!Array.isArray(manifest.tensors) || manifest.tensors.length === 0) return out;
   const t = pick(rng, manifest.tensors);
-  const edge = () => Number(pick(rng, EDGE_NUMBERS.filter((n) => Number.isFinite(Number(n)))));
+  const edge = () =>
+    Number(
+      pick(
+        rng,
+        EDGE_NUMBERS.filter((n) => Number.isFinite(Number(n))),
+      ),
+    );
   if (kind === 2) t.name = pick(rng, hostileNames(`w${below(rng, 1000)}`));
   else if (kind === 3) t.shape = Array.isArray(t.shape) && t.shape.length > 0 ? t.shape.map((d, i) => (i === 0 ? edge() : d)) : [edge()];
   else if (below(rng, 2) === 0) t.offset = edge();
@@ -157,7 +186,13 @@ export function mutateOnnx(bytes: Uint8Array, rng: Rng): Uint8Array {
   const graph = model.graph;
   if (!graph || graph.node.length === 0) return bytes;
   const node = pick(rng, graph.node);
-  const edge = () => Number(pick(rng, EDGE_NUMBERS.filter((n) => Number.isSafeInteger(Number(n)))));
+  const edge = () =>
+    Number(
+      pick(
+        rng,
+        EDGE_NUMBERS.filter((n) => Number.isSafeInteger(Number(n))),
+      ),
+    );
   if (kind === 2) {
     // An integer attribute (kernel_shape, strides, dilations, pads, group, axis) set to an edge.
     const ints = node.attribute.filter((a) => a.ints.length > 0 || a.i !== undefined);

@@ -98,12 +98,17 @@ class Worker {
         child.once('exit', (code, signal) => {
           clearTimeout(timer);
           this.child = null;
-          resolve({ outcome: 'crash', detail: `the process ended (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-4).join(' | ')}` });
+          resolve({
+            outcome: 'crash',
+            detail: `the process ended (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-4).join(' | ')}`,
+          });
         });
         child.once('message', (m: { ok: true; result: WorkerResult } | { ok: false; error: string }) => {
           clearTimeout(timer);
           child.removeAllListeners('exit');
-          resolve(m.ok ? { result: m.result } : { outcome: 'crash', detail: `main() threw: ${m.error.split('\n').slice(0, 3).join(' | ')}` });
+          resolve(
+            m.ok ? { result: m.result } : { outcome: 'crash', detail: `main() threw: ${m.error.split('\n').slice(0, 3).join(' | ')}` },
+          );
         });
         child.send(job);
       });
@@ -155,7 +160,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const { inspect, compile, declarations } = answer.result;
       bump(t.inspect, `exit ${inspect.code}`);
       if (compile !== null) bump(t.compile, `exit ${compile.code}`);
-      for (const [what, r] of [['inspect', inspect], ['compile', compile]] as const) {
+      for (const [what, r] of [
+        ['inspect', inspect],
+        ['compile', compile],
+      ] as const) {
         if (r !== null && r.code !== 0 && r.code !== 1) fail(c, dir, 'exit 2', `${what}: ${r.stderr.trim()}`);
       }
       if (declarations !== null && declarations.length > 0) fail(c, dir, 'invalid d.ts', declarations.slice(0, 3).join(' | '));
@@ -165,7 +173,8 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       rmSync(marker);
     }
     rmSync(dir, { recursive: true, force: true });
-    if (++done % 100 === 0) opts.log?.(`${done}/${opts.cases} cases, ${failures.length} failures, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (++done % 100 === 0)
+      opts.log?.(`${done}/${opts.cases} cases, ${failures.length} failures, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   };
 
   try {

@@ -30,12 +30,14 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
   let graph: Graph;
   if (MODULE_EXTENSIONS.includes(extension)) {
     graph = await loadModule(path);
-    if (opts.weights !== undefined) graph = { ...graph, weights: replaceWeights(graph.weights, await readWeightsFile(opts.weights), opts.weights) };
+    if (opts.weights !== undefined)
+      graph = { ...graph, weights: replaceWeights(graph.weights, await readWeightsFile(opts.weights), opts.weights) };
   } else if (extension === '.slim') {
     graph = await loadTextual(path, opts.weights ?? textualWeightsPath(path));
   } else if (extension === '.onnx') {
     graph = loadOnnx(path);
-    if (opts.weights !== undefined) graph = { ...graph, weights: replaceWeights(graph.weights, await readWeightsFile(opts.weights), opts.weights) };
+    if (opts.weights !== undefined)
+      graph = { ...graph, weights: replaceWeights(graph.weights, await readWeightsFile(opts.weights), opts.weights) };
   } else {
     throw new UnsupportedError(`cannot load a '${extension || '(no extension)'}' model; supported: ${SUPPORTED}`, path);
   }
@@ -51,7 +53,11 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
 export const textualWeightsPath = (slimPath: string) => slimPath.replace(/\.slim$/i, '') + '.weights.bin';
 
 async function loadTextual(path: string, weightsPath: string): Promise<Graph> {
-  await expectFile(weightsPath, 'weights file', `a .slim model reads its weights from ${textualWeightsPath(path)} beside it, or from --weights FILE`);
+  await expectFile(
+    weightsPath,
+    'weights file',
+    `a .slim model reads its weights from ${textualWeightsPath(path)} beside it, or from --weights FILE`,
+  );
   const weights = await readWeightsFile(weightsPath);
   return parseGraph(await readFile(path, 'utf8'), weights, path);
 }
@@ -67,7 +73,8 @@ async function loadModule(path: string): Promise<Graph> {
   let exported: unknown;
   try {
     const module = await importUserModule(path);
-    if (!('default' in module)) throw new SlimcError('the module has no default export (export default a Graph or a function returning one)', path);
+    if (!('default' in module))
+      throw new SlimcError('the module has no default export (export default a Graph or a function returning one)', path);
     exported = typeof module.default === 'function' ? (module.default as () => unknown)() : module.default;
   } catch (e) {
     throw asUserError(e, path);
@@ -96,7 +103,9 @@ function asUserError(e: unknown, path: string): SlimcError {
 function isGraph(v: unknown): v is Graph {
   if (typeof v !== 'object' || v === null) return false;
   const g = v as Record<string, unknown>;
-  return typeof g.name === 'string' && Array.isArray(g.nodes) && Array.isArray(g.outputs) && typeof g.weights === 'object' && g.weights !== null;
+  return (
+    typeof g.name === 'string' && Array.isArray(g.nodes) && Array.isArray(g.outputs) && typeof g.weights === 'object' && g.weights !== null
+  );
 }
 
 async function expectFile(path: string, what: string, hint?: string): Promise<void> {

@@ -64,7 +64,12 @@ export function slimReportText(report: SlimReport): string {
     [
       ['params', formatCount(report.before.params), formatCount(report.after.params), percent(report.after.params, report.before.params)],
       ['MACs', formatCount(report.before.macs), formatCount(report.after.macs), percent(report.after.macs, report.before.macs)],
-      ['FLOPs', formatScientific(report.before.flops), formatScientific(report.after.flops), percent(report.after.flops, report.before.flops)],
+      [
+        'FLOPs',
+        formatScientific(report.before.flops),
+        formatScientific(report.after.flops),
+        percent(report.after.flops, report.before.flops),
+      ],
     ],
   );
   const how =

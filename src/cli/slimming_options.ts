@@ -28,7 +28,11 @@ export function addSlimmingOptions(cmd: Command): Command {
   return cmd
     .option('--per-layer', 'threshold each BN layer by its own |gamma| instead of one global ranking')
     .addOption(new Option('--min-channels <n>', 'keep at least n channels in every BN layer').argParser(number('--min-channels')))
-    .addOption(new Option('--max-layer-ratio <f>', 'prune at most this fraction of any layer (the paper uses 0.5 per pass)').argParser(number('--max-layer-ratio')))
+    .addOption(
+      new Option('--max-layer-ratio <f>', 'prune at most this fraction of any layer (the paper uses 0.5 per pass)').argParser(
+        number('--max-layer-ratio'),
+      ),
+    )
     .option('--exclude <pattern...>', 'BN layers to leave whole, by name or glob (e.g. "layer1.*")')
     .option('--masks <file>', 'explicit channel masks: JSON {"<bn name>": [1,0,...]}; replaces the ratio');
 }

@@ -6,7 +6,11 @@ export interface Column {
 }
 
 /** Rows under a header and a rule; `footer` rows (totals) come after a second rule. */
-export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[], footer: readonly (readonly string[])[] = []): string {
+export function formatTable(
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  footer: readonly (readonly string[])[] = [],
+): string {
   const all = [columns.map((c) => c.header), ...rows, ...footer];
   const widths = columns.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>

@@ -77,7 +77,10 @@ export async function checkCompiledModule(dir: string, reference: Graph, opts: C
   const moduleInputs: Record<ValueId, Float32Array> = {};
   for (const input of graphInputs(reference)) {
     const shape = batched(input.type.shape);
-    const data = rng.fill(shape.reduce((a, b) => a * b, 1), () => rng.normal());
+    const data = rng.fill(
+      shape.reduce((a, b) => a * b, 1),
+      () => rng.normal(),
+    );
     nhwcInputs[input.id] = data;
     moduleInputs[input.id] = nchw && shape.length === 4 ? transposeBorder(data, shape) : data;
   }

@@ -60,7 +60,8 @@ export interface ForwardCode {
 }
 
 /** How a sliding window's padding is passed to tfjs: by name when tfjs's rule gives the same. */
-type WindowPadding = { readonly kind: 'valid' } | { readonly kind: 'same' } | { readonly kind: 'explicit'; readonly h: Pair; readonly w: Pair };
+type WindowPadding =
+  { readonly kind: 'valid' } | { readonly kind: 'same' } | { readonly kind: 'explicit'; readonly h: Pair; readonly w: Pair };
 
 function windowPadding(input: TensorType, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding): WindowPadding {
   const [, height, width] = input.shape;
@@ -171,7 +172,10 @@ function emitConv(n: Conv2dNode, e: Emitter): string {
     const filter = e.w(n.filter, [kh, kw, cin, cout / cin]);
     call = e.call('depthwise', `${e.v(n.input)}, ${filter}, ${e.w(n.bias)}, ${tail.replace('PAD', padArg ?? nhwcPadding(amountsOf()))}`);
   } else {
-    call = e.call('groupConv', `${e.v(n.input)}, ${e.w(n.filter)}, ${e.w(n.bias)}, ${n.groups}, ${tail.replace('PAD', padArg ?? nhwcPadding(amountsOf()))}`);
+    call = e.call(
+      'groupConv',
+      `${e.v(n.input)}, ${e.w(n.filter)}, ${e.w(n.bias)}, ${n.groups}, ${tail.replace('PAD', padArg ?? nhwcPadding(amountsOf()))}`,
+    );
   }
   return subsample ? e.call('everyNth', `${call}, ${n.strides[0]}, ${n.strides[1]}`) : call;
 }
@@ -179,44 +183,48 @@ function emitConv(n: Conv2dNode, e: Emitter): string {
 function emitNode(node: Node, e: Emitter): string {
   // An elementwise op calls the helper of its name (helpers.ts has one for each).
   if (isElementwise(node)) return e.call(node.op, e.v(node.input));
-  return match(node)
-    .with({ op: 'input' }, (n): string => {
-      throw new UnsupportedError('input: bound by the forward signature, not emitted as a statement', `%${n.id}`);
-    })
-    .with({ op: 'conv2d' }, (n) => emitConv(n, e))
-    .with({ op: 'batch_norm' }, (n) => {
-      const p = (suffix: string) => e.w(`${n.params}.${suffix}`);
-      return e.call('batchNorm', `${e.v(n.input)}, ${p('mean')}, ${p('var')}, ${p('beta')}, ${p('gamma')}, ${n.epsilon}`);
-    })
-    // x * scale + shift as one batch-norm kernel: t + (x - 0) * s / sqrt(1 + 0) rounds as x*s + t.
-    .with({ op: 'scale_shift' }, (n) =>
-      e.call('batchNorm', `${e.v(n.input)}, ${e.k(['float32', [0]])}, ${e.k(['float32', [1]])}, ${e.w(n.shift)}, ${e.w(n.scale)}, 0`),
-    )
-    .with({ op: 'max_pool' }, (n) => {
-      const pads = windowPadding(e.typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding);
-      const padArg = pads.kind === 'explicit' ? nhwcPadding(pads) : `'${pads.kind}'`;
-      return e.call('maxPool', `${e.v(n.input)}, ${pair(n.kernel)}, ${pair(n.strides)}, ${padArg}`);
-    })
-    .with({ op: 'avg_pool' }, (n) => {
-      const x = e.typeOf(n.input);
-      const [, height, width] = x.shape;
-      const h = padAmounts(height, n.kernel[0], n.strides[0], 1, n.padding, 'h');
-      const w = padAmounts(width, n.kernel[1], n.strides[1], 1, n.padding, 'w');
-      const args = `${e.v(n.input)}, ${pair(n.kernel)}, ${pair(n.strides)}`;
-      if (h[0] + h[1] + w[0] + w[1] === 0) return e.call('avgPool', `${args}, 'valid'`);
-      return e.call(n.countIncludePad ? 'avgPoolPadded' : 'avgPoolExact', `${args}, ${amounts({ h, w })}`);
-    })
-    .with({ op: 'global_avg_pool' }, (n) => e.call('mean', `${e.v(n.input)}, [1, 2], true`))
-    .with({ op: 'add' }, (n) =>
-      n.inputs.length === 2 ? e.call('add', n.inputs.map((v) => e.v(v)).join(', ')) : e.call('addN', `[${n.inputs.map((v) => e.v(v)).join(', ')}]`),
-    )
-    .with({ op: 'mul' }, (n) => e.call('mul', n.inputs.map((v) => e.v(v)).join(', ')))
-    .with({ op: 'concat' }, (n) => e.call('concat', `[${n.inputs.map((v) => e.v(v)).join(', ')}]`))
-    .with({ op: 'flatten' }, (n) => e.call('flatten', e.v(n.input)))
-    .with({ op: 'dense' }, (n) => e.call('dense', `${e.v(n.input)}, ${e.w(n.weight)}, ${e.w(n.bias)}, ${tfActivation(n.activation)}`))
-    .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', compactIndices(n.indices)])}`))
-    .with({ op: 'softmax' }, (n) => e.call('softmax', `${e.v(n.input)}, ${n.type.shape.length - 1}`))
-    .exhaustive();
+  return (
+    match(node)
+      .with({ op: 'input' }, (n): string => {
+        throw new UnsupportedError('input: bound by the forward signature, not emitted as a statement', `%${n.id}`);
+      })
+      .with({ op: 'conv2d' }, (n) => emitConv(n, e))
+      .with({ op: 'batch_norm' }, (n) => {
+        const p = (suffix: string) => e.w(`${n.params}.${suffix}`);
+        return e.call('batchNorm', `${e.v(n.input)}, ${p('mean')}, ${p('var')}, ${p('beta')}, ${p('gamma')}, ${n.epsilon}`);
+      })
+      // x * scale + shift as one batch-norm kernel: t + (x - 0) * s / sqrt(1 + 0) rounds as x*s + t.
+      .with({ op: 'scale_shift' }, (n) =>
+        e.call('batchNorm', `${e.v(n.input)}, ${e.k(['float32', [0]])}, ${e.k(['float32', [1]])}, ${e.w(n.shift)}, ${e.w(n.scale)}, 0`),
+      )
+      .with({ op: 'max_pool' }, (n) => {
+        const pads = windowPadding(e.typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding);
+        const padArg = pads.kind === 'explicit' ? nhwcPadding(pads) : `'${pads.kind}'`;
+        return e.call('maxPool', `${e.v(n.input)}, ${pair(n.kernel)}, ${pair(n.strides)}, ${padArg}`);
+      })
+      .with({ op: 'avg_pool' }, (n) => {
+        const x = e.typeOf(n.input);
+        const [, height, width] = x.shape;
+        const h = padAmounts(height, n.kernel[0], n.strides[0], 1, n.padding, 'h');
+        const w = padAmounts(width, n.kernel[1], n.strides[1], 1, n.padding, 'w');
+        const args = `${e.v(n.input)}, ${pair(n.kernel)}, ${pair(n.strides)}`;
+        if (h[0] + h[1] + w[0] + w[1] === 0) return e.call('avgPool', `${args}, 'valid'`);
+        return e.call(n.countIncludePad ? 'avgPoolPadded' : 'avgPoolExact', `${args}, ${amounts({ h, w })}`);
+      })
+      .with({ op: 'global_avg_pool' }, (n) => e.call('mean', `${e.v(n.input)}, [1, 2], true`))
+      .with({ op: 'add' }, (n) =>
+        n.inputs.length === 2
+          ? e.call('add', n.inputs.map((v) => e.v(v)).join(', '))
+          : e.call('addN', `[${n.inputs.map((v) => e.v(v)).join(', ')}]`),
+      )
+      .with({ op: 'mul' }, (n) => e.call('mul', n.inputs.map((v) => e.v(v)).join(', ')))
+      .with({ op: 'concat' }, (n) => e.call('concat', `[${n.inputs.map((v) => e.v(v)).join(', ')}]`))
+      .with({ op: 'flatten' }, (n) => e.call('flatten', e.v(n.input)))
+      .with({ op: 'dense' }, (n) => e.call('dense', `${e.v(n.input)}, ${e.w(n.weight)}, ${e.w(n.bias)}, ${tfActivation(n.activation)}`))
+      .with({ op: 'gather' }, (n) => e.call('gather', `${e.v(n.input)}, ${e.k(['int32', compactIndices(n.indices)])}`))
+      .with({ op: 'softmax' }, (n) => e.call('softmax', `${e.v(n.input)}, ${n.type.shape.length - 1}`))
+      .exhaustive()
+  );
 }
 
 export interface ForwardOptions {

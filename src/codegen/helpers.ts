@@ -68,7 +68,11 @@ export const HELPERS = {
     uses: ['add', 'mul', 'relu6'],
     source: `const hard_sigmoid = (x) => tidy(() => mul(relu6(add(x, scalar(3))), scalar(1 / 6)));`,
   },
-  hard_swish: { imports: ['tidy'], uses: ['hard_sigmoid', 'mul'], source: `const hard_swish = (x) => tidy(() => mul(x, hard_sigmoid(x)));` },
+  hard_swish: {
+    imports: ['tidy'],
+    uses: ['hard_sigmoid', 'mul'],
+    source: `const hard_swish = (x) => tidy(() => mul(x, hard_sigmoid(x)));`,
+  },
   addN: kernel('addN', 'xs', 'AddN', 'xs'),
   // concat(xs) along the last axis and gather(x, indices), the channels (last axis) an Int32Array
   // selects, run the module's own kernels (runtime/model_runtime.js): the backend's Concat

@@ -93,7 +93,6 @@ function layoutDigest(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-
 /** The module, its declarations and its weights file for a lowered, valid graph. */
 export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule {
   verify(graph);
@@ -116,13 +115,23 @@ const runtimeSource = () => (runtimeText ??= readFileSync(new URL('./runtime/mod
  */
 export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly string[]>; readonly body: string } {
   const imports = new Map<string, string[]>();
+  // Named imports, on one line or wrapped over several (as the formatter leaves long ones).
+  const source = runtimeSource().replace(/^import \{([^}]+)\} from '([^']+)';$/gm, (_, names: string, from: string) => {
+    imports.set(from, [
+      ...(imports.get(from) ?? []),
+      ...names
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== ''),
+    ]);
+    return '';
+  });
   const body: string[] = [];
   let inComment = false;
-  for (const line of runtimeSource().split('\n')) {
+  for (const line of source.split('\n')) {
     const trimmed = line.trim();
-    const imported = /^import \{ ([^}]+) \} from '([^']+)';$/.exec(line);
+    if (trimmed.startsWith('import ')) throw new Error(`model_runtime.js: an import the emitter cannot inline: ${trimmed}`);
     if (inComment) inComment = !trimmed.endsWith('*/');
-    else if (imported !== null) imports.set(imported[2], imported[1].split(', '));
     else if (trimmed.startsWith('/*')) inComment = !trimmed.endsWith('*/');
     else if (!trimmed.startsWith('//') && trimmed !== '') body.push(line);
   }
@@ -139,7 +148,6 @@ const stepLine = (step: PlanStep) => `      ${json(encodeStep(step))},`;
 
 /** The tfjs-backend-wasm version whose kernel exports the plan calls (slimc pins it exactly). */
 export const BACKEND_VERSION = '4.22.0';
-
 
 function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): EmittedModule {
   const plan = forward.plan;
@@ -161,7 +169,10 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
   const layout = layoutDigest(JSON.stringify(fileOrder.map((name) => [name, graph.weights[name].shape])));
 
   const runtime = runtimeParts();
-  const coreImports = new Set<string>([...(runtime.imports.get('@tensorflow/tfjs-core') ?? []), ...forward.helpers.flatMap((h) => HELPERS[h].imports)]);
+  const coreImports = new Set<string>([
+    ...(runtime.imports.get('@tensorflow/tfjs-core') ?? []),
+    ...forward.helpers.flatMap((h) => HELPERS[h].imports),
+  ]);
   const wasmImports = runtime.imports.get('@tensorflow/tfjs-backend-wasm') ?? [];
   const runtimeInfo = { ...info, inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })) };
   const planLines =
@@ -215,7 +226,9 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     // No model-derived name goes into a comment (MODEL.info.name holds it, as a string literal).
     `// Compiled by ${COMPILER} for TensorFlow.js (tfjs-backend-wasm). Do not edit; recompile.`,
     `// Final IR: model.slim. Weights: ${WEIGHTS_FILE} (checked against its manifest at load).`,
-    ...(annotated ? [] : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
+    ...(annotated
+      ? []
+      : ['// vN in forward() is the value of node N of the final IR, in model.slim order (comments naming each are left out: size).']),
     `import { ${[...coreImports].sort().join(', ')} } from '@tensorflow/tfjs-core';`,
     `import { ${[...wasmImports].join(', ')} } from '@tensorflow/tfjs-backend-wasm';`,
     '',
@@ -301,6 +314,13 @@ export interface LoadOptions {
   readonly runtime?: 'plan' | 'engine';
 }
 
+/** One step of the plan (a node, or a channel copy the plan adds) and its median time. */
+export interface StepTime {
+  readonly step: string;
+  readonly op: string;
+  readonly microseconds: number;
+}
+
 export interface PredictOptions {
   /** Where to write the output (returned): a Float32Array of its size (one per output name for several outputs). */
   readonly into?: ${predictInto};
@@ -312,6 +332,8 @@ export interface Model {
   predict(${predictArg}, opts?: PredictOptions): Promise<${predictResult}>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;
+  /** Times each step of the plan on x: median microseconds over opts.runs runs (default 20), in plan order. Plan runtime only. */
+  profile(${predictArg}, opts?: { readonly runs?: number }): Promise<readonly StepTime[]>;
   /** Frees the model's weight tensors and its plans' memory. */
   dispose(): void;
 }

@@ -52,7 +52,9 @@ export async function isSlimcOutput(dir: string): Promise<boolean> {
 
 /** Entries of a previous slimc output that its report does not list as slimc's (and not `written`). */
 async function foreignEntries(dir: string, report: PreviousReport, written: readonly string[]): Promise<string[]> {
-  const listed = Array.isArray(report.files) ? report.files.map((f: { name?: unknown }) => f?.name).filter((n): n is string => typeof n === 'string') : [];
+  const listed = Array.isArray(report.files)
+    ? report.files.map((f: { name?: unknown }) => f?.name).filter((n): n is string => typeof n === 'string')
+    : [];
   const ours = new Set([REPORT_FILE, ...written, ...listed]);
   return (await readdir(dir)).filter((entry) => !ours.has(entry)).sort();
 }

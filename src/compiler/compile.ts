@@ -78,7 +78,8 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): Compiled 
   }
   // Slimming and lowering are two pipelines; each prints the points that belong to it.
   // 'all' becomes each pipeline's own names, so that the input prints once (by the first).
-  const pointsIn = (names: readonly string[]) => (printAfter === undefined ? undefined : printAfter === 'all' ? names : printAfter.filter((n) => names.includes(n)));
+  const pointsIn = (names: readonly string[]) =>
+    printAfter === undefined ? undefined : printAfter === 'all' ? names : printAfter.filter((n) => names.includes(n));
   const passes: Record<string, number> = {};
   const common: PipelineOptions = { diff: opts.diff, emit: opts.emit, onPass: (name, ms) => (passes[name] = ms) };
 
@@ -265,7 +266,10 @@ export async function writeCompiled(compiled: Compiled, source: Graph, dir: stri
     }
     html = reportHtml(compileReportInput(compiled, source, { check, latency, unprunedModuleBytes }));
     report = reportOf();
-    return { files: { [HTML_REPORT_FILE]: html, [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` }, replace: report.check?.ok !== false };
+    return {
+      files: { [HTML_REPORT_FILE]: html, [REPORT_FILE]: `${JSON.stringify(report, null, 2)}\n` },
+      replace: report.check?.ok !== false,
+    };
   });
   return { ...report, written };
 }

@@ -29,7 +29,8 @@ export function runPasses(graph: Graph, names: readonly string[], opts: RunPasse
   if (names.length === 0) throw new SlimcError(`no pass given; the passes are: ${PASS_NAMES.join(', ')}`, '--passes');
   let masks: ChannelMasks | null = null;
   if (names.includes('mask-channels')) {
-    if (opts.slim === undefined) throw new SlimcError('mask-channels selects channels: give a ratio (--prune) or a masks file (--masks)', '--passes');
+    if (opts.slim === undefined)
+      throw new SlimcError('mask-channels selects channels: give a ratio (--prune) or a masks file (--masks)', '--passes');
     validateSelectionOptions(opts.slim);
     masks = opts.slim.masks ?? selectChannels(graph, opts.slim).masks;
   }

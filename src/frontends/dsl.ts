@@ -329,7 +329,10 @@ function poolWindow(opts: PoolOptions): { kernel: Pair; strides: Pair; padding: 
  * const h = maxPool(convBnRelu(x, 64), { kernel: 3, stride: 2, padding: 1 });
  */
 export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
-  return x.builder.push({ op: 'max_pool', id: x.builder.freshName('maxpool', opts.name), type: placeholder, input: x.id, ...poolWindow(opts) }, 4);
+  return x.builder.push(
+    { op: 'max_pool', id: x.builder.freshName('maxpool', opts.name), type: placeholder, input: x.id, ...poolWindow(opts) },
+    4,
+  );
 }
 
 /**
@@ -340,7 +343,10 @@ export function maxPool(x: Value<4>, opts: PoolOptions = {}): Value<4> {
  */
 export function avgPool(x: Value<4>, opts: PoolOptions & { countIncludePad?: boolean } = {}): Value<4> {
   const id = x.builder.freshName('avgpool', opts.name);
-  return x.builder.push({ op: 'avg_pool', id, type: placeholder, input: x.id, ...poolWindow(opts), countIncludePad: opts.countIncludePad ?? false }, 4);
+  return x.builder.push(
+    { op: 'avg_pool', id, type: placeholder, input: x.id, ...poolWindow(opts), countIncludePad: opts.countIncludePad ?? false },
+    4,
+  );
 }
 
 /**

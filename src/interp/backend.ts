@@ -47,7 +47,9 @@ async function activate(name: BackendName): Promise<void> {
     try {
       await import('@tensorflow/tfjs-backend-cpu');
     } catch {
-      throw new SlimcError('the cpu backend needs @tensorflow/tfjs-backend-cpu, which is not installed (npm install -D @tensorflow/tfjs-backend-cpu)');
+      throw new SlimcError(
+        'the cpu backend needs @tensorflow/tfjs-backend-cpu, which is not installed (npm install -D @tensorflow/tfjs-backend-cpu)',
+      );
     }
     await start('cpu');
     known.set('cpu', { name: 'cpu', variant: 'cpu', simd: false, threads: 1 });

@@ -92,7 +92,14 @@ export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tenso
   try {
     for (const node of graph.nodes) {
       const args = inputsOf(node);
-      const value = node.op === 'input' ? inputs[node.id] : evalNode(node, args.map((v) => read(v, `%${node.id}`)), weights.lookup);
+      const value =
+        node.op === 'input'
+          ? inputs[node.id]
+          : evalNode(
+              node,
+              args.map((v) => read(v, `%${node.id}`)),
+              weights.lookup,
+            );
       env.set(node.id, value);
       checkShape(node, value, batch);
       args.forEach(release);
@@ -124,7 +131,10 @@ export function runGraph(graph: Graph, inputs: Readonly<Record<ValueId, tf.Tenso
 function checkShape(node: Node, value: tf.Tensor, batch: number): void {
   const expected = [batch, ...node.type.shape.slice(1)];
   if (formatShape(value.shape) !== formatShape(expected)) {
-    throw new SlimcError(`${node.op}: computed shape ${formatShape(value.shape)}, but the node declares ${formatShape(expected)}`, `%${node.id}`);
+    throw new SlimcError(
+      `${node.op}: computed shape ${formatShape(value.shape)}, but the node declares ${formatShape(expected)}`,
+      `%${node.id}`,
+    );
   }
 }
 

@@ -131,7 +131,12 @@ function spatialPadding(x: tf.Tensor4D, kernel: Pair, strides: Pair, dilations: 
   const [, h, w] = x.shape;
   const [top, bottom] = padAmounts(h, kernel[0], strides[0], dilations[0], padding, 'h');
   const [left, right] = padAmounts(w, kernel[1], strides[1], dilations[1], padding, 'w');
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /** tfjs types its pairs as mutable tuples. */

@@ -37,9 +37,13 @@ function windowProblems(input: TensorType, kernel: Pair, strides: Pair, dilation
     const padded = size + before + after;
     const what = axis === 'h' ? 'height' : 'width';
     if (!Number.isSafeInteger(padded) || padded > LIMITS.spatialExtent) {
-      problems.push(`the padded input ${what} is ${padded} (input ${size}, padding ${before}+${after}, window ${extent}), more than the ${LIMITS.spatialExtent} slimc allows`);
+      problems.push(
+        `the padded input ${what} is ${padded} (input ${size}, padding ${before}+${after}, window ${extent}), more than the ${LIMITS.spatialExtent} slimc allows`,
+      );
     } else if (extent > padded) {
-      problems.push(`the window ${what} ${extent} (kernel ${kernel[i]}, dilation ${dilations[i]}) is larger than the padded input ${what} ${padded}`);
+      problems.push(
+        `the window ${what} ${extent} (kernel ${kernel[i]}, dilation ${dilations[i]}) is larger than the padded input ${what} ${padded}`,
+      );
     } else if (strides[i] > padded) {
       problems.push(`stride ${strides[i]} is larger than the padded input ${what} ${padded}`);
     }

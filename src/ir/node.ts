@@ -3,7 +3,16 @@
 // its weights must have.
 import { isElementwiseOp } from './elementwise.ts';
 import { opDef } from './ops.ts';
-import { channelsOf, type Conv2dNode, type ElementwiseNode, type Graph, type Node, type TensorType, type ValueId, type WeightName } from './types.ts';
+import {
+  channelsOf,
+  type Conv2dNode,
+  type ElementwiseNode,
+  type Graph,
+  type Node,
+  type TensorType,
+  type ValueId,
+  type WeightName,
+} from './types.ts';
 
 export { bnWeightNames, channelsOf } from './types.ts';
 
@@ -58,13 +67,15 @@ export function usersOf(graph: Graph): ReadonlyMap<ValueId, readonly Node[]> {
  * Whether a conv is depthwise: one input channel per group (groups = input channels > 1). Its
  * channel multiplier is output channels / input channels (tfjs's depthwise kernels take it).
  */
-export const isDepthwise = (conv: Pick<Conv2dNode, 'groups'>, inputChannels: number): boolean => conv.groups > 1 && conv.groups === inputChannels;
+export const isDepthwise = (conv: Pick<Conv2dNode, 'groups'>, inputChannels: number): boolean =>
+  conv.groups > 1 && conv.groups === inputChannels;
 
 /**
  * Whether a conv maps each channel on its own: one group per input channel and as many outputs as
  * inputs (a depthwise conv with multiplier 1, or a conv of one channel to one).
  */
-export const isChannelwise = (conv: Conv2dNode, inputChannels: number): boolean => conv.groups === inputChannels && channelsOf(conv.type) === inputChannels;
+export const isChannelwise = (conv: Conv2dNode, inputChannels: number): boolean =>
+  conv.groups === inputChannels && channelsOf(conv.type) === inputChannels;
 
 /** Whether the node is of an elementwise op (elementwise.ts). */
 export const isElementwise = (node: Node): node is ElementwiseNode => isElementwiseOp(node.op);

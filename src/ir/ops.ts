@@ -65,7 +65,9 @@ const elementwiseDef = <O extends ElementwiseOp>(): OpDef<O> => ({
   syntax: unarySyntax as unknown as OpDef<O>['syntax'],
 });
 
-const elementwiseDefs = Object.fromEntries(ELEMENTWISE_OPS.map((op) => [op, elementwiseDef()])) as { readonly [O in ElementwiseOp]: OpDef<O> };
+const elementwiseDefs = Object.fromEntries(ELEMENTWISE_OPS.map((op) => [op, elementwiseDef()])) as {
+  readonly [O in ElementwiseOp]: OpDef<O>;
+};
 
 export const OPS: { readonly [O in Op]: OpDef<O> } = {
   input: {
@@ -82,10 +84,7 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
   },
   conv2d: {
     weights: (n) => [n.filter, n.bias],
-    weightShapes: (n, [x]) => [
-      [n.kernel[0], n.kernel[1], channelsOf(x) / n.groups, channelsOf(n.type)],
-      [channelsOf(n.type)],
-    ],
+    weightShapes: (n, [x]) => [[n.kernel[0], n.kernel[1], channelsOf(x) / n.groups, channelsOf(n.type)], [channelsOf(n.type)]],
     infer: (n, [x]) => {
       expectRank(n, x, 4);
       const cin = x.shape[3];
@@ -167,7 +166,10 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
       const [first, ...rest] = types;
       rest.forEach((t, i) => {
         if (!sameShape(t.shape, first.shape)) {
-          fail(n, `operand ${i + 1} (%${n.inputs[i + 1]}) has shape ${formatShape(t.shape)} but operand 0 (%${n.inputs[0]}) has ${formatShape(first.shape)}`);
+          fail(
+            n,
+            `operand ${i + 1} (%${n.inputs[i + 1]}) has shape ${formatShape(t.shape)} but operand 0 (%${n.inputs[0]}) has ${formatShape(first.shape)}`,
+          );
         }
       });
       return first;
@@ -183,7 +185,10 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
       const [x, y] = types;
       const gate = x.shape.length === 4 && sameShape(y.shape, [x.shape[0], 1, 1, x.shape[3]]);
       if (!sameShape(y.shape, x.shape) && !gate) {
-        fail(n, `operand 1 (%${n.inputs[1]}) has shape ${formatShape(y.shape)}; it must have operand 0's shape ${formatShape(x.shape)} or be [N, 1, 1, C] of it`);
+        fail(
+          n,
+          `operand 1 (%${n.inputs[1]}) has shape ${formatShape(y.shape)}; it must have operand 0's shape ${formatShape(x.shape)} or be [N, 1, 1, C] of it`,
+        );
       }
       return x;
     },
@@ -198,7 +203,10 @@ export const OPS: { readonly [O in Op]: OpDef<O> } = {
       const lead = types[0].shape.slice(0, -1);
       types.forEach((t, i) => {
         if (!sameShape(t.shape.slice(0, -1), lead)) {
-          fail(n, `operand ${i} (%${n.inputs[i]}) has shape ${formatShape(t.shape)}; all operands must agree on ${formatShape(lead)} before the channel axis`);
+          fail(
+            n,
+            `operand ${i} (%${n.inputs[i]}) has shape ${formatShape(t.shape)}; all operands must agree on ${formatShape(lead)} before the channel axis`,
+          );
         }
       });
       return f32([...lead, types.reduce((s, t) => s + channelsOf(t), 0)]);

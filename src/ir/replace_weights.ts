@@ -16,7 +16,10 @@ export function replaceWeights(initial: Weights, given: Weights, source: string)
   }
   const missing = Object.keys(initial).filter((n) => !Object.hasOwn(given, n));
   if (missing.length > 0) {
-    const names = missing.slice(0, 5).map((m) => `@${m}`).join(', ');
+    const names = missing
+      .slice(0, 5)
+      .map((m) => `@${m}`)
+      .join(', ');
     throw new SlimcError(`lacks ${missing.length} tensor(s) of the model: ${names}${missing.length > 5 ? ', ...' : ''}`, source);
   }
   return out;

@@ -9,7 +9,14 @@ export const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
 export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Output size of a sliding window along one spatial axis (TensorFlow's rule for same/valid). */
-export function windowOutputSize(inSize: number, kernel: number, stride: number, dilation: number, padding: Padding, axis: 'h' | 'w'): number {
+export function windowOutputSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: Padding,
+  axis: 'h' | 'w',
+): number {
   const effectiveKernel = (kernel - 1) * dilation + 1;
   // A switch rather than a ts-pattern match: shape rules run for every node after every pass.
   switch (padding.kind) {

@@ -56,7 +56,10 @@ export function findProblems(graph: Graph): Problem[] {
         for (const problem of limitProblems(node, typeOf)) report(where, problem);
         if (node.type.dtype !== 'f32') report(where, `${node.op}: dtype ${node.type.dtype} is not supported (f32 only)`);
         if (!sameShape(inferred.shape, node.type.shape)) {
-          report(where, `${node.op}: declared type ${formatShape(node.type.shape)} but the shape rule gives ${formatShape(inferred.shape)}`);
+          report(
+            where,
+            `${node.op}: declared type ${formatShape(node.type.shape)} but the shape rule gives ${formatShape(inferred.shape)}`,
+          );
         }
         for (const [name, shape] of expectedWeightShapes(node, typeOf)) {
           usedWeights.add(name);
@@ -108,7 +111,9 @@ export function verify(graph: Graph): Graph {
   if (problems.length > 0) {
     const lines = problems.slice(0, 20).map((p) => `  ${p.where}: ${p.message}`);
     if (problems.length > 20) lines.push(`  ... and ${problems.length - 20} more`);
-    throw new GraphError(`graph ${graph.name} is invalid (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${lines.join('\n')}`);
+    throw new GraphError(
+      `graph ${graph.name} is invalid (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${lines.join('\n')}`,
+    );
   }
   return graph;
 }

@@ -93,11 +93,17 @@ function readHeader(bytes: Uint8Array, source: string): { manifest: Uint8Array; 
   const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const version = header.getUint32(8, true);
   if (version !== WEIGHTS_FORMAT_VERSION) {
-    throw new SlimcError(`weights file format version ${version} is not supported (this slimc reads version ${WEIGHTS_FORMAT_VERSION})`, source);
+    throw new SlimcError(
+      `weights file format version ${version} is not supported (this slimc reads version ${WEIGHTS_FORMAT_VERSION})`,
+      source,
+    );
   }
   const manifestLength = header.getUint32(12, true);
   if (HEADER_BYTES + manifestLength > bytes.length) {
-    throw new SlimcError(`truncated: the manifest needs bytes ${HEADER_BYTES}..${HEADER_BYTES + manifestLength}, the file has ${bytes.length}`, source);
+    throw new SlimcError(
+      `truncated: the manifest needs bytes ${HEADER_BYTES}..${HEADER_BYTES + manifestLength}, the file has ${bytes.length}`,
+      source,
+    );
   }
   return { manifest: bytes.subarray(HEADER_BYTES, HEADER_BYTES + manifestLength), dataStart: alignUp(HEADER_BYTES + manifestLength) };
 }
@@ -119,7 +125,8 @@ function checkEntry(raw: unknown, index: number, source: string): ManifestEntry 
   if (!Array.isArray(shape) || !shape.every(isCount)) return bad('"shape" must be an array of non-negative integers');
   if (dtype !== 'f32') return bad(`dtype ${JSON.stringify(dtype)} is not supported (f32 only)`);
   if (!isCount(offset) || offset % WEIGHTS_ALIGNMENT !== 0) return bad(`"offset" must be a non-negative multiple of ${WEIGHTS_ALIGNMENT}`);
-  if (byteLength !== 4 * elementCount(shape)) return bad(`"byteLength" is ${JSON.stringify(byteLength)} but shape [${shape.join(',')}] needs ${4 * elementCount(shape)}`);
+  if (byteLength !== 4 * elementCount(shape))
+    return bad(`"byteLength" is ${JSON.stringify(byteLength)} but shape [${shape.join(',')}] needs ${4 * elementCount(shape)}`);
   if (typeof checksum !== 'string' || !isDigest(checksum)) return bad('"checksum" must be 8 lowercase hex digits');
   return { name, shape, dtype, offset, byteLength: 4 * elementCount(shape), checksum };
 }
@@ -162,7 +169,10 @@ export function decodeWeights(bytes: Uint8Array, source = '<buffer>'): Weights {
   for (const t of tensors) {
     const start = dataStart + t.offset;
     if (start + t.byteLength > bytes.length) {
-      throw new SlimcError(`truncated: tensor @${t.name} needs bytes ${start}..${start + t.byteLength}, the file has ${bytes.length}`, source);
+      throw new SlimcError(
+        `truncated: tensor @${t.name} needs bytes ${start}..${start + t.byteLength}, the file has ${bytes.length}`,
+        source,
+      );
     }
     const data = readFloats(bytes, start, t.byteLength);
     const digest = digestOf(t.shape, data);

@@ -85,7 +85,8 @@ export function analyzeChannels(graph: Graph): ChannelFlow {
     const keptFlags = rule.kept?.(node, needed, ctx) ?? needed;
     const keptChannels = indicesOf(keptFlags);
     kept.set(node.id, keptChannels);
-    const operandReads = keptChannels.length === 0 ? operands.map((v) => new Uint8Array(channelsOf(ctx.typeOf(v)))) : rule.reads(node, keptFlags, ctx);
+    const operandReads =
+      keptChannels.length === 0 ? operands.map((v) => new Uint8Array(channelsOf(ctx.typeOf(v)))) : rule.reads(node, keptFlags, ctx);
     operandReads.forEach((flags, i) => {
       const target = need.get(operands[i]) as Uint8Array;
       for (let c = 0; c < flags.length; c++) if (flags[c]) target[c] = 1;

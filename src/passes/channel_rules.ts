@@ -13,7 +13,18 @@
 // - prune: the compact node computing the kept channels, or an existing compact value.
 import { bnWeightNames } from '../ir/node.ts';
 import type { ElementwiseOp } from '../ir/elementwise.ts';
-import { channelsOf, type Activation, type Conv2dNode, type DenseNode, type Node, type NodeOf, type Op, type TensorType, type ValueId, type Weights } from '../ir/types.ts';
+import {
+  channelsOf,
+  type Activation,
+  type Conv2dNode,
+  type DenseNode,
+  type Node,
+  type NodeOf,
+  type Op,
+  type TensorType,
+  type ValueId,
+  type Weights,
+} from '../ir/types.ts';
 import { constantAbsorber, convKind, groupOf, linearInputOffset, seesNoPadding, type LinearTable } from './channel_linear.ts';
 import { sliceInOut, sliceLastAxis, type CompactGraphBuilder } from './compact_builder.ts';
 
@@ -68,7 +79,11 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const varying = (n: Node): ChannelConstants => new Array<number | null>(channelsOf(n.type)).fill(null);
 const sameChannels = (_: Node, kept: Uint8Array): Uint8Array[] => [Uint8Array.from(kept)];
 const sameIndependence = (n: Node & { input: ValueId }, c: ForwardContext) => Uint8Array.from(c.independentOf(n.input));
-const channelwise = <N extends Node & { input: ValueId }>(n: N, p: PruneContext): N => ({ ...n, type: p.type, input: p.builder.select(n.input, p.kept) });
+const channelwise = <N extends Node & { input: ValueId }>(n: N, p: PruneContext): N => ({
+  ...n,
+  type: p.type,
+  input: p.builder.select(n.input, p.kept),
+});
 
 const ACTIVATION: Readonly<Record<Activation, (v: number) => number>> = {
   none: (v) => v,
@@ -150,7 +165,10 @@ function linearReads(n: Conv2dNode | DenseNode, offset: number, keptFlags: Uint8
   // weights, so that the layer still has an input to give its constant outputs their shape.
   // Prefer a channel other consumers need anyway.
   if (keptFlags.some((f) => f === 1) && flags.every((f) => f === 0)) {
-    const alreadyNeeded = c.needOf(n.input).subarray(offset, offset + table.inputs).indexOf(1);
+    const alreadyNeeded = c
+      .needOf(n.input)
+      .subarray(offset, offset + table.inputs)
+      .indexOf(1);
     flags[offset + Math.max(alreadyNeeded, 0)] = 1;
   }
   return [flags];
@@ -166,7 +184,15 @@ function pruneLinear(n: Conv2dNode | DenseNode, offset: number, rest: Partial<Co
   const read = p.reads[0];
   const table = p.tableOf(n.id);
   const weightName = n.op === 'conv2d' ? n.filter : n.weight;
-  const newWeight = b.weight(weightName, sliceInOut(W[weightName], read.map((i) => i - offset), kept, folded));
+  const newWeight = b.weight(
+    weightName,
+    sliceInOut(
+      W[weightName],
+      read.map((i) => i - offset),
+      kept,
+      folded,
+    ),
+  );
   const bias = Float64Array.from(kept, (o) => (n.bias ? W[n.bias].data[o] : 0));
   for (let i = 0; i < table.inputs; i++) {
     if (!folded(i)) continue;
@@ -174,9 +200,18 @@ function pruneLinear(n: Conv2dNode | DenseNode, offset: number, rest: Partial<Co
     if (ki !== 0) kept.forEach((o, j) => (bias[j] += ki * table.sum[i * table.outputs + o]));
   }
   const needsBias = n.bias !== null || bias.some((x) => x !== 0);
-  const biasName = needsBias ? b.weight(n.bias ?? b.freshWeightName(`${n.id}.b`), { shape: [kept.length], data: Float32Array.from(bias) }) : null;
+  const biasName = needsBias
+    ? b.weight(n.bias ?? b.freshWeightName(`${n.id}.b`), { shape: [kept.length], data: Float32Array.from(bias) })
+    : null;
   const input = b.select(n.input, read);
-  return { ...n, ...rest, type: p.type, input, bias: biasName, ...(n.op === 'conv2d' ? { filter: newWeight } : { weight: newWeight }) } as Node;
+  return {
+    ...n,
+    ...rest,
+    type: p.type,
+    input,
+    bias: biasName,
+    ...(n.op === 'conv2d' ? { filter: newWeight } : { weight: newWeight }),
+  } as Node;
 }
 
 const flagsOf = (kept: readonly number[], length: number) => {
@@ -246,7 +281,9 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
       const [gamma, beta, mean, variance] = [w.gamma, w.beta, w.mean, w.variance].map((name) => c.weights[name].data);
       return c
         .constantsOf(n.input)
-        .map((k, ch) => (gamma[ch] === 0 ? beta[ch] : k === null ? null : (gamma[ch] * (k - mean[ch])) / Math.sqrt(variance[ch] + n.epsilon) + beta[ch]));
+        .map((k, ch) =>
+          gamma[ch] === 0 ? beta[ch] : k === null ? null : (gamma[ch] * (k - mean[ch])) / Math.sqrt(variance[ch] + n.epsilon) + beta[ch],
+        );
     },
     independence: (n, c) => {
       const gamma = c.weights[bnWeightNames(n.params).gamma].data;
@@ -310,7 +347,8 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
         return sum;
       });
     },
-    independence: (n, c) => Uint8Array.from({ length: channelsOf(n.type) }, (_, ch) => (n.inputs.every((v) => c.independentOf(v)[ch] === 1) ? 1 : 0)),
+    independence: (n, c) =>
+      Uint8Array.from({ length: channelsOf(n.type) }, (_, ch) => (n.inputs.every((v) => c.independentOf(v)[ch] === 1) ? 1 : 0)),
     reads: (n, kept, c) => {
       // An operand that is constant on every kept channel becomes a shift of the result; keep at
       // least one operand so that the add still has something to shift.
@@ -327,9 +365,14 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
       const { builder: b, kept } = p;
       const constant = p.constantOperands(n.id);
       const operands = n.inputs.filter((_, i) => !constant.has(i)).map((v) => b.select(v, kept));
-      const shift = Float64Array.from(kept, (ch) => n.inputs.reduce((s, v, i) => (constant.has(i) ? s + (p.constantsOf(v)[ch] ?? 0) : s), 0));
+      const shift = Float64Array.from(kept, (ch) =>
+        n.inputs.reduce((s, v, i) => (constant.has(i) ? s + (p.constantsOf(v)[ch] ?? 0) : s), 0),
+      );
       const shifted = shift.some((x) => x !== 0);
-      const sum = operands.length === 1 ? operands[0] : b.append({ ...n, id: shifted ? b.freshId(`${n.id}.sum`) : n.id, type: p.type, inputs: operands });
+      const sum =
+        operands.length === 1
+          ? operands[0]
+          : b.append({ ...n, id: shifted ? b.freshId(`${n.id}.sum`) : n.id, type: p.type, inputs: operands });
       if (!shifted) return sum;
       const shiftName = b.weight(b.freshWeightName(`${n.id}.shift`), { shape: [kept.length], data: Float32Array.from(shift) });
       return { op: 'scale_shift', id: n.id, type: p.type, input: sum, scale: null, shift: shiftName };
@@ -345,7 +388,9 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
   mul: {
     constants: (n, c) => {
       const [a, b] = n.inputs.map(c.constantsOf);
-      return range(channelsOf(n.type)).map((ch) => (a[ch] === 0 || b[ch] === 0 ? 0 : a[ch] === null || b[ch] === null ? null : a[ch] * b[ch]));
+      return range(channelsOf(n.type)).map((ch) =>
+        a[ch] === 0 || b[ch] === 0 ? 0 : a[ch] === null || b[ch] === null ? null : a[ch] * b[ch],
+      );
     },
     independence: (n, c) => {
       const [a, b] = n.inputs.map(c.constantsOf);
@@ -354,7 +399,8 @@ export const CHANNEL_RULES: { readonly [O in Op]: ChannelRule<O> } = {
     },
     reads: (n, kept, c) => {
       const constantOn = (v: ValueId) => kept.every((f, ch) => !f || c.constantsOf(v)[ch] !== null);
-      const sameShapes = channelsOf(c.typeOf(n.inputs[1])) === channelsOf(n.type) && c.typeOf(n.inputs[1]).shape.every((d, i) => d === n.type.shape[i]);
+      const sameShapes =
+        channelsOf(c.typeOf(n.inputs[1])) === channelsOf(n.type) && c.typeOf(n.inputs[1]).shape.every((d, i) => d === n.type.shape[i]);
       const constant = new Set<number>(constantOn(n.inputs[1]) ? [1] : constantOn(n.inputs[0]) && sameShapes ? [0] : []);
       c.constantOperands(n.id, constant);
       return n.inputs.map((_, i) => (constant.has(i) ? new Uint8Array(kept.length) : Uint8Array.from(kept)));

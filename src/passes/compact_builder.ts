@@ -46,7 +46,10 @@ export class CompactGraphBuilder extends GraphBuilder {
   ) {
     // New names must not take an original value's or weight's name, even one not copied yet.
     const ids = new Set(source.nodes.map((n) => n.id));
-    super((id) => ids.has(id), (name) => Object.hasOwn(source.weights, name));
+    super(
+      (id) => ids.has(id),
+      (name) => Object.hasOwn(source.weights, name),
+    );
   }
 
   kept(v: ValueId): readonly number[] {
@@ -69,5 +72,4 @@ export class CompactGraphBuilder extends GraphBuilder {
     this.selections.set(key, id);
     return id;
   }
-
 }

@@ -65,14 +65,23 @@ function explainCut(graph: Graph, flow: ChannelFlow, nodes: ReadonlyMap<ValueId,
   const live = dependentChannels(flow.independent.get(operand) as Uint8Array);
   if (node.op !== 'batch_norm') {
     // A gather selecting other channels, a mul by a zeroed gate, a conv whose weights on the live channels are zero.
-    return { node: node.id, layers: [], reason: `the result of %${node.id} (${node.op}) no longer depends on the input, although its operand %${operand} does on channels ${channelList(live)}` };
+    return {
+      node: node.id,
+      layers: [],
+      reason: `the result of %${node.id} (${node.op}) no longer depends on the input, although its operand %${operand} does on channels ${channelList(live)}`,
+    };
   }
   const gamma = graph.weights[bnWeightNames(node.params).gamma].data;
   const kept = Array.from(gamma.keys()).filter((c) => gamma[c] !== 0);
   if (kept.length === 0) return { node: node.id, layers: [node.params], reason: `every channel of BN "${node.params}" is dropped` };
   const origin = originOf(flow, nodes, operand);
-  const through = origin.depthwise.length > 0 ? `, through the depthwise conv${origin.depthwise.length > 1 ? 's' : ''} ${origin.depthwise.map((d) => `%${d}`).join(', ')} (channels tied 1:1)` : '';
-  const from = origin.bn ? `BN "${origin.bn.params}" keeps channels ${channelList(origin.kept)}${through}` : `only channels ${channelList(live)} of %${operand} still depend on the input`;
+  const through =
+    origin.depthwise.length > 0
+      ? `, through the depthwise conv${origin.depthwise.length > 1 ? 's' : ''} ${origin.depthwise.map((d) => `%${d}`).join(', ')} (channels tied 1:1)`
+      : '';
+  const from = origin.bn
+    ? `BN "${origin.bn.params}" keeps channels ${channelList(origin.kept)}${through}`
+    : `only channels ${channelList(live)} of %${operand} still depend on the input`;
   return {
     node: node.id,
     layers: origin.bn ? [origin.bn.params, node.params] : [node.params],
@@ -81,14 +90,19 @@ function explainCut(graph: Graph, flow: ChannelFlow, nodes: ReadonlyMap<ValueId,
 }
 
 /** Up from `v` through ops that tie channels 1:1: the BN that decides which channels carry the input. */
-function originOf(flow: ChannelFlow, nodes: ReadonlyMap<ValueId, Node>, v: ValueId): { bn?: BatchNormNode; kept: number[]; depthwise: ValueId[] } {
+function originOf(
+  flow: ChannelFlow,
+  nodes: ReadonlyMap<ValueId, Node>,
+  v: ValueId,
+): { bn?: BatchNormNode; kept: number[]; depthwise: ValueId[] } {
   const depthwise: ValueId[] = [];
   let at = nodes.get(v);
   while (at) {
     const node: Node = at;
     const operand = inputsOf(node)[0];
     const oneToOne = isElementwiseOp(node.op) || node.op === 'max_pool' || node.op === 'avg_pool' || node.op === 'scale_shift';
-    if (node.op === 'batch_norm') return { bn: node, kept: dependentChannels(flow.independent.get(node.id) as Uint8Array), depthwise: depthwise.reverse() };
+    if (node.op === 'batch_norm')
+      return { bn: node, kept: dependentChannels(flow.independent.get(node.id) as Uint8Array), depthwise: depthwise.reverse() };
     if (node.op === 'conv2d' && convKind(node, (nodes.get(operand) as Node).type) === 'depthwise') depthwise.push(node.id);
     else if (!oneToOne) break;
     at = nodes.get(operand);

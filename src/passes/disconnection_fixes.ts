@@ -34,9 +34,11 @@ function largestWorkingRatio(graph: Graph, opts: SelectionOptions): number | und
 export function workingFixes(graph: Graph, opts: SelectionOptions, error: DisconnectedError): string[] {
   const fixes: string[] = [];
   for (const layer of error.layers) {
-    if (staysConnected(graph, { ...opts, exclude: [...(opts.exclude ?? []), layer] })) fixes.push(`leave layer "${layer}" whole (--exclude ${layer})`);
+    if (staysConnected(graph, { ...opts, exclude: [...(opts.exclude ?? []), layer] }))
+      fixes.push(`leave layer "${layer}" whole (--exclude ${layer})`);
   }
-  if ((opts.minChannels ?? 0) < 1 && staysConnected(graph, { ...opts, minChannels: 1 })) fixes.push('keep at least one channel per layer (--min-channels 1)');
+  if ((opts.minChannels ?? 0) < 1 && staysConnected(graph, { ...opts, minChannels: 1 }))
+    fixes.push('keep at least one channel per layer (--min-channels 1)');
   const ratio = largestWorkingRatio(graph, opts);
   if (ratio !== undefined) fixes.push(`prune less: ratio ${ratio} keeps a path`);
   return fixes;

@@ -35,7 +35,8 @@ export class DisconnectedError extends SlimcError {
     const [first] = disconnections;
     const reasons = first.cuts.slice(0, 4).map((c) => c.reason);
     const more = first.cuts.length > 4 ? `; and ${first.cuts.length - 4} more cuts` : '';
-    const outputs = disconnections.length > 1 ? ` (and ${disconnections.length - 1} more output${disconnections.length > 2 ? 's' : ''})` : '';
+    const outputs =
+      disconnections.length > 1 ? ` (and ${disconnections.length - 1} more output${disconnections.length > 2 ? 's' : ''})` : '';
     const fixText = fixes.length > 0 ? `\nWhat works here:\n${fixes.map((f) => `  ${f}`).join('\n')}` : '';
     super(
       `after pruning, output %${first.output}${outputs} no longer depends on the network's input: ${reasons.join('; ')}${more}.${fixText}${note}`,
@@ -70,7 +71,12 @@ export function pruneChannels(masked: Graph, flow: ChannelFlow = analyzeChannels
   for (const node of masked.nodes) {
     const kept = builder.kept(node.id);
     if (kept.length === 0) continue;
-    const p: PruneContext = { ...common, kept, reads: flow.reads.get(node.id) ?? [], type: f32([...node.type.shape.slice(0, -1), kept.length]) };
+    const p: PruneContext = {
+      ...common,
+      kept,
+      reads: flow.reads.get(node.id) ?? [],
+      type: f32([...node.type.shape.slice(0, -1), kept.length]),
+    };
     const result = channelRule(node.op).prune(node, p);
     builder.compactValue.set(node.id, typeof result === 'string' ? result : builder.append(result));
   }

@@ -105,17 +105,20 @@ export function selectChannels(graph: Graph, opts: SelectionOptions): Selection 
     const channels = abs.length;
     if (isExcluded(bn) || !prunes) {
       masks[bn.params] = new Array<boolean>(channels).fill(true);
-      layers.push({ name: bn.params, channels, kept: channels, threshold: globalThreshold, ...(isExcluded(bn) ? { heldBy: 'excluded' as const } : {}) });
+      layers.push({
+        name: bn.params,
+        channels,
+        kept: channels,
+        threshold: globalThreshold,
+        ...(isExcluded(bn) ? { heldBy: 'excluded' as const } : {}),
+      });
       continue;
     }
     const threshold = opts.perLayer ? thresholdOf(abs, opts.ratio) : globalThreshold;
     let keep = Array.from(abs, (g) => g > threshold);
     let kept = keep.filter(Boolean).length;
     let heldBy: LayerSelection['heldBy'];
-    const floor = Math.max(
-      Math.min(opts.minChannels ?? 0, channels),
-      channels - Math.floor((opts.maxLayerRatio ?? 1) * channels),
-    );
+    const floor = Math.max(Math.min(opts.minChannels ?? 0, channels), channels - Math.floor((opts.maxLayerRatio ?? 1) * channels));
     if (kept < floor) {
       heldBy = floor === Math.min(opts.minChannels ?? 0, channels) ? 'min-channels' : 'max-layer-ratio';
       keep = keepLargest(abs, floor);
@@ -156,7 +159,10 @@ export function masksFromJson(graph: Graph, json: unknown, source: string): Chan
     const bn = bns.get(name);
     if (!bn) {
       const known = [...bns.keys()];
-      throw new SlimcError(`names BatchNorm "${name}", which the model does not have (it has ${known.length}: ${known.slice(0, 6).join(', ')}${known.length > 6 ? ', ...' : ''})`, source);
+      throw new SlimcError(
+        `names BatchNorm "${name}", which the model does not have (it has ${known.length}: ${known.slice(0, 6).join(', ')}${known.length > 6 ? ', ...' : ''})`,
+        source,
+      );
     }
     const channels = bn.type.shape[bn.type.shape.length - 1];
     if (!Array.isArray(value) || value.some((v) => v !== 0 && v !== 1 && v !== true && v !== false)) {

@@ -30,8 +30,16 @@ export interface SlimResult {
 
 export function slimmingPasses(masks: ChannelMasks): Pass[] {
   return [
-    { name: 'mask-channels', description: 'set gamma = beta = 0 on the dropped BN channels (the masked original)', run: (g) => maskChannels(g, masks) },
-    { name: 'prune-channels', description: 'channel dataflow analysis, then rewrite to the compact graph', run: (g) => pruneChannels(g, analyzeChannels(g)) },
+    {
+      name: 'mask-channels',
+      description: 'set gamma = beta = 0 on the dropped BN channels (the masked original)',
+      run: (g) => maskChannels(g, masks),
+    },
+    {
+      name: 'prune-channels',
+      description: 'channel dataflow analysis, then rewrite to the compact graph',
+      run: (g) => pruneChannels(g, analyzeChannels(g)),
+    },
   ];
 }
 

@@ -137,7 +137,10 @@ export function networkGraphSvg(source: Graph, compact: Graph): string {
     const after = afterOf === undefined ? 0 : (compactChannels.get(afterOf.id) as number);
     const removed = afterOf === undefined;
     const kind = head.op === 'add' ? 'add' : head.op === 'concat' ? 'concat' : head.op === 'input' ? 'input' : 'layer';
-    const extra = box.members.slice(1).map((m) => `+${suffix(m.op)}`).join(' ');
+    const extra = box.members
+      .slice(1)
+      .map((m) => `+${suffix(m.op)}`)
+      .join(' ');
     const title = box.members.map((m) => `%${m.id} = ${m.op} : [${m.type.shape.join(',')}]`).join('\n');
     const spatial = last.type.shape.length === 4 ? `${last.type.shape[1]}x${last.type.shape[2]}, ` : '';
     const width = removed ? `${before} ch → removed` : pruned && after !== before ? `${before} → ${after} ch` : `${before} ch`;

@@ -24,7 +24,10 @@ export interface Latency {
 }
 
 interface LoadedModel {
-  readonly info: { readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[]; readonly backend: { readonly variant: string; readonly threads: number } };
+  readonly info: {
+    readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+    readonly backend: { readonly variant: string; readonly threads: number };
+  };
   predict(x: Float32Array | Readonly<Record<string, Float32Array>>): Promise<unknown>;
   dispose(): void;
 }
@@ -47,7 +50,16 @@ export async function measureLatency(dir: string, unprunedDir: string | null, op
   const models = [await loadFrom(dir), ...(unprunedDir === null ? [] : [await loadFrom(unprunedDir)])];
   try {
     const rng = new Rng(7);
-    const inputs = models[0].info.inputs.map((i) => [i.name, rng.fill(i.shape.slice(1).reduce((a, b) => a * b, 1), () => rng.normal())] as const);
+    const inputs = models[0].info.inputs.map(
+      (i) =>
+        [
+          i.name,
+          rng.fill(
+            i.shape.slice(1).reduce((a, b) => a * b, 1),
+            () => rng.normal(),
+          ),
+        ] as const,
+    );
     const x = inputs.length === 1 ? inputs[0][1] : Object.fromEntries(inputs);
     for (const model of models) for (let i = 0; i < warmup; i++) await model.predict(x);
     const samples = models.map((): number[] => []);
@@ -61,7 +73,14 @@ export async function measureLatency(dir: string, unprunedDir: string | null, op
     const moduleMs = median(samples[0]);
     const unprunedMs = models.length > 1 ? median(samples[1]) : null;
     const { variant, threads } = models[0].info.backend;
-    return { moduleMs, unprunedMs, speedup: unprunedMs === null ? null : unprunedMs / moduleMs, runs, warmup, backend: { variant, threads } };
+    return {
+      moduleMs,
+      unprunedMs,
+      speedup: unprunedMs === null ? null : unprunedMs / moduleMs,
+      runs,
+      warmup,
+      backend: { variant, threads },
+    };
   } finally {
     for (const model of models) model.dispose();
   }

@@ -47,7 +47,10 @@ export function keyedDiff(before: string, after: string, beforeLabel: string, af
 
 function irDiff(before: string, after: string, beforeLabel: string, afterLabel: string): string {
   if (before === after) return '';
-  const minimal = createTwoFilesPatch(beforeLabel, afterLabel, before, after, undefined, undefined, { context: 2, timeout: MINIMAL_DIFF_TIMEOUT_MS });
+  const minimal = createTwoFilesPatch(beforeLabel, afterLabel, before, after, undefined, undefined, {
+    context: 2,
+    timeout: MINIMAL_DIFF_TIMEOUT_MS,
+  });
   return minimal ?? keyedDiff(before, after, beforeLabel, afterLabel);
 }
 

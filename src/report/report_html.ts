@@ -71,10 +71,20 @@ function headline(r: ReportInput): string {
     cards.push(
       r.latency.speedup === null
         ? card(`${r.latency.moduleMs.toFixed(3)} ms`, 'median predict, batch 1')
-        : card(`${r.latency.speedup.toFixed(2)}x`, `faster than unpruned (${r.latency.moduleMs.toFixed(3)} vs ${r.latency.unprunedMs?.toFixed(3)} ms)`),
+        : card(
+            `${r.latency.speedup.toFixed(2)}x`,
+            `faster than unpruned (${r.latency.moduleMs.toFixed(3)} vs ${r.latency.unprunedMs?.toFixed(3)} ms)`,
+          ),
     );
   }
-  if (r.check) cards.push(card(r.check.ok ? 'equivalent' : 'DIFFERS', `module vs interpreter, max diff ${r.check.maxAbsDiff.toExponential(2)}`, r.check.ok ? 'ok' : 'bad'));
+  if (r.check)
+    cards.push(
+      card(
+        r.check.ok ? 'equivalent' : 'DIFFERS',
+        `module vs interpreter, max diff ${r.check.maxAbsDiff.toExponential(2)}`,
+        r.check.ok ? 'ok' : 'bad',
+      ),
+    );
   return `<div class="cards">${cards.join('')}</div>`;
 }
 
@@ -83,20 +93,55 @@ function summary(r: ReportInput): string {
     `<tr><th>${esc(label)}</th><td>${esc(before)}</td><td>${esc(after)}</td><td>${esc(ratio)}</td>${r.emitted ? `<td>${esc(emitted)}</td>` : ''}</tr>`;
   const ratio = (before: number, after: number) => (before === 0 ? '-' : `${(after / before).toFixed(3)}`);
   const rows = [
-    row('params', count(r.before.params), count(r.after.params), ratio(r.before.params, r.after.params), r.emitted ? count(r.emitted.params) : ''),
-    row('MACs (per sample)', count(r.before.macs), count(r.after.macs), ratio(r.before.macs, r.after.macs), r.emitted ? count(r.emitted.macs) : ''),
-    row('FLOPs (2 x MACs)', r.before.flops.toExponential(3), r.after.flops.toExponential(3), ratio(r.before.flops, r.after.flops), r.emitted ? r.emitted.flops.toExponential(3) : ''),
-    row('IR weights file (.weights.bin)', bytesText(r.sizes.irBefore), bytesText(r.sizes.irAfter), ratio(r.sizes.irBefore, r.sizes.irAfter)),
+    row(
+      'params',
+      count(r.before.params),
+      count(r.after.params),
+      ratio(r.before.params, r.after.params),
+      r.emitted ? count(r.emitted.params) : '',
+    ),
+    row(
+      'MACs (per sample)',
+      count(r.before.macs),
+      count(r.after.macs),
+      ratio(r.before.macs, r.after.macs),
+      r.emitted ? count(r.emitted.macs) : '',
+    ),
+    row(
+      'FLOPs (2 x MACs)',
+      r.before.flops.toExponential(3),
+      r.after.flops.toExponential(3),
+      ratio(r.before.flops, r.after.flops),
+      r.emitted ? r.emitted.flops.toExponential(3) : '',
+    ),
+    row(
+      'IR weights file (.weights.bin)',
+      bytesText(r.sizes.irBefore),
+      bytesText(r.sizes.irAfter),
+      ratio(r.sizes.irBefore, r.sizes.irAfter),
+    ),
   ];
   if (r.sizes.module !== null) {
     const before = r.sizes.unprunedModule;
     rows.push(
-      row('module weights file (model.weights.bin)', before === null ? 'not compiled' : bytesText(before), bytesText(r.sizes.module), before === null ? '-' : ratio(before, r.sizes.module)),
+      row(
+        'module weights file (model.weights.bin)',
+        before === null ? 'not compiled' : bytesText(before),
+        bytesText(r.sizes.module),
+        before === null ? '-' : ratio(before, r.sizes.module),
+      ),
     );
   }
   if (r.latency) {
     const l = r.latency;
-    rows.push(row('latency, median predict, batch 1', l.unprunedMs === null ? '-' : `${l.unprunedMs.toFixed(3)} ms`, `${l.moduleMs.toFixed(3)} ms`, l.unprunedMs === null ? '-' : (l.moduleMs / l.unprunedMs).toFixed(3)));
+    rows.push(
+      row(
+        'latency, median predict, batch 1',
+        l.unprunedMs === null ? '-' : `${l.unprunedMs.toFixed(3)} ms`,
+        `${l.moduleMs.toFixed(3)} ms`,
+        l.unprunedMs === null ? '-' : (l.moduleMs / l.unprunedMs).toFixed(3),
+      ),
+    );
   }
   const latencyNote = r.latency
     ? `<p class="note">Latency: the compiled module${r.latency.unprunedMs === null ? '' : ' and the unpruned module, interleaved run by run in one process'}, ` +
@@ -129,7 +174,7 @@ function gammaSection(r: ReportInput): string {
         : `Global threshold ${threshold.toPrecision(4)} (ratio ${r.slim.ratio}): channels with |gamma| at or below it are dropped.`;
   return (
     `<p>${esc(how)}</p>` +
-    `<div class="picture">${gammaHistogramSvg([{ label: 'prunable BN channels', values: r.gammas, threshold }], 'Distribution of BN scaling factors |gamma| (as in the paper\'s Figure 4)', 60, { width: 760, height: 240 })}</div>`
+    `<div class="picture">${gammaHistogramSvg([{ label: 'prunable BN channels', values: r.gammas, threshold }], "Distribution of BN scaling factors |gamma| (as in the paper's Figure 4)", 60, { width: 760, height: 240 })}</div>`
   );
 }
 
@@ -149,7 +194,8 @@ function channelsSection(r: ReportInput): string {
 function diffBlock(d: PassDiff, budget: { left: number }): string {
   const changed = d.diff !== '';
   const stat = changed ? `+${d.added} -${d.removed} lines` : 'no change';
-  if (!changed) return `<details class="pass" id="pass-${esc(d.name)}"><summary><b>${esc(d.name)}</b> <span class="stat">${esc(stat)}</span> <span class="desc">${esc(d.description)}</span></summary><p class="note">The IR prints the same after this pass.</p></details>`;
+  if (!changed)
+    return `<details class="pass" id="pass-${esc(d.name)}"><summary><b>${esc(d.name)}</b> <span class="stat">${esc(stat)}</span> <span class="desc">${esc(d.description)}</span></summary><p class="note">The IR prints the same after this pass.</p></details>`;
   const lines = d.diff.split('\n');
   const shown: string[] = [];
   let cut = 0;
@@ -162,7 +208,10 @@ function diffBlock(d: PassDiff, budget: { left: number }): string {
     const cls = line.startsWith('@@') ? 'hunk' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : '';
     shown.push(cls ? `<span class="${cls}">${esc(line)}</span>` : esc(line));
   }
-  const more = cut > 0 ? `<p class="note">${cut} more lines left out to keep this file small; <code>slimc compile --diff</code> prints them all.</p>` : '';
+  const more =
+    cut > 0
+      ? `<p class="note">${cut} more lines left out to keep this file small; <code>slimc compile --diff</code> prints them all.</p>`
+      : '';
   return (
     `<details class="pass" id="pass-${esc(d.name)}"><summary><b>${esc(d.name)}</b> <span class="stat">${esc(stat)}</span> <span class="desc">${esc(d.description)}</span></summary>` +
     `<pre class="diff">${shown.join('\n')}</pre>${more}</details>`
@@ -175,7 +224,11 @@ function diffSection(r: ReportInput): string {
     passes.length === 0 ? '' : `<h3>${esc(title)}</h3><p class="note">${esc(note)}</p>${passes.map((p) => diffBlock(p, budget)).join('')}`;
   return (
     `<p>The textual IR from the input to the final graph, one folded diff per pass (click a pass to unfold it).</p>` +
-    group('Network Slimming', 'Selection masks the dropped channels; pruning rewrites the masked graph to the compact one.', r.slimmingPasses) +
+    group(
+      'Network Slimming',
+      'Selection masks the dropped channels; pruning rewrites the masked graph to the compact one.',
+      r.slimmingPasses,
+    ) +
     group('Lowering', 'Rewrites that prepare the compact graph for emission; they do not change what it computes.', r.loweringPasses) +
     (r.slimmingPasses.length + r.loweringPasses.length === 0 ? '<p>No passes ran.</p>' : '')
   );
@@ -200,13 +253,20 @@ export function reportHtml(r: ReportInput): string {
   const what = r.slim
     ? r.slim.ratio === null
       ? 'pruned by a masks file'
-      : `pruned ${percent(r.channels.reduce((s, c) => s + c.before - c.selected, 0), r.channels.reduce((s, c) => s + c.before, 0))} of BN channels (ratio ${r.slim.ratio})`
+      : `pruned ${percent(
+          r.channels.reduce((s, c) => s + c.before - c.selected, 0),
+          r.channels.reduce((s, c) => s + c.before, 0),
+        )} of BN channels (ratio ${r.slim.ratio})`
     : 'not pruned';
   const sections: [string, string, string][] = [
     ['summary', 'Summary', summary(r)],
     ['gamma', 'Scaling factors |gamma|', gammaSection(r)],
     ['channels', 'Channels per BN layer', channelsSection(r)],
-    ['network', 'The network', `<p>Each box is a layer of the input IR (a conv with its BN and ReLU is one box), with its output channels before and after pruning; arcs on the right are skip connections into residual adds and concats.</p><div class="picture scroll">${networkGraphSvg(r.source, r.compact)}</div>`],
+    [
+      'network',
+      'The network',
+      `<p>Each box is a layer of the input IR (a conv with its BN and ReLU is one box), with its output channels before and after pruning; arcs on the right are skip connections into residual adds and concats.</p><div class="picture scroll">${networkGraphSvg(r.source, r.compact)}</div>`,
+    ],
     ['passes', 'IR, pass by pass', diffSection(r)],
     ['check', 'Equivalence check', checkSection(r)],
   ];

@@ -36,7 +36,11 @@ function channelRows(source: Graph, slim: SlimResult | null): ReportInput['chann
 }
 
 /** The slimming part, shared by compile and prune. */
-function slimmingInput(source: Graph, slim: SlimResult | null, command: string): Omit<ReportInput, 'emitted' | 'sizes' | 'check' | 'latency' | 'loweringPasses'> & { irSizes: { irBefore: number; irAfter: number } } {
+function slimmingInput(
+  source: Graph,
+  slim: SlimResult | null,
+  command: string,
+): Omit<ReportInput, 'emitted' | 'sizes' | 'check' | 'latency' | 'loweringPasses'> & { irSizes: { irBefore: number; irAfter: number } } {
   const compact = slim?.compact ?? source;
   const irBefore = encodedWeightsSize(source.weights);
   return {
@@ -80,5 +84,12 @@ export function compileReportInput(compiled: Compiled, source: Graph, facts: Com
 
 export function pruneReportInput(source: Graph, slim: SlimResult): ReportInput {
   const { irSizes, ...common } = slimmingInput(source, slim, 'slimc prune');
-  return { ...common, emitted: null, sizes: { ...irSizes, module: null, unprunedModule: null }, check: null, latency: null, loweringPasses: [] };
+  return {
+    ...common,
+    emitted: null,
+    sizes: { ...irSizes, module: null, unprunedModule: null },
+    check: null,
+    latency: null,
+    loweringPasses: [],
+  };
 }

@@ -169,7 +169,8 @@ function parseJson(text: string, file: string): unknown {
 function parseState(text: string, file: string): TrainingState {
   const s = parseJson(text, file) as Partial<TrainingState>;
   if (s.format !== CHECKPOINT_FORMAT) throw new SlimcError(`is not a slimc checkpoint state (format '${String(s.format)}')`, file);
-  if (s.version !== CHECKPOINT_VERSION) throw new SlimcError(`has checkpoint version ${String(s.version)}; this slimc reads version ${CHECKPOINT_VERSION}`, file);
+  if (s.version !== CHECKPOINT_VERSION)
+    throw new SlimcError(`has checkpoint version ${String(s.version)}; this slimc reads version ${CHECKPOINT_VERSION}`, file);
   if (!Number.isInteger(s.step) || !Number.isInteger(s.stepsPerEpoch) || !s.config || !Array.isArray(s.history)) {
     throw new SlimcError('lacks step, stepsPerEpoch, config or history', file);
   }

@@ -46,15 +46,31 @@ export function trainConfig(given: Partial<TrainConfig> = {}): TrainConfig {
     if (!ok) throw new SlimcError(message, option);
   };
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs', `must be a whole number >= 1, got ${c.epochs}`);
-  check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch-size', `must be a whole number >= 2 (BatchNorm needs batch statistics), got ${c.batchSize}`);
-  check(c.batchSize <= MAX_BATCH_SIZE, '--batch-size', `must be at most ${MAX_BATCH_SIZE}, got ${c.batchSize} (a batch is held in memory with its activations and gradients)`);
+  check(
+    Number.isInteger(c.batchSize) && c.batchSize >= 2,
+    '--batch-size',
+    `must be a whole number >= 2 (BatchNorm needs batch statistics), got ${c.batchSize}`,
+  );
+  check(
+    c.batchSize <= MAX_BATCH_SIZE,
+    '--batch-size',
+    `must be at most ${MAX_BATCH_SIZE}, got ${c.batchSize} (a batch is held in memory with its activations and gradients)`,
+  );
   check(c.lr > 0 && Number.isFinite(c.lr), '--lr', `must be a positive number, got ${c.lr}`);
   check(c.momentum >= 0 && c.momentum < 1, '--momentum', `must be in [0, 1), got ${c.momentum}`);
   check(!c.nesterov || c.momentum > 0, '--nesterov', 'Nesterov momentum needs momentum > 0');
   check(c.weightDecay >= 0 && Number.isFinite(c.weightDecay), '--weight-decay', `must be >= 0, got ${c.weightDecay}`);
-  check(c.milestones.every((m) => m > 0 && m < 1), '--milestones', `fractions of the epochs must be in (0, 1), got ${c.milestones.join(',')}`);
+  check(
+    c.milestones.every((m) => m > 0 && m < 1),
+    '--milestones',
+    `fractions of the epochs must be in (0, 1), got ${c.milestones.join(',')}`,
+  );
   check(c.sparsity >= 0 && Number.isFinite(c.sparsity), '--sparsity', `lambda must be >= 0, got ${c.sparsity}`);
   check(Number.isInteger(c.seed), '--seed', `must be a whole number, got ${c.seed}`);
-  check(c.maxSteps === undefined || (Number.isInteger(c.maxSteps) && c.maxSteps >= 1), '--max-steps', `must be a whole number >= 1, got ${c.maxSteps}`);
+  check(
+    c.maxSteps === undefined || (Number.isInteger(c.maxSteps) && c.maxSteps >= 1),
+    '--max-steps',
+    `must be a whole number >= 1, got ${c.maxSteps}`,
+  );
   return c;
 }

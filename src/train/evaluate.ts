@@ -32,7 +32,13 @@ export function evaluate(graph: Graph, split: LabelledImages, params?: ParamSour
         const [logits] = runGraph(scored, { [input.id]: x }, params ?? own);
         const labels = tf.tensor1d(split.labels.subarray(start, start + n), 'int32');
         const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
-        const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1] as number), logits, undefined, undefined, tf.Reduction.SUM);
+        const loss = tf.losses.softmaxCrossEntropy(
+          tf.oneHot(labels, logits.shape[1] as number),
+          logits,
+          undefined,
+          undefined,
+          tf.Reduction.SUM,
+        );
         return [hits.dataSync()[0], loss.dataSync()[0]];
       });
       correct += batchCorrect;

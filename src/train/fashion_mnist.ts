@@ -10,7 +10,18 @@ import { idxFileNames, loadIdxDataset } from './idx.ts';
 /** Where `apt install dataset-fashion-mnist` puts the four IDX files. */
 export const FASHION_MNIST_DIRS: readonly string[] = ['/usr/share/datasets/fashion-mnist'];
 
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 async function holdsIdx(dir: string): Promise<boolean> {
   for (const name of idxFileNames('train', 'images')) {

@@ -18,7 +18,10 @@ export function logitsValue(graph: Graph): Node {
   if (!out) throw new SlimcError(`output %${graph.outputs[0]} is never defined`, graph.name);
   const logits = out.op === 'softmax' ? (byId.get(out.input) as Node) : out;
   if (logits.type.shape.length !== 2) {
-    throw new SlimcError(`training needs class scores of shape [N, classes]; the output has shape [${logits.type.shape.join(',')}]`, `%${logits.id}`);
+    throw new SlimcError(
+      `training needs class scores of shape [N, classes]; the output has shape [${logits.type.shape.join(',')}]`,
+      `%${logits.id}`,
+    );
   }
   return logits;
 }

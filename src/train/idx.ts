@@ -22,7 +22,14 @@ export interface IdxArray {
 }
 
 const UBYTE = 0x08;
-const TYPE_NAMES: Readonly<Record<number, string>> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
+const TYPE_NAMES: Readonly<Record<number, string>> = {
+  0x08: 'ubyte',
+  0x09: 'byte',
+  0x0b: 'int16',
+  0x0c: 'int32',
+  0x0d: 'float32',
+  0x0e: 'float64',
+};
 
 const isGzip = (bytes: Uint8Array) => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
@@ -36,16 +43,23 @@ export function parseIdx(raw: Uint8Array, where: string): IdxArray {
       throw new SlimcError(`is gzip data that does not decompress: ${e instanceof Error ? e.message : String(e)}`, where);
     }
   }
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new SlimcError('is not an IDX file (it must start with two zero bytes, a type byte and a dimension count)', where);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
+    throw new SlimcError('is not an IDX file (it must start with two zero bytes, a type byte and a dimension count)', where);
   const type = bytes[2];
   if (type !== UBYTE) {
     const name = TYPE_NAMES[type];
-    throw new SlimcError(name ? `holds ${name} values; not supported yet: only unsigned bytes (type 0x08), as the MNIST family uses` : `has an unknown IDX element type 0x${type.toString(16).padStart(2, '0')}`, where);
+    throw new SlimcError(
+      name
+        ? `holds ${name} values; not supported yet: only unsigned bytes (type 0x08), as the MNIST family uses`
+        : `has an unknown IDX element type 0x${type.toString(16).padStart(2, '0')}`,
+      where,
+    );
   }
   const rank = bytes[3];
   if (rank < 1) throw new SlimcError('declares 0 dimensions', where);
   const header = 4 + 4 * rank;
-  if (bytes.length < header) throw new SlimcError(`ends inside its header (${bytes.length} bytes, ${header} needed for ${rank} dimensions)`, where);
+  if (bytes.length < header)
+    throw new SlimcError(`ends inside its header (${bytes.length} bytes, ${header} needed for ${rank} dimensions)`, where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
@@ -76,7 +90,12 @@ async function readFirst(dir: string, names: readonly string[]): Promise<{ path:
 }
 
 /** Images [N,H,W] (one channel) or [N,H,W,C] scaled to [0,1], and N labels. */
-function split(images: IdxArray, labels: IdxArray, imagesPath: string, labelsPath: string): { shape: [number, number, number]; images: Float32Array; labels: Uint8Array } {
+function split(
+  images: IdxArray,
+  labels: IdxArray,
+  imagesPath: string,
+  labelsPath: string,
+): { shape: [number, number, number]; images: Float32Array; labels: Uint8Array } {
   if (images.dims.length !== 3 && images.dims.length !== 4) {
     throw new SlimcError(`holds an array of shape [${images.dims.join(',')}]; images must be [N,H,W] or [N,H,W,C]`, imagesPath);
   }
@@ -96,7 +115,12 @@ function split(images: IdxArray, labels: IdxArray, imagesPath: string, labelsPat
  */
 export async function loadIdxDataset(dir: string, name = `idx:${dir}`): Promise<ImageDataset> {
   const arrays = [];
-  for (const [s, what] of [['train', 'images'], ['train', 'labels'], ['t10k', 'images'], ['t10k', 'labels']] as const) {
+  for (const [s, what] of [
+    ['train', 'images'],
+    ['train', 'labels'],
+    ['t10k', 'images'],
+    ['t10k', 'labels'],
+  ] as const) {
     const names = idxFileNames(s, what);
     const found = await readFirst(dir, names);
     if (!found) throw new SlimcError(`no ${s === 'train' ? 'training' : 'test'} ${what} file: looked for ${names.join(', ')}`, dir);

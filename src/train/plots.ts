@@ -55,7 +55,9 @@ export function gammaHistogramSvg(
       .join('');
     parts.push(
       `<g><text x="${x0 + panelW / 2}" y="${y0 - 10}" text-anchor="middle" font-weight="bold">${escape(s.label)} (${s.values.length} channels)</text>` +
-        (s.threshold === undefined ? '' : thresholdMark(s.values, s.threshold, x0 + (s.threshold / max) * panelW, y0, panelH, x0 + panelW / 2)) +
+        (s.threshold === undefined
+          ? ''
+          : thresholdMark(s.values, s.threshold, x0 + (s.threshold / max) * panelW, y0, panelH, x0 + panelW / 2)) +
         `<line x1="${x0}" y1="${y0 + panelH}" x2="${x0 + panelW}" y2="${y0 + panelH}" stroke="#000"/>` +
         `<line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y0 + panelH}" stroke="#000"/>` +
         `${bars}${ticks}${yTicks}` +
@@ -107,7 +109,8 @@ export function keptChannelsSvg(layers: readonly KeptLayer[], title = 'Channels 
       const full = (l.before / most) * barMax;
       const keptW = (kept / most) * barMax;
       const compactX = labelW + (l.after / most) * barMax;
-      const count = l.selected === undefined ? `${l.after}/${l.before}` : `kept ${kept}/${l.before}${l.after === kept ? '' : `, compact ${l.after}`}`;
+      const count =
+        l.selected === undefined ? `${l.after}/${l.before}` : `kept ${kept}/${l.before}${l.after === kept ? '' : `, compact ${l.after}`}`;
       return (
         `<g class="bn-row">` +
         `<text class="bn-name" x="${labelW - 6}" y="${y + 13}" text-anchor="end">${escape(l.name)}</text>` +

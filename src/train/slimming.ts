@@ -50,7 +50,8 @@ export interface SlimCycleResult {
 }
 
 export async function slimCycle(graph: Graph, data: ImageDataset, opts: SlimCycleOptions): Promise<SlimCycleResult> {
-  if (!Number.isInteger(opts.passes) || opts.passes < 1) throw new SlimcError(`must be a whole number >= 1, got ${opts.passes}`, '--passes');
+  if (!Number.isInteger(opts.passes) || opts.passes < 1)
+    throw new SlimcError(`must be a whole number >= 1, got ${opts.passes}`, '--passes');
   const selection: SelectionOptions = {
     ...opts.selection,
     maxLayerRatio: opts.selection.maxLayerRatio ?? (opts.passes > 1 ? MULTI_PASS_MAX_LAYER_RATIO : undefined),
@@ -60,13 +61,21 @@ export async function slimCycle(graph: Graph, data: ImageDataset, opts: SlimCycl
   for (let pass = 1; pass <= opts.passes; pass++) {
     const dir = (phase: string) => (opts.checkpointDir === undefined ? undefined : join(opts.checkpointDir, `pass-${pass}`, phase));
     const sparsityPhase = `pass ${pass}/${opts.passes}: sparsity training`;
-    const sparse = await train(current, data, opts.sparsityTraining, { ...opts.hooks?.(sparsityPhase), phase: sparsityPhase, checkpointDir: dir('sparsity') });
+    const sparse = await train(current, data, opts.sparsityTraining, {
+      ...opts.hooks?.(sparsityPhase),
+      phase: sparsityPhase,
+      checkpointDir: dir('sparsity'),
+    });
     if (sparse.status === 'interrupted') return { passes: records, graph: sparse.graph, status: 'interrupted' };
     const slim = slimGraph(sparse.graph, selection);
     await opts.onPruned?.(pass, slim, sparse.graph, current);
     const prunedAccuracy = evaluate(slim.compact, data.test).accuracy;
     const finetunePhase = `pass ${pass}/${opts.passes}: fine-tuning`;
-    const tuned = await finetune(slim.compact, data, opts.finetuning, { ...opts.hooks?.(finetunePhase), phase: finetunePhase, checkpointDir: dir('finetune') });
+    const tuned = await finetune(slim.compact, data, opts.finetuning, {
+      ...opts.hooks?.(finetunePhase),
+      phase: finetunePhase,
+      checkpointDir: dir('finetune'),
+    });
     records.push({ pass, sparsityTrained: sparse.graph, slim, prunedAccuracy, finetuned: tuned });
     current = tuned.graph;
     if (tuned.status === 'interrupted') return { passes: records, graph: current, status: 'interrupted' };

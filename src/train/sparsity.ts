@@ -10,5 +10,7 @@ import { globToRegExp } from '../passes/select_channels.ts';
 /** Gamma weights of the BNs pruning may cut: all BNs except those matching `exclude`. */
 export function prunableGammas(graph: Graph, exclude: readonly string[] = []): WeightName[] {
   const patterns = exclude.map(globToRegExp);
-  return graph.nodes.flatMap((n) => (n.op === 'batch_norm' && !patterns.some((p) => p.test(n.params)) ? [bnWeightNames(n.params).gamma] : []));
+  return graph.nodes.flatMap((n) =>
+    n.op === 'batch_norm' && !patterns.some((p) => p.test(n.params)) ? [bnWeightNames(n.params).gamma] : [],
+  );
 }

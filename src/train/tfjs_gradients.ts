@@ -20,7 +20,9 @@ export function registerTfjsGradients(): void {
   // same extensionless imports; "main" is the CommonJS bundle we want.
   createRequire(import.meta.url)('@tensorflow/tfjs-layers');
   if (tf.getGradient('Sum') === undefined) {
-    throw new SlimcError('loading @tensorflow/tfjs-layers registered no gradient functions; is its version the same as @tensorflow/tfjs-core?');
+    throw new SlimcError(
+      'loading @tensorflow/tfjs-layers registered no gradient functions; is its version the same as @tensorflow/tfjs-core?',
+    );
   }
   registered = true;
 }

@@ -9,7 +9,14 @@ import { formatShape } from '../ir/shapes.ts';
 import type { Graph } from '../ir/types.ts';
 import { Rng } from '../util/random.ts';
 import { updateRunningStatistics, type BatchStatistics } from './batch_norm.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, writeCheckpoint, type Checkpoint, type EpochRecord, type TrainingState } from './checkpoint.ts';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  writeCheckpoint,
+  type Checkpoint,
+  type EpochRecord,
+  type TrainingState,
+} from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { gatherBatch, takeFirst, type ImageDataset, type LabelledImages } from './data.ts';
 import { evaluate } from './evaluate.ts';
@@ -73,7 +80,10 @@ export function checkFits(graph: Graph, data: ImageDataset): void {
   if (inputs.length !== 1) throw new SlimcError(`training needs a graph with one input, this one has ${inputs.length}`, graph.name);
   const sample = inputs[0].type.shape.slice(1);
   if (formatShape(sample) !== formatShape(data.sampleShape)) {
-    throw new SlimcError(`the model takes samples of shape ${formatShape(sample)} but dataset '${data.name}' has ${formatShape(data.sampleShape)}`, `%${inputs[0].id}`);
+    throw new SlimcError(
+      `the model takes samples of shape ${formatShape(sample)} but dataset '${data.name}' has ${formatShape(data.sampleShape)}`,
+      `%${inputs[0].id}`,
+    );
   }
   const classes = logitsValue(graph).type.shape[1];
   if (classes !== data.classes) {
@@ -147,7 +157,11 @@ export async function train(graph: Graph, data: ImageDataset, config: TrainConfi
     // The loss of the last step was finite, but its update may not have been.
     const bad = Object.entries(snapshot.weights).find(([, w]) => w.data.some((v) => !Number.isFinite(v)));
     if (bad) throw diverged(`weight @${bad[0]} became non-finite at step ${step}`);
-    lastCheckpoint = await writeCheckpoint(hooks.checkpointDir, { graph: snapshot, optimizer: optimizer.state(weights.variables), state: state(complete) }, hooks.keepCheckpoints);
+    lastCheckpoint = await writeCheckpoint(
+      hooks.checkpointDir,
+      { graph: snapshot, optimizer: optimizer.state(weights.variables), state: state(complete) },
+      hooks.keepCheckpoints,
+    );
   };
 
   try {

@@ -15,7 +15,6 @@ import { runMain } from '../helpers/cli.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-
 let dir: string;
 const at = (name: string) => join(dir, name);
 const ALL_OPS_TEXT = printGraph(allOpsGraph());
@@ -46,7 +45,9 @@ describe('slimc inspect (in process)', () => {
     const lines = stdout.split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^value +op +output shape +params +MACs$/));
     expect(lines).toContainEqual(expect.stringMatching(/^%layer1\.0\.conv1 +conv2d +\[1,32,32,16\] +2,304 +2,359,296$/));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^total +${figures.params.toLocaleString('en-US')} +${figures.macs.toLocaleString('en-US')}$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^total +${figures.params.toLocaleString('en-US')} +${figures.macs.toLocaleString('en-US')}$`)),
+    );
     expect(stdout).toContain(`resnet56: ${figures.params.toLocaleString('en-US')} params, ${figures.macs.toLocaleString('en-US')} MACs`);
     expect(stdout).toContain('FLOPs = 2 x MACs');
     // One row per node between the header rule and the totals rule.
@@ -117,7 +118,7 @@ describe('slimc inspect (in process)', () => {
     expect(stderr).toContain("error: missing required argument 'model'");
   });
 
-  it('a failure inside slimc (not the user\'s input) is an internal error: exit 2', async () => {
+  it("a failure inside slimc (not the user's input) is an internal error: exit 2", async () => {
     vi.resetModules();
     vi.doMock('../../src/ir/cost.ts', () => ({
       cost: () => {
@@ -131,7 +132,9 @@ describe('slimc inspect (in process)', () => {
       const stderr = err.mock.calls.map((c) => String(c[0])).join('');
       err.mockRestore();
       expect(code).toBe(2);
-      expect(stderr).toBe("slimc: internal error: Cannot read properties of undefined (reading 'shape')\nRun again with --verbose for the stack trace.\n");
+      expect(stderr).toBe(
+        "slimc: internal error: Cannot read properties of undefined (reading 'shape')\nRun again with --verbose for the stack trace.\n",
+      );
     } finally {
       vi.doUnmock('../../src/ir/cost.ts');
       vi.resetModules();
@@ -142,7 +145,7 @@ describe('slimc inspect (in process)', () => {
 describe('bin/slimc.js inspect (subprocess)', () => {
   const slimc = (...args: string[]) => spawnSync(process.execPath, ['bin/slimc.js', 'inspect', ...args], { cwd: repo, encoding: 'utf8' });
 
-  it('exit 0: VGG-19 has the paper\'s 20.04M params and 398M MACs (7.96e8 FLOPs)', () => {
+  it("exit 0: VGG-19 has the paper's 20.04M params and 398M MACs (7.96e8 FLOPs)", () => {
     const { status, stdout, stderr } = slimc('examples/vgg19.ts', '--no-ir');
     expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
     expect(stdout).toMatch(/^total +20,035,018 +398,136,320$/m);
@@ -151,7 +154,10 @@ describe('bin/slimc.js inspect (subprocess)', () => {
 
   it('exit 1: a missing file and malformed IR, named, without a stack trace', () => {
     const missing = slimc('examples/nope.ts');
-    expect({ status: missing.status, stderr: missing.stderr }).toEqual({ status: 1, stderr: 'slimc: error: examples/nope.ts: cannot read the model file: file not found\n' });
+    expect({ status: missing.status, stderr: missing.stderr }).toEqual({
+      status: 1,
+      stderr: 'slimc: error: examples/nope.ts: cannot read the model file: file not found\n',
+    });
     const broken = slimc(at('broken.slim'));
     expect(broken.status).toBe(1);
     expect(broken.stderr).toMatch(new RegExp(`^slimc: error: ${at('broken.slim')}:${BROKEN_AT}: unknown op 'conv3d'`));

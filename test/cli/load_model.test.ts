@@ -71,7 +71,9 @@ describe('modules', () => {
 
   it('replaces the weights by name from a weights file, shape-checked', async () => {
     const graph = resnet56();
-    const scaled = Object.fromEntries(Object.entries(graph.weights).map(([n, w]): [string, Weight] => [n, { shape: w.shape, data: w.data.map((v) => 2 * v + 1) }]));
+    const scaled = Object.fromEntries(
+      Object.entries(graph.weights).map(([n, w]): [string, Weight] => [n, { shape: w.shape, data: w.data.map((v) => 2 * v + 1) }]),
+    );
     await writeWeightsFile(at('resnet56.weights.bin'), scaled);
     expectGraphsEqual(await loadModel('examples/resnet56.ts', { weights: at('resnet56.weights.bin') }), { ...graph, weights: scaled });
 
@@ -87,8 +89,12 @@ describe('modules', () => {
   });
 
   it('errors name the module', async () => {
-    expect((await loadError(at('named.mjs'))).message).toBe(`${at('named.mjs')}: the module has no default export (export default a Graph or a function returning one)`);
-    expect((await loadError(at('number.mjs'))).message).toBe(`${at('number.mjs')}: the default export is not a Graph or a function returning one (it gives number)`);
+    expect((await loadError(at('named.mjs'))).message).toBe(
+      `${at('named.mjs')}: the module has no default export (export default a Graph or a function returning one)`,
+    );
+    expect((await loadError(at('number.mjs'))).message).toBe(
+      `${at('number.mjs')}: the default export is not a Graph or a function returning one (it gives number)`,
+    );
     const thrown = await loadError(at('throws.mjs'));
     expect(thrown.message).toBe(`${at('throws.mjs')}: loading the model failed: RangeError: no such width`);
     expect(thrown.stack).toContain('Caused by: RangeError: no such width');
@@ -129,6 +135,8 @@ describe('other files', () => {
   it('an extension slimc cannot load yet: lists what it can', async () => {
     const e = await loadError(at('model.h5'));
     expect(e).toBeInstanceOf(UnsupportedError);
-    expect(e.message).toMatch(new RegExp(`^${at('model.h5')}: cannot load a '\\.h5' model; supported: \\.ts, \\.mts, \\.js, \\.mjs .*\\.slim`));
+    expect(e.message).toMatch(
+      new RegExp(`^${at('model.h5')}: cannot load a '\\.h5' model; supported: \\.ts, \\.mts, \\.js, \\.mjs .*\\.slim`),
+    );
   });
 });

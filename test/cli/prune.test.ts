@@ -8,7 +8,6 @@ import { runSlimc } from '../helpers/cli.ts';
 
 const MODEL = new URL('../fixtures/models/sparse_resnet20.ts', import.meta.url).pathname;
 
-
 describe('slimc prune', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slimc-prune-'));
 

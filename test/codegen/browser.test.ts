@@ -50,12 +50,20 @@ describe.skipIf(!available)('the emitted module in headless Chromium', () => {
     try {
       const modelUrl = `/${relative(ROOT, out.dir)}/model.js`;
       await page.goto(`${server.url}/examples/web/model.html?model=${encodeURIComponent(modelUrl)}&threads=${threads}`);
-      await page.waitForFunction(() => {
-        const s = (window as unknown as { slimc?: { ready?: boolean; error?: string } }).slimc;
-        return s?.ready === true || s?.error !== undefined;
-      }, undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => {
+          const s = (window as unknown as { slimc?: { ready?: boolean; error?: string } }).slimc;
+          return s?.ready === true || s?.error !== undefined;
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
       return await page.evaluate(async (input) => {
-        const s = (window as unknown as { slimc: { error?: string; model: { info: PageResult['info']; predict(x: Float32Array): Promise<Float32Array> } } }).slimc;
+        const s = (
+          window as unknown as {
+            slimc: { error?: string; model: { info: PageResult['info']; predict(x: Float32Array): Promise<Float32Array> } };
+          }
+        ).slimc;
         if (s.error !== undefined) return { error: s.error };
         const y = await s.model.predict(new Float32Array(input));
         return { output: Array.from(y), info: s.model.info, isolated: globalThis.crossOriginIsolated };

@@ -16,7 +16,6 @@ import { compareOutputs } from '../helpers/compare.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
 import { SMALL_NETS } from './nets.ts';
 
-
 /** The app: loads the compiled module with the copied weights and wasm files, predicts window.input. */
 const APP = `import { load } from '../out/model.js';
 
@@ -53,7 +52,15 @@ describe.skipIf(!available)('the emitted module, bundled by esbuild for the brow
     await writeFile(join(web, 'entry.js'), APP);
     await writeFile(join(web, 'index.html'), PAGE.replace('INPUT', JSON.stringify(Array.from(x))));
     // Stock settings: browser platform, ESM, nothing marked external.
-    const result = await build({ entryPoints: [join(web, 'entry.js')], outfile: join(web, 'app.js'), bundle: true, platform: 'browser', format: 'esm', minify: true, logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [join(web, 'entry.js')],
+      outfile: join(web, 'app.js'),
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      minify: true,
+      logLevel: 'silent',
+    });
     expect(result.errors).toEqual([]);
     bundleBytes = (await stat(join(web, 'app.js'))).size;
     // The backend's .wasm binaries sit beside its main file (dist/).
@@ -82,7 +89,11 @@ describe.skipIf(!available)('the emitted module, bundled by esbuild for the brow
     try {
       await page.goto(`${server.url}/index.html`);
       await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 60_000 });
-      const result = (await page.evaluate(() => (window as unknown as { result: unknown }).result)) as { output?: number[]; variant?: string; error?: string };
+      const result = (await page.evaluate(() => (window as unknown as { result: unknown }).result)) as {
+        output?: number[];
+        variant?: string;
+        error?: string;
+      };
       expect(result.error, messages.join('\n')).toBeUndefined();
       expect(result.variant).toBe('wasm-simd');
       const c = compareOutputs(expected, Float32Array.from(result.output ?? []));

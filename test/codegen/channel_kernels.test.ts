@@ -17,7 +17,11 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 function channelMoves(): Graph {
   return model('channel-moves', { input: [5, 3, CHANNELS] }, (x) => {
     const long = gather(x, [...range(2, 22), 30, ...range(33, 36), ...range(40, 48)], 'long'); // runs 20, 1, 3, 8
-    const scattered = gather(x, range(0, CHANNELS).filter((c) => c % 3 !== 1), 'scattered'); // runs of 1 and 2
+    const scattered = gather(
+      x,
+      range(0, CHANNELS).filter((c) => c % 3 !== 1),
+      'scattered',
+    ); // runs of 1 and 2
     const reordered = gather(x, [47, ...range(0, 17), 5, 5, 46], 'reordered'); // out of order, a run of 17, repeats
     const single = gather(x, [7], 'single');
     return [long, scattered, reordered, concat(x, single, x), concat(long, scattered, reordered)];

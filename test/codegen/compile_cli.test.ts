@@ -15,7 +15,6 @@ import { runSlimc } from '../helpers/cli.ts';
 const MODEL = new URL('../fixtures/models/sparse_resnet20.ts', import.meta.url).pathname;
 const FILES = ['model.d.ts', 'model.js', 'model.slim', 'model.weights.bin', 'package.json', 'report.html', 'report.json'];
 
-
 describe('slimc compile', () => {
   const root = mkdtempSync(join(tmpdir(), 'slimc-compile-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -93,7 +92,9 @@ describe('slimc compile', () => {
     JSON.parse(diffed.stdout);
     const unknown = await runSlimc('compile', MODEL, '--out', join(root, 'never'), '--print-after', 'fold-bn');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain(`unknown pass "fold-bn"; the passes of this compile are: ${compilePassNames(false).join(', ')} (or "all")`);
+    expect(unknown.stderr).toContain(
+      `unknown pass "fold-bn"; the passes of this compile are: ${compilePassNames(false).join(', ')} (or "all")`,
+    );
     expect(compilePassNames(false)).toContain('fold-batch-norm');
     expect(existsSync(join(root, 'never'))).toBe(false);
   });

@@ -22,7 +22,9 @@ const golden = (file: string) => readFile(new URL(`../golden/codegen/${file}`, i
 function expectSameText(actual: string, expected: string, file: string): void {
   if (actual === expected) return;
   const patch = createTwoFilesPatch(`${file} (baseline)`, `${file} (emitted now)`, expected, actual, undefined, undefined, { context: 2 });
-  expect.fail(`emitted code differs from the baseline test/golden/codegen/${file}; if intended, run test/golden/codegen/update.ts and review:\n${patch}`);
+  expect.fail(
+    `emitted code differs from the baseline test/golden/codegen/${file}; if intended, run test/golden/codegen/update.ts and review:\n${patch}`,
+  );
 }
 
 /** The names model.js imports, by package. */
@@ -35,7 +37,8 @@ function importsOf(js: string): Record<string, string[]> {
 describe.each(Object.keys(GOLDEN_GRAPHS))('%s', (name) => {
   const { module } = compileGraph(GOLDEN_GRAPHS[name]());
   // The baseline holds the model-specific part; the runtime around it is a checked source file.
-  it('model.js matches its baseline', async () => expectSameText(`${module.modelSource}\n`, await golden(`${name}.model.js`), `${name}.model.js`));
+  it('model.js matches its baseline', async () =>
+    expectSameText(`${module.modelSource}\n`, await golden(`${name}.model.js`), `${name}.model.js`));
   it('model.d.ts matches its baseline', async () => expectSameText(module.dts, await golden(`${name}.model.d.ts`), `${name}.model.d.ts`));
 });
 
@@ -60,7 +63,10 @@ describe('imports', () => {
       'transpose',
     ]);
     // The kernels it calls are defined, and nothing else.
-    const defined = [...module.js.matchAll(/^const (\w+) = \(/gm)].map((m) => m[1]).filter((name) => name in HELPERS).sort();
+    const defined = [...module.js.matchAll(/^const (\w+) = \(/gm)]
+      .map((m) => m[1])
+      .filter((name) => name in HELPERS)
+      .sort();
     expect(defined).toEqual(['avgPool', 'conv', 'dense', 'flatten', 'free', 'maxPool']);
     // Nothing else is loaded, statically or dynamically, except Node built-ins (behind IS_NODE),
     // by a specifier bundlers do not follow.
@@ -85,12 +91,13 @@ describe('size of model.js (weights apart)', () => {
     ['resnet164', resnet164],
     ['densenet40', densenet40],
     ['mobilenet', mobilenet],
-  ] as const)('%s stays under 100 KB, as is and pruned at 0.7 (about 29 KB of it the runtime)', (_name, make) => {
+  ] as const)('%s stays under 110 KB, as is and pruned at 0.7 (about 35 KB of it the runtime)', (_name, make) => {
     const graph = withSparsityLikeWeights(make());
-    // The module carries the plan (a line per step) and the engine path's forward pass.
-    expect(bytes(emitModule(lowerGraph(graph)).js)).toBeLessThan(100 * 1024);
+    // The module carries the plan (a line per step), the engine path's forward pass (the fallback
+    // for a backend the plan was not made for) and the runtime with copy_runs.wasm's bytes.
+    expect(bytes(emitModule(lowerGraph(graph)).js)).toBeLessThan(110 * 1024);
     // Pruning adds channel selections (gathers), each with its list of kept channels.
-    expect(bytes(compileGraph(graph, { slim: { ratio: 0.7 } }).module.js)).toBeLessThan(100 * 1024);
+    expect(bytes(compileGraph(graph, { slim: { ratio: 0.7 } }).module.js)).toBeLessThan(110 * 1024);
   });
 
   it('keeps the comments naming IR values while the module is small, and drops them past the budget', () => {

@@ -20,6 +20,10 @@ export interface EmittedModel {
     readonly runtime: { readonly name: 'plan' | 'engine'; readonly note?: string };
   };
   predict(x: unknown, opts?: { into?: Float32Array | Record<string, Float32Array> }): Promise<Float32Array | Record<string, Float32Array>>;
+  profile(
+    x: unknown,
+    opts?: { runs?: number },
+  ): Promise<readonly { readonly step: string; readonly op: string; readonly microseconds: number }[]>;
   warmup(): Promise<void>;
   dispose(): void;
 }

@@ -20,10 +20,7 @@ const INJECTED = '__slimcInjected';
 const global = globalThis as Record<string, unknown>;
 
 /** Each payload, if pasted raw anywhere in model.js or model.d.ts, ends what it is in and runs. */
-const payload = (tag: string, code = `globalThis.${INJECTED} = '${tag}';`) => [
-  ...injectionPayloads(tag, code),
-  `${tag}\u0085\u00a0\ud800`,
-];
+const payload = (tag: string, code = `globalThis.${INJECTED} = '${tag}';`) => [...injectionPayloads(tag, code), `${tag}\u0085\u00a0\ud800`];
 
 describe('hostile names', () => {
   const dirs: string[] = [];
@@ -55,7 +52,20 @@ describe('hostile names', () => {
         { op: 'input', id: x1, type: f32([1, 4, 4, 2]) },
         { op: 'input', id: 'constructor', type: f32([1, 3]) },
         { op: 'input', id: x2, type: f32([1, 3]) },
-        { op: 'conv2d', id: conv, type: f32([0, 0, 0, 3]), input: x1, filter: w('conv.w'), bias: w('conv.b'), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padding: { kind: 'same' }, groups: 1, activation: 'none' },
+        {
+          op: 'conv2d',
+          id: conv,
+          type: f32([0, 0, 0, 3]),
+          input: x1,
+          filter: w('conv.w'),
+          bias: w('conv.b'),
+          kernel: [3, 3],
+          strides: [1, 1],
+          dilations: [1, 1],
+          padding: { kind: 'same' },
+          groups: 1,
+          activation: 'none',
+        },
         { op: 'batch_norm', id: bn, input: conv, params: w('bn'), epsilon: 1e-3 },
         { op: 'relu', id: relu, input: bn },
         { op: 'flatten', id: flat, input: relu },
@@ -94,7 +104,11 @@ describe('hostile names', () => {
       texts.push(await readFile(join(dir, 'model.js'), 'utf8'), await readFile(join(dir, 'model.d.ts'), 'utf8'));
     }
     const { load } = (await importEmittedModule(dir)) as unknown as {
-      load(): Promise<{ info: { name: string; inputs: { name: string }[]; outputs: { name: string }[] }; predict(x: unknown): Promise<Record<string, Float32Array>>; dispose(): void }>;
+      load(): Promise<{
+        info: { name: string; inputs: { name: string }[]; outputs: { name: string }[] };
+        predict(x: unknown): Promise<Record<string, Float32Array>>;
+        dispose(): void;
+      }>;
     };
     const model = await load();
     expect(model.info.name).toBe(graph.name);

@@ -8,14 +8,18 @@ import { ALIGNMENT, findOverlap, planMemory, type BufferRequest } from '../../sr
 import { lowerGraph } from '../../src/passes/lower/index.ts';
 import { SMALL_NETS } from './nets.ts';
 
-const request = fc.record({ size: fc.integer({ min: 0, max: 5000 }), first: fc.integer({ min: -1, max: 40 }), span: fc.integer({ min: 0, max: 15 }) }).map(
-  ({ size, first, span }): BufferRequest => ({ size, first, last: first + span }),
-);
+const request = fc
+  .record({ size: fc.integer({ min: 0, max: 5000 }), first: fc.integer({ min: -1, max: 40 }), span: fc.integer({ min: 0, max: 15 }) })
+  .map(({ size, first, span }): BufferRequest => ({ size, first, last: first + span }));
 
 /** The most floats alive at one step: no placement can do with less. */
 function peakAlive(requests: readonly BufferRequest[]): number {
   let peak = 0;
-  for (let t = -1; t <= 60; t++) peak = Math.max(peak, requests.filter((r) => r.first <= t && t <= r.last).reduce((a, r) => a + r.size, 0));
+  for (let t = -1; t <= 60; t++)
+    peak = Math.max(
+      peak,
+      requests.filter((r) => r.first <= t && t <= r.last).reduce((a, r) => a + r.size, 0),
+    );
   return peak;
 }
 

@@ -92,17 +92,20 @@ describe('a graph with every op, two inputs and two outputs', () => {
     await out?.cleanup();
   });
 
-  it.each(RUNTIMES.flatMap((runtime) => [1, 3].map((batch) => [runtime, batch] as const)))('equals the interpreter output by output (%s runtime, batch %i)', async (runtime, batch) => {
-    const runner = runtime === 'plan' ? model : engineModel;
-    expect(runner.info.runtime.name).toBe(GROUPED_ON_ENGINE ? 'engine' : runtime);
-    const inputs = Object.fromEntries(graphInputs(graph).map((n, i) => [n.id, randomData(batch * sampleSize(n.type.shape), 20 + i)]));
-    const expected = await interpret(graph, inputs);
-    const before = tf.memory().numTensors;
-    const actual = (await runner.predict(inputs)) as Record<string, Float32Array>;
-    expect(tf.memory().numTensors).toBe(before);
-    expect(Object.keys(actual)).toEqual(graph.outputs);
-    graph.outputs.forEach((o, i) => expectClose(expected[i], actual[o], `output ${o}`));
-  });
+  it.each(RUNTIMES.flatMap((runtime) => [1, 3].map((batch) => [runtime, batch] as const)))(
+    'equals the interpreter output by output (%s runtime, batch %i)',
+    async (runtime, batch) => {
+      const runner = runtime === 'plan' ? model : engineModel;
+      expect(runner.info.runtime.name).toBe(GROUPED_ON_ENGINE ? 'engine' : runtime);
+      const inputs = Object.fromEntries(graphInputs(graph).map((n, i) => [n.id, randomData(batch * sampleSize(n.type.shape), 20 + i)]));
+      const expected = await interpret(graph, inputs);
+      const before = tf.memory().numTensors;
+      const actual = (await runner.predict(inputs)) as Record<string, Float32Array>;
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Object.keys(actual)).toEqual(graph.outputs);
+      graph.outputs.forEach((o, i) => expectClose(expected[i], actual[o], `output ${o}`));
+    },
+  );
 
   it('names the inputs it needs when one is missing or a bare array is given', async () => {
     await expect(model.predict({ x: randomData(8 * 8 * 4, 1) })).rejects.toThrow(/input in:2 is not given/);
@@ -115,7 +118,10 @@ describe('a graph with every op, two inputs and two outputs', () => {
     const m = await compiled.exports.load();
     const engine = await compiled.exports.load({ runtime: 'engine' });
     try {
-      expect(m.info.runtime).toEqual({ name: 'engine', note: 'the plan does not cover this graph: grouped convolution %grouped (groups=2)' });
+      expect(m.info.runtime).toEqual({
+        name: 'engine',
+        note: 'the plan does not cover this graph: grouped convolution %grouped (groups=2)',
+      });
       expect(m.info.inputs[0]).toEqual({ name: 'x', shape: [1, 4, 8, 8], layout: 'NCHW', sampleShape: [4, 8, 8] });
       expect(m.info.outputs[1].layout).toBe('NCHW');
       const x = randomData(2 * 8 * 8 * 4, 3);
@@ -156,7 +162,10 @@ describe('sliding windows: explicit and asymmetric padding, strides with dilatio
     const out = await compileToScratch(graph);
     const model = await out.exports.load();
     try {
-      expect(model.info.runtime).toEqual({ name: 'engine', note: 'the plan does not cover this graph: average pooling %avg_counting_pads counting padded positions' });
+      expect(model.info.runtime).toEqual({
+        name: 'engine',
+        note: 'the plan does not cover this graph: average pooling %avg_counting_pads counting padded positions',
+      });
       await expectSameFunction(model, graph, 3, 33);
     } finally {
       model.dispose();
@@ -204,7 +213,13 @@ describe('the module API', () => {
   it('loads its weights from a path, a file URL, an ArrayBuffer or a Uint8Array alike', async () => {
     const path = join(out.dir, WEIGHTS_FILE);
     const bytes = new Uint8Array(await readFile(path));
-    const sources = [path, pathToFileURL(path), pathToFileURL(path).href, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), bytes];
+    const sources = [
+      path,
+      pathToFileURL(path),
+      pathToFileURL(path).href,
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      bytes,
+    ];
     for (const weights of sources) {
       const m = await out.exports.load({ weights });
       expect(await m.predict(x)).toEqual(expected);
@@ -233,11 +248,13 @@ describe('the module API', () => {
     const error = out.exports.SlimcModelError;
     await expect(model.predict(new Float32Array(100))).rejects.toThrow(error);
     await expect(model.predict(new Float32Array(100))).rejects.toThrow(
-      "vgg-small: input x: expects shape [N,16,16,3] (NHWC, 768 floats per sample), got 100 floats, which is not a positive multiple of 768",
+      'vgg-small: input x: expects shape [N,16,16,3] (NHWC, 768 floats per sample), got 100 floats, which is not a positive multiple of 768',
     );
     await expect(model.predict(new Float32Array(0))).rejects.toThrow(/\[N,16,16,3\]/);
     const nchw = tf.zeros([1, 3, 16, 16]);
-    await expect(model.predict(nchw)).rejects.toThrow('expects a float32 tensor of shape [N,16,16,3] (NHWC, 768 floats per sample), got float32 [1,3,16,16]');
+    await expect(model.predict(nchw)).rejects.toThrow(
+      'expects a float32 tensor of shape [N,16,16,3] (NHWC, 768 floats per sample), got float32 [1,3,16,16]',
+    );
     nchw.dispose();
     await expect(model.predict([1, 2, 3])).rejects.toThrow(/expects a Float32Array or a tf.Tensor/);
   });
@@ -249,7 +266,11 @@ describe('the module API', () => {
     corrupt[corrupt.length - 3] ^= 0x40;
     const corruptPath = join(out.dir, 'corrupt.weights.bin');
     await writeFile(corruptPath, corrupt);
-    await expect(out.exports.load({ weights: corruptPath })).rejects.toThrow(new RegExp(`^${corruptPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor @\\S+ is corrupt: its data digests to #[0-9a-f]{8}, the manifest says #[0-9a-f]{8}$`));
+    await expect(out.exports.load({ weights: corruptPath })).rejects.toThrow(
+      new RegExp(
+        `^${corruptPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor @\\S+ is corrupt: its data digests to #[0-9a-f]{8}, the manifest says #[0-9a-f]{8}$`,
+      ),
+    );
     await expect(out.exports.load({ weights: corrupt })).rejects.toThrow(/^weights \(Uint8Array\): tensor @\S+ is corrupt/);
     await expect(out.exports.load({ weights: bytes.subarray(0, bytes.length - 8) })).rejects.toThrow(/truncated/);
     await expect(out.exports.load({ weights: join(out.dir, 'model.slim') })).rejects.toThrow(/model\.slim: not a slimc weights file/);

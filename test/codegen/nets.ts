@@ -15,4 +15,3 @@ export const SMALL_NETS: Readonly<Record<string, () => Graph>> = {
   densenet: () => withSparsityLikeWeights(densenet('densenet-small', 10, 4, { input: [32, 32, 3] })),
   mobilenet: () => withSparsityLikeWeights(mobilenet()),
 };
-

@@ -20,7 +20,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid as number;
 
 const report = (files: readonly string[]) => JSON.stringify({ generator: GENERATOR, files: files.map((name) => ({ name, bytes: 1 })) });
-const commit = (replace: boolean, version: string) => async () => ({ files: { [REPORT_FILE]: report(['model.js']), 'version.txt': version }, replace });
+const commit = (replace: boolean, version: string) => async () => ({
+  files: { [REPORT_FILE]: report(['model.js']), 'version.txt': version },
+  replace,
+});
 const read = (dir: string) => readFileSync(join(dir, 'version.txt'), 'utf8');
 
 /** `slimc ...args` in a subprocess with the given working directory and home. */
@@ -62,7 +65,9 @@ describe('replacing an output directory', () => {
     const out = join(root, 'with-extras');
     expect(await writeOutputDir(out, { 'model.js': 'one' }, {}, commit(true, '1'))).toBe(true);
     writeFileSync(join(out, 'index.html'), '<html>');
-    await expect(writeOutputDir(out, { 'model.js': 'two' }, {}, commit(true, '2'))).rejects.toThrow(/holds files slimc did not write: index\.html, version\.txt/);
+    await expect(writeOutputDir(out, { 'model.js': 'two' }, {}, commit(true, '2'))).rejects.toThrow(
+      /holds files slimc did not write: index\.html, version\.txt/,
+    );
     expect(readdirSync(out).sort()).toEqual(['index.html', 'model.js', 'report.json', 'version.txt']);
     expect(await writeOutputDir(out, { 'model.js': 'two' }, { force: true }, commit(true, '2'))).toBe(true);
     expect(existsSync(join(out, 'index.html'))).toBe(false);

@@ -59,7 +59,9 @@ describe('predict on the plan', () => {
     const result = await m.predict(x, { into });
     expect(result).toBe(into);
     expect(into).toEqual(expected);
-    await expect(m.predict(x, { into: new Float32Array(10) })).rejects.toThrow('vgg-small: into: output fc1 needs a Float32Array of 20 floats');
+    await expect(m.predict(x, { into: new Float32Array(10) })).rejects.toThrow(
+      'vgg-small: into: output fc1 needs a Float32Array of 20 floats',
+    );
   });
 
   it('builds plans for other batch sizes on first use, and keeps giving the same answers', async () => {
@@ -68,6 +70,23 @@ describe('predict on the plan', () => {
       for (let b = 0; b < batch; b++) expect(y.subarray(10 * b, 10 * b + 10)).toEqual(expected.subarray(0, 10));
     }
     expect(await m.predict(x)).toEqual(expected);
+  });
+
+  it('profiles every step of the plan, named, without changing what predict returns', async () => {
+    const steps = await m.profile(x, { runs: 3 });
+    expect(steps.map((s) => s.op)).toEqual(expect.arrayContaining(['conv2d', 'dense']));
+    expect(steps.map((s) => s.step)).toContain('fc1');
+    for (const s of steps) expect(Number.isFinite(s.microseconds) && s.microseconds >= 0, s.step).toBe(true);
+    expect(await m.predict(x)).toEqual(expected);
+    await expect(m.profile(x, { runs: 0 })).rejects.toThrow('vgg-small: profile: runs must be a positive integer, got 0');
+    const engine = await out.exports.load({ runtime: 'engine' });
+    try {
+      await expect(engine.profile(x)).rejects.toThrow(
+        'vgg-small: profile times the plan, and this model runs the engine path: asked for by load({ runtime: "engine" })',
+      );
+    } finally {
+      engine.dispose();
+    }
   });
 
   it('runs 1,000 predictions without leaking tensors or memory', async () => {
@@ -92,7 +111,10 @@ function repeat(sample: Float32Array, times: number): Float32Array {
 
 describe('an NCHW border (as imported from ONNX) on the plan', () => {
   it('takes and returns 4-D values in NCHW, as the engine path does', async () => {
-    const graph = model('nchw-plan', { input: [6, 5, 3] }, (x) => [conv2d(x, 4, { kernel: 3, bias: true, name: 'conv' }), flatten(x, 'flat')]);
+    const graph = model('nchw-plan', { input: [6, 5, 3] }, (x) => [
+      conv2d(x, 4, { kernel: 3, bias: true, name: 'conv' }),
+      flatten(x, 'flat'),
+    ]);
     const nchw = { ...graph, layout: { input: 'NCHW' as const } };
     const out = await compileToScratch(nchw);
     const [plan, engine] = [await out.exports.load(), await out.exports.load({ runtime: 'engine' })];
@@ -118,33 +140,40 @@ describe('a batch larger than the wasm heap holds', () => {
   // 16 MB of activations per sample (64x64x1024 floats) from 16 KB of input: a batch of 300
   // needs 4.8 GB, more than a wasm heap can address.
   const wide = () =>
-    model('wide', { input: [64, 64, 1] }, (x) => dense(flatten(globalAvgPool(conv2d(x, 1024, { kernel: 1, name: 'widen' }))), 2, { name: 'fc' }));
+    model('wide', { input: [64, 64, 1] }, (x) =>
+      dense(flatten(globalAvgPool(conv2d(x, 1024, { kernel: 1, name: 'widen' }))), 2, { name: 'fc' }),
+    );
   let out: CompiledDir;
   beforeAll(async () => {
     out = await compileToScratch(wide());
   });
   afterAll(async () => out?.cleanup());
 
-  it.each(['plan', 'engine'] as const)('is refused on the %s runtime, naming the largest batch that fits; the model keeps working', async (runtime) => {
-    const m = await out.exports.load({ runtime });
-    try {
-      const one = randomData(64 * 64, 9);
-      const before = (await m.predict(one)) as Float32Array;
-      const huge = new Float32Array(300 * 64 * 64);
-      const error = await m.predict(huge).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(out.exports.SlimcModelError);
-      expect((error as Error).message).toMatch(/^wide: batch 300 needs [\d.]+ MB of activation memory \([\d.]+ MB per sample\), more than the wasm heap \(at most 4 GB\) can hold; the largest batch that fits now is (\d+)/);
-      const fits = Number(/fits now is (\d+)/.exec((error as Error).message)?.[1]);
-      expect(fits).toBeGreaterThan(0);
-      expect(fits).toBeLessThan(300);
-      expect(await m.predict(one)).toEqual(before);
-    } finally {
-      m.dispose();
-    }
-  });
+  it.each(['plan', 'engine'] as const)(
+    'is refused on the %s runtime, naming the largest batch that fits; the model keeps working',
+    async (runtime) => {
+      const m = await out.exports.load({ runtime });
+      try {
+        const one = randomData(64 * 64, 9);
+        const before = (await m.predict(one)) as Float32Array;
+        const huge = new Float32Array(300 * 64 * 64);
+        const error = await m.predict(huge).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(out.exports.SlimcModelError);
+        expect((error as Error).message).toMatch(
+          /^wide: batch 300 needs [\d.]+ MB of activation memory \([\d.]+ MB per sample\), more than the wasm heap \(at most 4 GB\) can hold; the largest batch that fits now is (\d+)/,
+        );
+        const fits = Number(/fits now is (\d+)/.exec((error as Error).message)?.[1]);
+        expect(fits).toBeGreaterThan(0);
+        expect(fits).toBeLessThan(300);
+        expect(await m.predict(one)).toEqual(before);
+      } finally {
+        m.dispose();
+      }
+    },
+  );
 });
 
 describe('model names in the emitted files', () => {
@@ -175,7 +204,10 @@ describe('the version guard', () => {
       const exports = (await import(pathToFileURL(other).href)) as EmittedExports;
       const [planned, guarded] = [await out.exports.load(), await exports.load({ weights: join(out.dir, 'model.weights.bin') })];
       expect(planned.info.runtime).toEqual({ name: 'plan' });
-      expect(guarded.info.runtime).toEqual({ name: 'engine', note: 'the plan was not run: tfjs-backend-wasm 4.22.0 runs, the plan was compiled for 4.21.0' });
+      expect(guarded.info.runtime).toEqual({
+        name: 'engine',
+        note: 'the plan was not run: tfjs-backend-wasm 4.22.0 runs, the plan was compiled for 4.21.0',
+      });
       const x = randomData(16 * 16 * 3, 3);
       const [a, b] = [(await planned.predict(x)) as Float32Array, (await guarded.predict(x)) as Float32Array];
       a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-4));

@@ -15,7 +15,7 @@ const { load } = await import(process.env.SLIMC_MODEL);
 const model = await load({ threads: Number(process.env.SLIMC_THREADS) });
 const x = Float32Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => Math.sin(i));
 const y = await model.predict(x);
-process.stdout.write(JSON.stringify({ backend: model.info.backend, y: Array.from(y) }));
+process.stdout.write(JSON.stringify({ backend: model.info.backend, runtime: model.info.runtime, y: Array.from(y) }));
 `;
 
 interface ChildResult {
@@ -60,8 +60,10 @@ describe('threads in Node', () => {
     const url = pathToFileURL(join(out.dir, 'model.js')).href;
     const [plain, threaded] = [await runChild(url, 1), await runChild(url, 2)];
     for (const run of [plain, threaded]) expect(run.code, run.stderr).toBe(0);
-    const a = JSON.parse(plain.stdout) as { backend: object; y: number[] };
-    const b = JSON.parse(threaded.stdout) as { backend: object; y: number[] };
+    const a = JSON.parse(plain.stdout) as { backend: object; runtime: object; y: number[] };
+    const b = JSON.parse(threaded.stdout) as { backend: object; runtime: object; y: number[] };
+    // The plan runs on both, its channel copies in wasm too (the shared-memory build of copy_runs).
+    for (const run of [a, b]) expect(run.runtime).toEqual({ name: 'plan' });
     expect(a.backend).toEqual({ name: 'wasm', variant: 'wasm-simd', simd: true, threads: 1 });
     expect(b.backend).toEqual({ name: 'wasm', variant: 'wasm-threaded-simd', simd: true, threads: 2 });
     const c = compareOutputs(Float32Array.from(a.y), Float32Array.from(b.y));

@@ -35,7 +35,9 @@ describe('a wasm trap', () => {
       // Batch 2 builds a new plan, which picks up the trapping export.
       const twice = new Float32Array(2 * 16 * 16 * 3);
       await expect(m.predict(twice)).rejects.toThrow(out.exports.SlimcModelError);
-      await expect(m.predict(twice)).rejects.toThrow(/the wasm backend is unusable since an earlier failure \(memory access out of bounds\)/);
+      await expect(m.predict(twice)).rejects.toThrow(
+        /the wasm backend is unusable since an earlier failure \(memory access out of bounds\)/,
+      );
     } finally {
       wasm.asm = exports;
     }

@@ -14,7 +14,8 @@ describe('the docs', () => {
   it('every command output shown is what the command prints (node --import tsx scripts/doc_outputs.ts)', async () => {
     const blocks = documentFiles().flatMap(outputBlocks);
     expect(blocks.length).toBeGreaterThanOrEqual(2);
-    for (const block of blocks) expect(block.shown, `${block.file}: npx slimc ${block.args.join(' ')}`).toBe(await commandOutputAsync(block.args));
+    for (const block of blocks)
+      expect(block.shown, `${block.file}: npx slimc ${block.args.join(' ')}`).toBe(await commandOutputAsync(block.args));
   });
 
   it('every command of README.md and docs/ runs (node --import tsx scripts/docs_check.ts)', async () => {

@@ -12,7 +12,13 @@ type Untyped = Node extends infer N ? (N extends Node ? Omit<N, 'type'> & { type
  * A verified graph from nodes whose types are computed by the shape rules (conv2d and dense
  * give their output channels in `type`), and weights filled with seeded normal samples.
  */
-export function graphOf(name: string, nodes: readonly Untyped[], outputs: readonly string[], weightShapes: Readonly<Record<string, readonly number[]>>, seed = 7): Graph {
+export function graphOf(
+  name: string,
+  nodes: readonly Untyped[],
+  outputs: readonly string[],
+  weightShapes: Readonly<Record<string, readonly number[]>>,
+  seed = 7,
+): Graph {
   const types = new Map<string, TensorType>();
   const typed = nodes.map((n) => {
     const node = { ...n, type: n.type ?? f32([]) } as Node;
@@ -23,7 +29,13 @@ export function graphOf(name: string, nodes: readonly Untyped[], outputs: readon
   const rng = new Rng(seed);
   const weights: Record<string, Weight> = {};
   for (const [w, shape] of Object.entries(weightShapes)) {
-    weights[w] = { shape, data: rng.fill(shape.reduce((a, b) => a * b, 1), () => rng.normal()) };
+    weights[w] = {
+      shape,
+      data: rng.fill(
+        shape.reduce((a, b) => a * b, 1),
+        () => rng.normal(),
+      ),
+    };
   }
   return verify({ name, nodes: typed, outputs, weights });
 }
@@ -41,9 +53,48 @@ export function allOpsGraph(): Graph {
     [
       { op: 'input', id: 'x', type: f32([1, 8, 8, 4]) },
       { op: 'input', id: 'in:2', type: f32([1, 10]) },
-      { op: 'conv2d', id: conv, type: f32([0, 0, 0, 8]), input: 'x', filter: `${conv}.weight`, bias: `${conv}.bias`, kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padding: { kind: 'same' }, groups: 1, activation: 'relu' },
-      { op: 'conv2d', id: 'grouped', type: f32([0, 0, 0, 8]), input: conv, filter: 'grouped.w', bias: null, kernel: [3, 2], strides: [2, 1], dilations: [1, 2], padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 1 }, groups: 2, activation: 'relu6' },
-      { op: 'conv2d', id: 'dw', type: f32([0, 0, 0, 8]), input: 'grouped', filter: 'dw.w', bias: 'dw.b', kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padding: { kind: 'valid' }, groups: 8, activation: 'sigmoid' },
+      {
+        op: 'conv2d',
+        id: conv,
+        type: f32([0, 0, 0, 8]),
+        input: 'x',
+        filter: `${conv}.weight`,
+        bias: `${conv}.bias`,
+        kernel: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: { kind: 'same' },
+        groups: 1,
+        activation: 'relu',
+      },
+      {
+        op: 'conv2d',
+        id: 'grouped',
+        type: f32([0, 0, 0, 8]),
+        input: conv,
+        filter: 'grouped.w',
+        bias: null,
+        kernel: [3, 2],
+        strides: [2, 1],
+        dilations: [1, 2],
+        padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 1 },
+        groups: 2,
+        activation: 'relu6',
+      },
+      {
+        op: 'conv2d',
+        id: 'dw',
+        type: f32([0, 0, 0, 8]),
+        input: 'grouped',
+        filter: 'dw.w',
+        bias: 'dw.b',
+        kernel: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: { kind: 'valid' },
+        groups: 8,
+        activation: 'sigmoid',
+      },
       { op: 'batch_norm', id: 'bn', input: 'dw', params: 'bn', epsilon: 1e-3 },
       { op: 'relu', id: 'r', input: 'bn' },
       { op: 'relu6', id: 'r6', input: 'r' },
@@ -55,9 +106,32 @@ export function allOpsGraph(): Graph {
       { op: 'mul', id: 'gated', inputs: ['hsw', 'sig'] },
       { op: 'mul', id: 'squared', inputs: ['gated', 'gated'] },
       { op: 'max_pool', id: 'mp_same', input: 'squared', kernel: [2, 2], strides: [2, 2], padding: { kind: 'same' } },
-      { op: 'avg_pool', id: 'ap_pad', input: 'r6', kernel: [2, 2], strides: [1, 1], padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 }, countIncludePad: true },
-      { op: 'avg_pool', id: 'ap_valid', input: 'ap_pad', kernel: [3, 3], strides: [1, 1], padding: { kind: 'valid' }, countIncludePad: false },
-      { op: 'max_pool', id: 'mp_pad', input: 'ap_pad', kernel: [3, 3], strides: [1, 1], padding: { kind: 'explicit', top: 0, bottom: 0, left: 1, right: 1 } },
+      {
+        op: 'avg_pool',
+        id: 'ap_pad',
+        input: 'r6',
+        kernel: [2, 2],
+        strides: [1, 1],
+        padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 },
+        countIncludePad: true,
+      },
+      {
+        op: 'avg_pool',
+        id: 'ap_valid',
+        input: 'ap_pad',
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: { kind: 'valid' },
+        countIncludePad: false,
+      },
+      {
+        op: 'max_pool',
+        id: 'mp_pad',
+        input: 'ap_pad',
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: { kind: 'explicit', top: 0, bottom: 0, left: 1, right: 1 },
+      },
       { op: 'global_avg_pool', id: 'g1', input: 'mp_same' },
       { op: 'global_avg_pool', id: 'g2', input: 'ap_valid' },
       { op: 'global_avg_pool', id: 'g3', input: 'mp_pad' },

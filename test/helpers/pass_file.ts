@@ -43,7 +43,11 @@ export function parsePassFile(text: string, file: string): PassFile {
   return {
     passes: run[1].split(',').map((p) => p.trim()),
     prune: prune ? Number(prune[1]) : null,
-    input: lines.filter((l) => !CHECK.test(l)).join('\n').trimEnd() + '\n',
+    input:
+      lines
+        .filter((l) => !CHECK.test(l))
+        .join('\n')
+        .trimEnd() + '\n',
     expected: checks.length > 0 ? `${checks.join('\n')}\n` : null,
   };
 }
@@ -78,7 +82,10 @@ export function runPassFile(test: PassFile, file: string): string {
 
 /** The file with its CHECK lines replaced by `actual`. */
 export function withChecks(test: PassFile, actual: string): string {
-  const checks = actual.trimEnd().split('\n').map((l) => (l === '' ? '// CHECK:' : `// CHECK: ${l}`));
+  const checks = actual
+    .trimEnd()
+    .split('\n')
+    .map((l) => (l === '' ? '// CHECK:' : `// CHECK: ${l}`));
   return `${test.input}${checks.join('\n')}\n`;
 }
 

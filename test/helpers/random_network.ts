@@ -53,14 +53,24 @@ export interface Recipe {
 const width = fc.integer({ min: 2, max: 6 });
 
 export const blockArb: fc.Arbitrary<Block> = fc.oneof(
-  fc.record({ kind: fc.constant('conv' as const), width, kernel: fc.constantFrom(1 as const, 3 as const), stride: fc.constantFrom(1 as const, 2 as const), bias: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('conv' as const),
+    width,
+    kernel: fc.constantFrom(1 as const, 3 as const),
+    stride: fc.constantFrom(1 as const, 2 as const),
+    bias: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('preact' as const), width }),
   fc.record({ kind: fc.constant('postact' as const), width }),
   fc.record({ kind: fc.constant('dense_layer' as const), growth: width }),
   fc.record({ kind: fc.constant('depthwise' as const), width }),
   fc.record({ kind: fc.constant('grouped' as const), width }),
   fc.record({ kind: fc.constant('pool' as const), max: fc.boolean() }),
-  fc.record({ kind: fc.constant('mbconv' as const), expand: fc.integer({ min: 2, max: 8 }), style: fc.constantFrom('efficientnet' as const, 'mobilenetv3' as const) }),
+  fc.record({
+    kind: fc.constant('mbconv' as const),
+    expand: fc.integer({ min: 2, max: 8 }),
+    style: fc.constantFrom('efficientnet' as const, 'mobilenetv3' as const),
+  }),
   fc.record({ kind: fc.constant('shuffle' as const) }),
 );
 
@@ -108,8 +118,26 @@ function applyBlock(h: Value<4>, b: Block): Value<4> {
       const c = h.shape[3] % 2 === 0 ? h.shape[3] : h.shape[3] + 1;
       const even = c === h.shape[3] ? h : convBnRelu(h, c, { kernel: 1 });
       const half = c / 2;
-      const kept = gather(even, Array.from({ length: half }, (_, i) => i));
-      const branch = convBnRelu(batchNorm(depthwiseConv2d(convBnRelu(gather(even, Array.from({ length: half }, (_, i) => half + i)), half, { kernel: 1 }))), half, { kernel: 1 });
+      const kept = gather(
+        even,
+        Array.from({ length: half }, (_, i) => i),
+      );
+      const branch = convBnRelu(
+        batchNorm(
+          depthwiseConv2d(
+            convBnRelu(
+              gather(
+                even,
+                Array.from({ length: half }, (_, i) => half + i),
+              ),
+              half,
+              { kernel: 1 },
+            ),
+          ),
+        ),
+        half,
+        { kernel: 1 },
+      );
       const shuffled = Array.from({ length: c }, (_, i) => (i % 2) * half + Math.floor(i / 2));
       return gather(concat(kept, branch), shuffled);
     }

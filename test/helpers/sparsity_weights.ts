@@ -25,7 +25,10 @@ export function withSparsityLikeWeights(graph: Graph, opts: SparsityLikeOptions 
   const shallow = opts.shallowSparsity ?? 0.2;
   const deep = opts.deepSparsity ?? 0.7;
   const bns = graph.nodes.filter((n) => n.op === 'batch_norm');
-  const vector = (n: number, sample: (c: number) => number): Weight => ({ shape: [n], data: Float32Array.from({ length: n }, (_, c) => sample(c)) });
+  const vector = (n: number, sample: (c: number) => number): Weight => ({
+    shape: [n],
+    data: Float32Array.from({ length: n }, (_, c) => sample(c)),
+  });
   return produce(graph, (draft) => {
     for (const n of graph.nodes) {
       if (n.op !== 'dense') continue;

@@ -46,7 +46,13 @@ describe('gradients through runGraph', () => {
     const eps = 1e-3;
     const lossAt = (sign: number) => {
       const shifted = new Map(
-        names.map((n) => [n, tf.tensor(graph.weights[n].data.map((w, i) => w + sign * eps * (direction.get(n) as Float32Array)[i]), shapeOf(n))]),
+        names.map((n) => [
+          n,
+          tf.tensor(
+            graph.weights[n].data.map((w, i) => w + sign * eps * (direction.get(n) as Float32Array)[i]),
+            shapeOf(n),
+          ),
+        ]),
       );
       const l = loss((n) => shifted.get(n) as tf.Tensor);
       const v = l.dataSync()[0];

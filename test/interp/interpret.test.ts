@@ -32,7 +32,14 @@ function scaleChain(depth: number): Graph {
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (let i = 1; i <= depth; i++) {
     weights[`s${i}`] = { shape: [3], data: Float32Array.of(1, 2, 0.5) };
-    nodes.push({ op: 'scale_shift', id: `v${i}`, type: f32([1, 2, 2, 3]), input: i === 1 ? 'x' : `v${i - 1}`, scale: `s${i}`, shift: null });
+    nodes.push({
+      op: 'scale_shift',
+      id: `v${i}`,
+      type: f32([1, 2, 2, 3]),
+      input: i === 1 ? 'x' : `v${i - 1}`,
+      scale: `s${i}`,
+      shift: null,
+    });
   }
   return verify({ name: 'chain', nodes, outputs: [`v${depth}`], weights });
 }
@@ -77,7 +84,9 @@ describe('input validation', () => {
   });
 
   it('an input name the graph lacks lists the inputs it has', async () => {
-    await expect(interpret(reluGraph(), { y: new Float32Array(9) })).rejects.toThrow("graph 'tiny' has no input %y; it takes %x: f32[N,3,3,1]");
+    await expect(interpret(reluGraph(), { y: new Float32Array(9) })).rejects.toThrow(
+      "graph 'tiny' has no input %y; it takes %x: f32[N,3,3,1]",
+    );
   });
 
   it('a missing input is named', async () => {
@@ -88,7 +97,9 @@ describe('input validation', () => {
     const [sum] = await interpret(twoInputGraph(), { x: Float32Array.of(1, 2, 3, 4), y: Float32Array.of(10, 20, 30, 40) });
     expect(Array.from(sum)).toEqual([11, 22, 33, 44]);
     await expect(interpret(twoInputGraph(), new Float32Array(2))).rejects.toThrow(/has 2 inputs .*pass them by name/);
-    await expect(interpret(twoInputGraph(), { x: new Float32Array(2), y: new Float32Array(4) })).rejects.toThrow('%y: has batch 2 but %x has batch 1');
+    await expect(interpret(twoInputGraph(), { x: new Float32Array(2), y: new Float32Array(4) })).rejects.toThrow(
+      '%y: has batch 2 but %x has batch 1',
+    );
   });
 
   it('a tensor of the wrong shape is refused', async () => {
@@ -174,7 +185,9 @@ describe('tensor ownership and disposal', () => {
   it('a kernel result that disagrees with the declared type is an error naming the node', async () => {
     const base = reluGraph();
     const wrong: Graph = { ...base, nodes: base.nodes.map((n) => (n.op === 'relu' ? { ...n, type: f32([1, 9, 1, 1]) } : n)) };
-    await expect(interpret(wrong, new Float32Array(9))).rejects.toThrow('%relu1: relu: computed shape [1,3,3,1], but the node declares [1,9,1,1]');
+    await expect(interpret(wrong, new Float32Array(9))).rejects.toThrow(
+      '%relu1: relu: computed shape [1,3,3,1], but the node declares [1,9,1,1]',
+    );
   });
 });
 
@@ -201,7 +214,9 @@ describe('weight tensors', () => {
     const graph = randomGraph(1);
     const other = randomGraph(2);
     const cache = new WeightTensors(other.weights);
-    await expect(interpret(graph, randomInput(graph, 1, 1), { params: cache })).rejects.toThrow(/^@stem\.w: the WeightTensors cache was made from other weights/);
+    await expect(interpret(graph, randomInput(graph, 1, 1), { params: cache })).rejects.toThrow(
+      /^@stem\.w: the WeightTensors cache was made from other weights/,
+    );
     cache.dispose();
   });
 

@@ -51,7 +51,7 @@ describe('conv2d padding, stride and dilation', () => {
     expectClose(await run(g, seq(9)), [3, 5, 3, 12, 16, 9, 24, 28, 15]);
   });
 
-  it("same, stride 2 on an even 4x4 image: TF puts the one pad row/column at the bottom/right", async () => {
+  it('same, stride 2 on an even 4x4 image: TF puts the one pad row/column at the bottom/right', async () => {
     const g = tiny([4, 4, 1], (x) => conv2d(x, 1, { kernel: 3, stride: 2, padding: 'same', name: 'c' }), { 'c.w': ones(9) });
     // windows cover rows {0,1,2} and {2,3,pad}; the pad on top/left would give [14, 30, 57, 99]
     expectClose(await run(g, seq(16)), [54, 45, 72, 54]);
@@ -69,13 +69,17 @@ describe('conv2d padding, stride and dilation', () => {
   });
 
   it('dilation 2 with stride 2 (which tfjs cannot do in one conv), valid', async () => {
-    const g = tiny([5, 5, 1], (x) => conv2d(x, 1, { kernel: 2, dilation: 2, stride: 2, padding: 'valid', name: 'c' }), { 'c.w': [1, 2, 3, 4] });
+    const g = tiny([5, 5, 1], (x) => conv2d(x, 1, { kernel: 2, dilation: 2, stride: 2, padding: 'valid', name: 'c' }), {
+      'c.w': [1, 2, 3, 4],
+    });
     // o(i,j) = 1*x(2i,2j) + 2*x(2i,2j+2) + 3*x(2i+2,2j) + 4*x(2i+2,2j+2) on the 5x5 image 1..25
     expectClose(await run(g, seq(25)), [92, 112, 192, 212]);
   });
 
   it('dilation 2 with stride 2, same: pad 1 on each side, windows start at rows/cols -1, 1, 3', async () => {
-    const g = tiny([5, 5, 1], (x) => conv2d(x, 1, { kernel: 2, dilation: 2, stride: 2, padding: 'same', name: 'c' }), { 'c.w': [1, 2, 3, 4] });
+    const g = tiny([5, 5, 1], (x) => conv2d(x, 1, { kernel: 2, dilation: 2, stride: 2, padding: 'same', name: 'c' }), {
+      'c.w': [1, 2, 3, 4],
+    });
     expectClose(await run(g, seq(25)), [28, 57, 27, 82, 152, 66, 34, 55, 19]);
   });
 });
@@ -155,7 +159,10 @@ describe('pooling', () => {
 
   it('avg pool 3x3 same: countIncludePad divides by 9, otherwise by the real positions', async () => {
     const including = tiny([3, 3, 1], (x) => avgPool(x, { kernel: 3, stride: 1, padding: 'same', countIncludePad: true }));
-    expectClose(await run(including, seq(9)), [12, 21, 16, 27, 45, 33, 24, 39, 28].map((s) => s / 9));
+    expectClose(
+      await run(including, seq(9)),
+      [12, 21, 16, 27, 45, 33, 24, 39, 28].map((s) => s / 9),
+    );
     const excluding = tiny([3, 3, 1], (x) => avgPool(x, { kernel: 3, stride: 1, padding: 'same', countIncludePad: false }));
     // sums over 4, 6, 4, 6, 9, 6, 4, 6, 4 real positions
     expectClose(await run(excluding, seq(9)), [3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7]);
@@ -172,7 +179,13 @@ describe('pooling', () => {
 
   it('global avg pool averages each channel over H and W', async () => {
     const g = tiny([2, 2, 2], (x) => globalAvgPool(x));
-    expectClose(await run(g, nhwc(2, 2, 2, (h, w, c) => (c === 0 ? 1 : 10) * (2 * h + w + 1))), [2.5, 25]);
+    expectClose(
+      await run(
+        g,
+        nhwc(2, 2, 2, (h, w, c) => (c === 0 ? 1 : 10) * (2 * h + w + 1)),
+      ),
+      [2.5, 25],
+    );
   });
 });
 
@@ -208,7 +221,10 @@ describe('normalisation and elementwise ops', () => {
           const b = x.builder;
           if (scale) b.addWeight('s', [2], () => 0);
           if (shift) b.addWeight('t', [2], () => 0);
-          return b.push({ op: 'scale_shift', id: 'ss', type: f32([]), input: x.id, scale: scale ? 's' : null, shift: shift ? 't' : null }, 4);
+          return b.push(
+            { op: 'scale_shift', id: 'ss', type: f32([]), input: x.id, scale: scale ? 's' : null, shift: shift ? 't' : null },
+            4,
+          );
         },
         { ...(scale ? { s: [2, -1] } : {}), ...(shift ? { t: [10, 0.5] } : {}) },
       );
@@ -219,14 +235,38 @@ describe('normalisation and elementwise ops', () => {
   });
 
   it('relu and relu6', async () => {
-    expectClose(await run(tiny([1, 1, 4], (x) => relu(x)), [-1, 0.5, 0, 3]), [0, 0.5, 0, 3]);
-    expectClose(await run(tiny([1, 1, 4], (x) => relu6(x)), [-1, 3, 7, 6]), [0, 3, 6, 6]);
+    expectClose(
+      await run(
+        tiny([1, 1, 4], (x) => relu(x)),
+        [-1, 0.5, 0, 3],
+      ),
+      [0, 0.5, 0, 3],
+    );
+    expectClose(
+      await run(
+        tiny([1, 1, 4], (x) => relu6(x)),
+        [-1, 3, 7, 6],
+      ),
+      [0, 3, 6, 6],
+    );
   });
 
   it('softmax over the last axis', async () => {
-    expectClose(await run(tiny([1, 1, 3], (x) => softmax(x)), [1, 2, 3]), [0.09003057, 0.24472847, 0.66524096]);
+    expectClose(
+      await run(
+        tiny([1, 1, 3], (x) => softmax(x)),
+        [1, 2, 3],
+      ),
+      [0.09003057, 0.24472847, 0.66524096],
+    );
     // each position is normalised on its own: [0, 0] -> halves, [0, ln 3] -> quarters
-    expectClose(await run(tiny([1, 2, 2], (x) => softmax(x)), [0, 0, 0, Math.log(3)]), [0.5, 0.5, 0.25, 0.75]);
+    expectClose(
+      await run(
+        tiny([1, 2, 2], (x) => softmax(x)),
+        [0, 0, 0, Math.log(3)],
+      ),
+      [0.5, 0.5, 0.25, 0.75],
+    );
   });
 });
 
@@ -238,7 +278,13 @@ describe('structure ops', () => {
   });
 
   it('add of one value three times', async () => {
-    expectClose(await run(tiny([1, 1, 2], (x) => add(x, x, x)), [1, -2]), [3, -6]);
+    expectClose(
+      await run(
+        tiny([1, 1, 2], (x) => add(x, x, x)),
+        [1, -2],
+      ),
+      [3, -6],
+    );
   });
 
   it('concat appends channels at each position, in operand order', async () => {
@@ -266,7 +312,19 @@ describe('structure ops', () => {
 
   it('gather selects channels on the last axis, at every position, repeats allowed', async () => {
     const image = [1, 2, 3, 4, 5, 6]; // 1x2x3: positions [1, 2, 3] and [4, 5, 6]
-    expectClose(await run(tiny([1, 2, 3], (x) => gather(x, [2, 0])), image), [3, 1, 6, 4]);
-    expectClose(await run(tiny([1, 2, 3], (x) => gather(x, [1, 1])), image), [2, 2, 5, 5]);
+    expectClose(
+      await run(
+        tiny([1, 2, 3], (x) => gather(x, [2, 0])),
+        image,
+      ),
+      [3, 1, 6, 4],
+    );
+    expectClose(
+      await run(
+        tiny([1, 2, 3], (x) => gather(x, [1, 1])),
+        image,
+      ),
+      [2, 2, 5, 5],
+    );
   });
 });

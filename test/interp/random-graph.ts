@@ -34,7 +34,14 @@ export function randomGraph(seed: number): Graph {
   const built = model(`random${seed}`, { input, seed }, (x) => {
     const width = 2 * rng.int(2, 4);
     const stemPadding = pick<PaddingSpec>(['same', 'valid', [rng.int(0, 2), rng.int(0, 2), rng.int(0, 2), rng.int(0, 2)]]);
-    let h = conv2d(x, width, { kernel: rng.int(1, 3), stride: rng.int(1, 2), dilation: rng.int(1, 2), padding: stemPadding, bias: true, name: 'stem' });
+    let h = conv2d(x, width, {
+      kernel: rng.int(1, 3),
+      stride: rng.int(1, 2),
+      dilation: rng.int(1, 2),
+      padding: stemPadding,
+      bias: true,
+      name: 'stem',
+    });
     h = relu(batchNorm(h));
     const depthwise = depthwiseConv2d(h, { kernel: 3, dilation: rng.int(1, 2), padding: 'same', bias: true });
     const grouped = conv2d(h, width, { kernel: pick([1, 3]), groups: 2, padding: 'same' });

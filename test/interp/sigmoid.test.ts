@@ -42,7 +42,11 @@ describe('sigmoid', () => {
     const g = model('one', { input: [2, 2, 3] }, (x) => elementwise('sigmoid', x));
     const x = input(1, 1).subarray(0, 12);
     const [y] = await interpret(g, { x });
-    const cmp = compareOutputs(Float32Array.from(x, (v) => 1 / (1 + Math.exp(-v))), y, 1e-6);
+    const cmp = compareOutputs(
+      Float32Array.from(x, (v) => 1 / (1 + Math.exp(-v))),
+      y,
+      1e-6,
+    );
     expect(cmp.ok, `max |diff| ${cmp.maxAbsDiff}`).toBe(true);
     expect(printGraph(g)).toContain('%sigmoid1 = sigmoid %x : f32[1,2,2,3]');
     expectGraphsEqual(parseGraph(printGraph(g), g.weights), g);

@@ -58,7 +58,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   for (let i = 0; i < expected.length; i++) {
     const bound = tol * Math.max(1, Math.abs(expected[i]));
     if (!(Math.abs(actual[i] - expected[i]) <= bound)) {
-      expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]} (tolerance ${bound})\n  got      [${Array.from(actual).join(', ')}]\n  expected [${Array.from(expected).join(', ')}]`);
+      expect.fail(
+        `element ${i}: got ${actual[i]}, expected ${expected[i]} (tolerance ${bound})\n  got      [${Array.from(actual).join(', ')}]\n  expected [${Array.from(expected).join(', ')}]`,
+      );
     }
   }
 }

@@ -4,7 +4,20 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import densenet40 from '../../examples/densenet40.ts';
 import resnet164 from '../../examples/resnet164.ts';
 import vgg19 from '../../examples/vgg19.ts';
-import { add, avgPool, batchNorm, concat, conv2d, dense, depthwiseConv2d, flatten, globalAvgPool, model, relu, type Value } from '../../src/frontends/dsl.ts';
+import {
+  add,
+  avgPool,
+  batchNorm,
+  concat,
+  conv2d,
+  dense,
+  depthwiseConv2d,
+  flatten,
+  globalAvgPool,
+  model,
+  relu,
+  type Value,
+} from '../../src/frontends/dsl.ts';
 import { cost } from '../../src/ir/cost.ts';
 import { GraphError } from '../../src/ir/errors.ts';
 import { inferType } from '../../src/ir/node.ts';
@@ -18,7 +31,7 @@ describe('cost model', () => {
     ['VGG-19', vgg19, 20_035_018, 398_136_320],
     ['ResNet-164', resnet164, 1_703_258, 247_646_720],
     ['DenseNet-40', densenet40, 1_059_298, 282_917_328],
-  ] as const)('%s has the paper architecture\'s params and MACs', (_, build, params, macs) => {
+  ] as const)("%s has the paper architecture's params and MACs", (_, build, params, macs) => {
     const c = cost(build());
     expect(c.params).toBe(params);
     expect(c.macs).toBe(macs);
@@ -51,10 +64,16 @@ describe('shape rules', () => {
     const conv = { op: 'conv2d', id: 'c', input: 'x', filter: 'w', bias: null, groups: 1, activation: 'none', ...window } as const;
     expect(infer({ ...conv, type: f32([2, 0, 0, 5]), padding: { kind: 'same' } })).toEqual([2, 5, 4, 5]);
     expect(infer({ ...conv, type: f32([2, 0, 0, 5]), padding: { kind: 'valid' } })).toEqual([2, 4, 3, 5]);
-    expect(infer({ ...conv, type: f32([2, 0, 0, 5]), padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 2 } })).toEqual([2, 4, 5, 5]);
+    expect(infer({ ...conv, type: f32([2, 0, 0, 5]), padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 2 } })).toEqual([
+      2, 4, 5, 5,
+    ]);
     expect(infer({ ...conv, type: f32([2, 0, 0, 4]), groups: 4, padding: { kind: 'same' }, dilations: [2, 2] })).toEqual([2, 5, 4, 4]);
-    expect(infer({ op: 'max_pool', id: 'p', input: 'x', kernel: [2, 2], strides: [2, 2], padding: { kind: 'valid' } })).toEqual([2, 4, 4, 4]);
-    expect(infer({ op: 'avg_pool', id: 'p', input: 'x', kernel: [3, 3], strides: [1, 1], padding: { kind: 'same' }, countIncludePad: false })).toEqual([2, 9, 8, 4]);
+    expect(infer({ op: 'max_pool', id: 'p', input: 'x', kernel: [2, 2], strides: [2, 2], padding: { kind: 'valid' } })).toEqual([
+      2, 4, 4, 4,
+    ]);
+    expect(
+      infer({ op: 'avg_pool', id: 'p', input: 'x', kernel: [3, 3], strides: [1, 1], padding: { kind: 'same' }, countIncludePad: false }),
+    ).toEqual([2, 9, 8, 4]);
     expect(infer({ op: 'global_avg_pool', id: 'g', input: 'x' })).toEqual([2, 1, 1, 4]);
     for (const op of ['relu', 'relu6', 'softmax'] as const) expect(infer({ op, id: 'r', input: 'x' })).toEqual([2, 9, 8, 4]);
     expect(infer({ op: 'batch_norm', id: 'b', input: 'x', params: 'b', epsilon: 1e-5 })).toEqual([2, 9, 8, 4]);
@@ -68,10 +87,14 @@ describe('shape rules', () => {
   });
 
   it('names the node and the mismatch when shapes do not fit', () => {
-    expect(() => infer({ op: 'add', id: 'a', inputs: ['x', 'y'] })).toThrow(/%a: add: operand 1 \(%y\) has shape \[2,9,8,6\] but operand 0 \(%x\) has \[2,9,8,4\]/);
+    expect(() => infer({ op: 'add', id: 'a', inputs: ['x', 'y'] })).toThrow(
+      /%a: add: operand 1 \(%y\) has shape \[2,9,8,6\] but operand 0 \(%x\) has \[2,9,8,4\]/,
+    );
     expect(() => infer({ op: 'gather', id: 'g', input: 'x', indices: [4] })).toThrow(/index 4 is out of range for 4 channels/);
     expect(() => infer({ op: 'dense', id: 'd', input: 'x', weight: 'w', bias: null, activation: 'none' })).toThrow(/rank 2/);
-    expect(() => infer({ op: 'max_pool', id: 'p', input: 'x', kernel: [10, 10], strides: [1, 1], padding: { kind: 'valid' } })).toThrow(GraphError);
+    expect(() => infer({ op: 'max_pool', id: 'p', input: 'x', kernel: [10, 10], strides: [1, 1], padding: { kind: 'valid' } })).toThrow(
+      GraphError,
+    );
   });
 });
 

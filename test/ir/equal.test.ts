@@ -32,18 +32,26 @@ describe('graphsEqual', () => {
 
   it('ignores the order of nodes and of weight keys, but not of inputs or outputs', () => {
     const [x, in2, ...rest] = base.nodes;
-    const reordered: Graph = { ...base, nodes: [x, ...rest.slice(0, 5), in2, ...rest.slice(5)], weights: Object.fromEntries(Object.entries(base.weights).reverse()) };
+    const reordered: Graph = {
+      ...base,
+      nodes: [x, ...rest.slice(0, 5), in2, ...rest.slice(5)],
+      weights: Object.fromEntries(Object.entries(base.weights).reverse()),
+    };
     expect(graphsEqual(base, reordered)).toBe(true);
     const swappedInputs: Graph = { ...base, nodes: [in2, x, ...rest] };
     expect(describeGraphDifference(base, swappedInputs)).toBe('graph inputs: (%x, %in:2) vs (%in:2, %x)');
     const swappedOutputs: Graph = { ...base, outputs: [...base.outputs].reverse() };
-    expect(describeGraphDifference(base, swappedOutputs)).toBe('graph outputs: (%prob "out", %/features/0/Conv) vs (%/features/0/Conv, %prob "out")');
+    expect(describeGraphDifference(base, swappedOutputs)).toBe(
+      'graph outputs: (%prob "out", %/features/0/Conv) vs (%/features/0/Conv, %prob "out")',
+    );
   });
 });
 
 describe('describeGraphDifference names the node, the field and both values', () => {
   it('an attribute', () => {
-    const other = editNode(base, 'grouped', (n) => (n.op === 'conv2d' ? { ...n, padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 2 } } : n));
+    const other = editNode(base, 'grouped', (n) =>
+      n.op === 'conv2d' ? { ...n, padding: { kind: 'explicit', top: 1, bottom: 0, left: 2, right: 2 } } : n,
+    );
     expect(describeGraphDifference(base, other)).toBe('node %grouped (conv2d): padding.right: 1 vs 2');
     const strided = editNode(base, 'mp_same', (n) => (n.op === 'max_pool' ? { ...n, strides: [1, 2] } : n));
     expect(describeGraphDifference(base, strided)).toBe('node %mp_same (max_pool): strides: [2,2] vs [1,2]');
@@ -91,7 +99,12 @@ describe('describeGraphDifference names the node, the field and both values', ()
       return { shape: w.shape, data };
     });
     expect(describeGraphDifference(quietNaN, otherNaN)).toBe('weight @fc1.b: data[0]: NaN vs NaN (bits 0x7fc00000 vs 0x7fc00001)');
-    expect(graphsEqual(quietNaN, editWeight(base, 'fc1.b', (w) => withValue(w, 0, NaN)))).toBe(true);
+    expect(
+      graphsEqual(
+        quietNaN,
+        editWeight(base, 'fc1.b', (w) => withValue(w, 0, NaN)),
+      ),
+    ).toBe(true);
   });
 
   it('a weight shape', () => {

@@ -25,19 +25,37 @@ const bn = { 'bn.gamma': weight([2]), 'bn.beta': weight([2]), 'bn.mean': weight(
 
 describe('limits', () => {
   it('a window dilated or strided past its padded input is refused at its line', () => {
-    expect(() => parseGraph(oneNode('%y = conv2d %x, @c.w {kernel=3x1, stride=1x1, dilation=4294967295x1, pad=same, groups=1, activation=none} : f32[1,4,4,2]', conv), conv, 'm.slim')).toThrow(
+    expect(() =>
+      parseGraph(
+        oneNode(
+          '%y = conv2d %x, @c.w {kernel=3x1, stride=1x1, dilation=4294967295x1, pad=same, groups=1, activation=none} : f32[1,4,4,2]',
+          conv,
+        ),
+        conv,
+        'm.slim',
+      ),
+    ).toThrow(
       /m\.slim:3:\d+: .*conv2d: the padded input height is 8589934594 \(input 4, padding 4294967295\+4294967295, window 8589934591\), more than the 65536 slimc allows/,
     );
     expect(() => parseGraph(oneNode('%y = max_pool %x {kernel=1x1, stride=100x1, pad=valid} : f32[1,1,4,2]'), {}, 'm.slim')).toThrow(
       /m\.slim:2:\d+: .*max_pool: stride 100 is larger than the padded input height 4/,
     );
-    expect(() => parseGraph(oneNode('%y = avg_pool %x {kernel=1x1, stride=1x1, pad=[70000,0,0,0], count_include_pad=true} : f32[1,70004,4,2]'), {}, 'm.slim')).toThrow(
-      /avg_pool: the padded input height is 70004/,
-    );
+    expect(() =>
+      parseGraph(
+        oneNode('%y = avg_pool %x {kernel=1x1, stride=1x1, pad=[70000,0,0,0], count_include_pad=true} : f32[1,70004,4,2]'),
+        {},
+        'm.slim',
+      ),
+    ).toThrow(/avg_pool: the padded input height is 70004/);
   });
 
   it('eps of a batch norm must be finite and positive', () => {
-    for (const [eps, shown] of [['-1', '-1'], ['nan', 'NaN'], ['1e400', 'Infinity'], ['0', '0']]) {
+    for (const [eps, shown] of [
+      ['-1', '-1'],
+      ['nan', 'NaN'],
+      ['1e400', 'Infinity'],
+      ['0', '0'],
+    ]) {
       expect(() => parseGraph(oneNode(`%y = batch_norm %x, @bn {eps=${eps}} : f32[1,4,4,2]`, bn), bn, 'm.slim')).toThrow(
         new RegExp(`m\\.slim:6:\\d+: .*batch_norm: eps must be a finite number > 0, got ${shown}`),
       );
@@ -49,10 +67,20 @@ describe('limits', () => {
       new RegExp(`input: the value \\[1,100000,100000,3\\] has 30000000000 elements, more than the ${LIMITS.tensorElements}`),
     );
     const operands = Array.from({ length: 50_000 }, () => '%x').join(', ');
-    expect(() => parseGraph(oneNode(`%y = add ${operands} : f32[1,4,4,2]`), {}, 'm.slim')).toThrow(/m\.slim:2:\d+: .*add: 50000 operands, more than the 1024 slimc allows/);
+    expect(() => parseGraph(oneNode(`%y = add ${operands} : f32[1,4,4,2]`), {}, 'm.slim')).toThrow(
+      /m\.slim:2:\d+: .*add: 50000 operands, more than the 1024 slimc allows/,
+    );
     const huge: Weight = { shape: [1 << 15, 1 << 15], data: new Float32Array(0) };
     expect(() =>
-      verify({ name: 'g', nodes: [{ op: 'input', id: 'x', type: f32([1, 4]) }, { op: 'relu', id: 'y', input: 'x', type: f32([1, 4]) }], outputs: ['y'], weights: { big: huge } }),
+      verify({
+        name: 'g',
+        nodes: [
+          { op: 'input', id: 'x', type: f32([1, 4]) },
+          { op: 'relu', id: 'y', input: 'x', type: f32([1, 4]) },
+        ],
+        outputs: ['y'],
+        weights: { big: huge },
+      }),
     ).toThrow(/@big: shape \[32768,32768\] has 1073741824 elements/);
   });
 

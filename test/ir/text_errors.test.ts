@@ -42,12 +42,26 @@ describe('the valid fixture', () => {
 
 describe('syntax errors', () => {
   it('unknown op: names it and lists the known ones', () => {
-    expectError(fcText(undefined, '%y = dense2 %x, @fc.w : f32[1,3]'), FC, 3, 8, "unknown op 'dense2'", 'known ops: conv2d, batch_norm, relu', 'softmax');
+    expectError(
+      fcText(undefined, '%y = dense2 %x, @fc.w : f32[1,3]'),
+      FC,
+      3,
+      8,
+      "unknown op 'dense2'",
+      'known ops: conv2d, batch_norm, relu',
+      'softmax',
+    );
   });
 
   it('says what was expected and what was found', () => {
     expectError(fcText(undefined, '%y dense %x, @fc.w {activation=none} : f32[1,3]'), FC, 3, 6, "expected '=' after %y, found 'dense'");
-    expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=none} f32[1,3]'), FC, 3, 42, "expected ':' and the result type of %y, found 'f32'");
+    expectError(
+      fcText(undefined, '%y = dense %x, @fc.w {activation=none} f32[1,3]'),
+      FC,
+      3,
+      42,
+      "expected ':' and the result type of %y, found 'f32'",
+    );
     expectError('graph g(%x: f32[1,4]) -> (%x) {\n', {}, 2, 1, 'found end of input');
     expectError('graph g(%x: f32[1,4]) -> (%x) {\n  %y = relu %x : f64[1,4]\n}', {}, 2, 18, "unsupported dtype 'f64' (expected f32)");
     expectError('graph g(%x: f32[1,4]) -> (%x) {\n  %y = relu %x $\n}', {}, 2, 16, 'unexpected character "$"');
@@ -58,13 +72,37 @@ describe('syntax errors', () => {
 
   it('attributes: missing, unknown, repeated, of the wrong kind', () => {
     expectError(fcText(undefined, '%y = dense %x, @fc.w : f32[1,3]'), FC, 3, 8, "dense needs attribute 'activation'");
-    expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=none, act=relu} : f32[1,3]'), FC, 3, 42, "dense has no attribute 'act' (its attributes are activation)");
-    expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=none, activation=relu} : f32[1,3]'), FC, 3, 42, "attribute 'activation' is given twice");
-    expectError(fcText(undefined, '%y = dense %x, @fc.w {activation=gelu} : f32[1,3]'), FC, 3, 36, "attribute 'activation' of dense must be none, relu, relu6 or sigmoid, found 'gelu'");
+    expectError(
+      fcText(undefined, '%y = dense %x, @fc.w {activation=none, act=relu} : f32[1,3]'),
+      FC,
+      3,
+      42,
+      "dense has no attribute 'act' (its attributes are activation)",
+    );
+    expectError(
+      fcText(undefined, '%y = dense %x, @fc.w {activation=none, activation=relu} : f32[1,3]'),
+      FC,
+      3,
+      42,
+      "attribute 'activation' is given twice",
+    );
+    expectError(
+      fcText(undefined, '%y = dense %x, @fc.w {activation=gelu} : f32[1,3]'),
+      FC,
+      3,
+      36,
+      "attribute 'activation' of dense must be none, relu, relu6 or sigmoid, found 'gelu'",
+    );
     const pool = (attrs: string) => `graph g(%x: f32[1,4,4,2]) -> (%y) {\n  %y = max_pool %x {${attrs}} : f32[1,2,2,2]\n}`;
     expectError(pool('kernel=2, stride=2x2, pad=valid'), {}, 2, 28, "attribute 'kernel' of max_pool must be a pair like 3x3, found '2'");
-    expectError(pool('kernel=2x2, stride=2x2, pad=[1,1]'), {}, 2, 49, "must be same, valid or [top,bottom,left,right], found a list");
-    expectError(pool('kernel=2x2, stride=2x2, pad=valid, count_include_pad=true'), {}, 2, 56, "max_pool has no attribute 'count_include_pad'");
+    expectError(pool('kernel=2x2, stride=2x2, pad=[1,1]'), {}, 2, 49, 'must be same, valid or [top,bottom,left,right], found a list');
+    expectError(
+      pool('kernel=2x2, stride=2x2, pad=valid, count_include_pad=true'),
+      {},
+      2,
+      56,
+      "max_pool has no attribute 'count_include_pad'",
+    );
   });
 
   it('a digest is 8 lowercase hex digits', () => {
@@ -75,7 +113,13 @@ describe('syntax errors', () => {
 describe('reference errors', () => {
   it('undefined value: at the operand', () => {
     expectError(fcText(undefined, '%y = dense %z, @fc.w {activation=none} : f32[1,3]'), FC, 3, 14, 'undefined value %z (used by %y)');
-    expectError('graph g(%x: f32[1,4]) -> (%out) {\n  %y = relu %x : f32[1,4]\n}', {}, 1, 27, 'undefined value %out (used by the graph outputs)');
+    expectError(
+      'graph g(%x: f32[1,4]) -> (%out) {\n  %y = relu %x : f32[1,4]\n}',
+      {},
+      1,
+      27,
+      'undefined value %out (used by the graph outputs)',
+    );
   });
 
   it('a value used before its definition', () => {
@@ -89,7 +133,13 @@ describe('reference errors', () => {
   });
 
   it('a weight that is not declared: at the operand', () => {
-    expectError(fcText('// no declaration', '%y = dense %x, @fc.w {activation=none} : f32[1,3]'), {}, 3, 18, 'uses weight @fc.w, which is not declared');
+    expectError(
+      fcText('// no declaration', '%y = dense %x, @fc.w {activation=none} : f32[1,3]'),
+      {},
+      3,
+      18,
+      'uses weight @fc.w, which is not declared',
+    );
     const bn = `graph g(%x: f32[1,2]) -> (%y) {\n  @bn.gamma : f32[2]\n  %y = batch_norm %x, @bn {eps=0.001} : f32[1,2]\n}`;
     expectError(bn, { 'bn.gamma': weight([2]) }, 3, 23, 'uses weight @bn.beta, which is not declared');
   });
@@ -102,12 +152,30 @@ describe('arity', () => {
 
   it('too few operands', () => {
     expectError('graph g(%x: f32[1,4]) -> (%y) {\n  %y = add %x : f32[1,4]\n}', {}, 2, 8, 'add takes at least 2 value operands, found 1');
-    expectError(fcText(undefined, '%y = dense %x {activation=none} : f32[1,3]'), FC, 3, 8, 'dense expects a weight (@name) as operand 2, found none');
+    expectError(
+      fcText(undefined, '%y = dense %x {activation=none} : f32[1,3]'),
+      FC,
+      3,
+      8,
+      'dense expects a weight (@name) as operand 2, found none',
+    );
   });
 
   it('an operand of the wrong kind', () => {
-    expectError(fcText(undefined, '%y = dense @fc.w, %x {activation=none} : f32[1,3]'), FC, 3, 14, 'dense expects a value (%name) as operand 1, found weight @fc.w');
-    expectError(fcText(undefined, '%y = dense %x, _ {activation=none} : f32[1,3]'), FC, 3, 18, "dense expects a weight (@name) as operand 2, found '_'");
+    expectError(
+      fcText(undefined, '%y = dense @fc.w, %x {activation=none} : f32[1,3]'),
+      FC,
+      3,
+      14,
+      'dense expects a value (%name) as operand 1, found weight @fc.w',
+    );
+    expectError(
+      fcText(undefined, '%y = dense %x, _ {activation=none} : f32[1,3]'),
+      FC,
+      3,
+      18,
+      "dense expects a weight (@name) as operand 2, found '_'",
+    );
   });
 });
 
@@ -150,7 +218,13 @@ describe('weights that do not match the text', () => {
 
   it('NaN in the weights (the verifier): at the declaration', () => {
     const nan = { 'fc.w': weight([4, 3], (i) => (i === 5 ? NaN : i)) };
-    expectError(fcText(`@fc.w : f32[4,3] #${weightDigest(nan['fc.w'])}`), nan, 2, 3, '@fc.w: value NaN at index 5 (weights must be finite)');
+    expectError(
+      fcText(`@fc.w : f32[4,3] #${weightDigest(nan['fc.w'])}`),
+      nan,
+      2,
+      3,
+      '@fc.w: value NaN at index 5 (weights must be finite)',
+    );
   });
 
   it('a weight declared but used by no node (the verifier)', () => {

@@ -70,7 +70,10 @@ describe('round trip of every op', () => {
   it('reads attributes in any order and the `_` form of a trailing absent weight', () => {
     const graph = allOpsGraph();
     const text = printGraph(graph)
-      .replace('{kernel=3x3, stride=1x1, dilation=1x1, pad=valid, groups=8, activation=sigmoid}', '{activation=sigmoid, groups=8, pad=valid, dilation=1x1, stride=1x1, kernel=3x3}')
+      .replace(
+        '{kernel=3x3, stride=1x1, dilation=1x1, pad=valid, groups=8, activation=sigmoid}',
+        '{activation=sigmoid, groups=8, pad=valid, dilation=1x1, stride=1x1, kernel=3x3}',
+      )
       .replace('scale_shift %ss_shift, @ss3.scale :', 'scale_shift %ss_shift, @ss3.scale, _ :');
     expect(text).toContain('groups=8, pad=valid');
     expectGraphsEqual(parseGraph(text, graph.weights), graph);
@@ -78,7 +81,12 @@ describe('round trip of every op', () => {
 });
 
 /** input -> batch_norm -> dense -> relu, with the given names and epsilon. */
-function namedGraph(graphName: string, [x, bn, fc1, out]: readonly string[], [bnParams, fcWeight]: readonly string[], epsilon: number): Graph {
+function namedGraph(
+  graphName: string,
+  [x, bn, fc1, out]: readonly string[],
+  [bnParams, fcWeight]: readonly string[],
+  epsilon: number,
+): Graph {
   return graphOf(
     graphName,
     [
@@ -128,26 +136,48 @@ describe('round trip properties', () => {
     );
     const pair = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }));
     fc.assert(
-      fc.property(pair, pair, pair, padding, padding, fc.constantFrom(1, 2, 4), fc.boolean(), (kernel, strides, dilations, convPad, poolPad, groups, countIncludePad) => {
-        let graph: Graph;
-        try {
-          graph = graphOf(
-            'windows',
-            [
-              { op: 'input', id: 'x', type: f32([1, 9, 9, 4]) },
-              { op: 'conv2d', id: 'c', type: f32([0, 0, 0, 4]), input: 'x', filter: 'c.w', bias: null, kernel, strides, dilations, padding: convPad, groups, activation: 'none' },
-              { op: 'avg_pool', id: 'p', input: 'c', kernel, strides, padding: poolPad, countIncludePad },
-            ],
-            ['p'],
-            { 'c.w': [kernel[0], kernel[1], 4 / groups, 4] },
-          );
-        } catch (e) {
-          if (!(e instanceof GraphError)) throw e;
-          fc.pre(false); // the window does not fit the input
-          return;
-        }
-        expectGraphsEqual(parseGraph(printGraph(graph), graph.weights), graph);
-      }),
+      fc.property(
+        pair,
+        pair,
+        pair,
+        padding,
+        padding,
+        fc.constantFrom(1, 2, 4),
+        fc.boolean(),
+        (kernel, strides, dilations, convPad, poolPad, groups, countIncludePad) => {
+          let graph: Graph;
+          try {
+            graph = graphOf(
+              'windows',
+              [
+                { op: 'input', id: 'x', type: f32([1, 9, 9, 4]) },
+                {
+                  op: 'conv2d',
+                  id: 'c',
+                  type: f32([0, 0, 0, 4]),
+                  input: 'x',
+                  filter: 'c.w',
+                  bias: null,
+                  kernel,
+                  strides,
+                  dilations,
+                  padding: convPad,
+                  groups,
+                  activation: 'none',
+                },
+                { op: 'avg_pool', id: 'p', input: 'c', kernel, strides, padding: poolPad, countIncludePad },
+              ],
+              ['p'],
+              { 'c.w': [kernel[0], kernel[1], 4 / groups, 4] },
+            );
+          } catch (e) {
+            if (!(e instanceof GraphError)) throw e;
+            fc.pre(false); // the window does not fit the input
+            return;
+          }
+          expectGraphsEqual(parseGraph(printGraph(graph), graph.weights), graph);
+        },
+      ),
       { numRuns: 200, seed: 20261128 },
     );
   });

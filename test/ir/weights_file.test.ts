@@ -116,7 +116,9 @@ describe('corrupt and truncated files: errors name the file and the tensor', () 
     const target = tensors.find((t) => t.name === 'fc1.w')!;
     corrupt[dataStart + target.offset + 17] ^= 0x04;
     const e = slimcError(() => decodeWeights(corrupt, 'model.weights.bin'));
-    expect(e.message).toMatch(/^model\.weights\.bin: tensor @fc1\.w is corrupt: its data digests to #[0-9a-f]{8}, the manifest says #[0-9a-f]{8}$/);
+    expect(e.message).toMatch(
+      /^model\.weights\.bin: tensor @fc1\.w is corrupt: its data digests to #[0-9a-f]{8}, the manifest says #[0-9a-f]{8}$/,
+    );
   });
 
   it('a file cut inside the last tensor', () => {
@@ -128,7 +130,9 @@ describe('corrupt and truncated files: errors name the file and the tensor', () 
     expect(slimcError(() => decodeWeights(bytes.subarray(0, 10), 'w.bin')).message).toBe(
       'w.bin: truncated: a weights file starts with a 16-byte header, this one has 10 bytes',
     );
-    expect(slimcError(() => decodeWeights(bytes.subarray(0, 40), 'w.bin')).message).toMatch(/^w\.bin: truncated: the manifest needs bytes 16\.\.\d+, the file has 40$/);
+    expect(slimcError(() => decodeWeights(bytes.subarray(0, 40), 'w.bin')).message).toMatch(
+      /^w\.bin: truncated: the manifest needs bytes 16\.\.\d+, the file has 40$/,
+    );
   });
 
   it('not a weights file, or a version this slimc does not read', () => {
@@ -138,7 +142,9 @@ describe('corrupt and truncated files: errors name the file and the tensor', () 
     );
     const future = bytes.slice();
     new DataView(future.buffer).setUint32(8, 2, true);
-    expect(slimcError(() => decodeWeights(future, 'w.bin')).message).toBe('w.bin: weights file format version 2 is not supported (this slimc reads version 1)');
+    expect(slimcError(() => decodeWeights(future, 'w.bin')).message).toBe(
+      'w.bin: weights file format version 2 is not supported (this slimc reads version 1)',
+    );
   });
 
   /** A file whose manifest is `manifest` (JSON text) and whose data section is empty. */
@@ -153,9 +159,12 @@ describe('corrupt and truncated files: errors name the file and the tensor', () 
   }
 
   it('a manifest that is not JSON, or has entries that do not add up', () => {
-    expect(slimcError(() => decodeWeights(withManifest('{"tensors": ['), 'w.bin')).message).toMatch(/^w\.bin: the manifest is not valid UTF-8 JSON/);
+    expect(slimcError(() => decodeWeights(withManifest('{"tensors": ['), 'w.bin')).message).toMatch(
+      /^w\.bin: the manifest is not valid UTF-8 JSON/,
+    );
     const entry = { name: 'a', shape: [2], dtype: 'f32', offset: 0, byteLength: 8, checksum: '00000000' };
-    const bad = (patch: object) => slimcError(() => decodeWeights(withManifest(JSON.stringify({ tensors: [{ ...entry, ...patch }] })), 'w.bin')).message;
+    const bad = (patch: object) =>
+      slimcError(() => decodeWeights(withManifest(JSON.stringify({ tensors: [{ ...entry, ...patch }] })), 'w.bin')).message;
     expect(bad({ byteLength: 12 })).toBe('w.bin: manifest entry 0 (@a): "byteLength" is 12 but shape [2] needs 8');
     expect(bad({ dtype: 'f16' })).toBe('w.bin: manifest entry 0 (@a): dtype "f16" is not supported (f32 only)');
     expect(bad({ offset: 4 })).toBe('w.bin: manifest entry 0 (@a): "offset" must be a non-negative multiple of 64');
@@ -210,6 +219,12 @@ describe('the format module runs in browsers', () => {
       }
     };
     visit(new URL('../../src/ir/weights_file.ts', import.meta.url));
-    expect([...seen].map((u) => u.split('/src/')[1]).sort()).toEqual(['ir/digest.ts', 'ir/elementwise.ts', 'ir/errors.ts', 'ir/types.ts', 'ir/weights_file.ts']);
+    expect([...seen].map((u) => u.split('/src/')[1]).sort()).toEqual([
+      'ir/digest.ts',
+      'ir/elementwise.ts',
+      'ir/errors.ts',
+      'ir/types.ts',
+      'ir/weights_file.ts',
+    ]);
   });
 });

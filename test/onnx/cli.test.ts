@@ -12,7 +12,6 @@ import { importOnnxFile, KEEP_BN_EXPORT } from '../../src/frontends/onnx/index.t
 import { expected, fixturePath, relativeError, runOnnxRuntime } from './fixtures.ts';
 import { runMain } from '../helpers/cli.ts';
 
-
 let dir: string;
 const at = (name: string) => join(dir, name);
 
@@ -36,7 +35,9 @@ describe('slimc export', () => {
     const params = cost(importOnnxFile(at('densenet_pruned.onnx')).graph).params;
     expect(stdout).toContain(`pruned: ${expected('densenet').torch_params} -> ${params} params`);
     expect(stdout).toMatch(/wrote .*densenet_pruned\.onnx: ONNX opset 13, NCHW, 1 input, 1 output/);
-    expect(relativeError(await firstOutput(at('densenet_pruned.onnx'), 'densenet'), expected('densenet').masked?.[0] ?? [])).toBeLessThan(1e-4);
+    expect(relativeError(await firstOutput(at('densenet_pruned.onnx'), 'densenet'), expected('densenet').masked?.[0] ?? [])).toBeLessThan(
+      1e-4,
+    );
     // Written through a temporary file renamed into place: nothing else is left behind.
     expect((await readdir(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
   });

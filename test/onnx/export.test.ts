@@ -34,7 +34,13 @@ async function runFixtureInputs(model: Uint8Array, name: (typeof ALL_FIXTURES)[n
  */
 async function bothWays(graph: Graph, seed = 1): Promise<{ slimc: Float32Array[]; onnx: Float32Array[] }> {
   const rng = new Rng(seed);
-  const inputs = graphInputs(graph).map((n) => ({ node: n, data: rng.fill(n.type.shape.reduce((a, b) => a * b, 1), () => rng.normal()) }));
+  const inputs = graphInputs(graph).map((n) => ({
+    node: n,
+    data: rng.fill(
+      n.type.shape.reduce((a, b) => a * b, 1),
+      () => rng.normal(),
+    ),
+  }));
   const slimc = await interpret(graph, Object.fromEntries(inputs.map((i) => [i.node.id, i.data])));
   const feeds = Object.fromEntries(
     inputs.map(({ node, data }) => {
@@ -55,7 +61,10 @@ async function bothWays(graph: Graph, seed = 1): Promise<{ slimc: Float32Array[]
 /** The graph with |v| + 0.5 for each BN variance v (the all-ops graph's weights are normal samples). */
 function withPositiveVariances(graph: Graph): Graph {
   const weights = Object.fromEntries(
-    Object.entries(graph.weights).map(([name, w]) => [name, name.endsWith('.var') ? { ...w, data: w.data.map((v) => Math.abs(v) + 0.5) } : w]),
+    Object.entries(graph.weights).map(([name, w]) => [
+      name,
+      name.endsWith('.var') ? { ...w, data: w.data.map((v) => Math.abs(v) + 0.5) } : w,
+    ]),
   );
   return { ...graph, weights };
 }
@@ -78,19 +87,22 @@ describe('PyTorch networks through slimc and back to ONNX', () => {
     expect(cost(compact).params).toBeLessThan(e.torch_params);
   });
 
-  it.each(['preresnet', 'mobilenet', 'selectresnet'] as const)('%s: the lowered compact graph (folded BNs, fused activations, scale_shift) exports too', async (name) => {
-    const e = expected(name);
-    const compact = slimGraph(importFixture(name).graph, { ratio: e.ratio }).compact;
-    // Lowering runs NHWC scale_shift as a depthwise conv; stop before that pass as well, so the
-    // exporter's scale_shift is exercised too.
-    const withScaleShift = LOWERING_PASSES.filter((p) => p.name !== 'scale-shift-to-depthwise').reduce((g, p) => p.run(g), compact);
-    for (const lowered of [lowerGraph(compact), withScaleShift]) {
-      expect(lowered.nodes.some((n) => n.op === 'conv2d' && n.activation !== 'none')).toBe(true);
-      const outputs = await runFixtureInputs(exportOnnx(lowered), name);
-      outputs.forEach((out, k) => expect(relativeError(out, e.masked?.[k] ?? [])).toBeLessThan(1e-4));
-    }
-    if (name === 'preresnet') expect(withScaleShift.nodes.some((n) => n.op === 'scale_shift')).toBe(true);
-  });
+  it.each(['preresnet', 'mobilenet', 'selectresnet'] as const)(
+    '%s: the lowered compact graph (folded BNs, fused activations, scale_shift) exports too',
+    async (name) => {
+      const e = expected(name);
+      const compact = slimGraph(importFixture(name).graph, { ratio: e.ratio }).compact;
+      // Lowering runs NHWC scale_shift as a depthwise conv; stop before that pass as well, so the
+      // exporter's scale_shift is exercised too.
+      const withScaleShift = LOWERING_PASSES.filter((p) => p.name !== 'scale-shift-to-depthwise').reduce((g, p) => p.run(g), compact);
+      for (const lowered of [lowerGraph(compact), withScaleShift]) {
+        expect(lowered.nodes.some((n) => n.op === 'conv2d' && n.activation !== 'none')).toBe(true);
+        const outputs = await runFixtureInputs(exportOnnx(lowered), name);
+        outputs.forEach((out, k) => expect(relativeError(out, e.masked?.[k] ?? [])).toBeLessThan(1e-4));
+      }
+      if (name === 'preresnet') expect(withScaleShift.nodes.some((n) => n.op === 'scale_shift')).toBe(true);
+    },
+  );
 
   it.each(ALL_FIXTURES)('%s: export then import gives back the same graph (names, layouts, weights bit for bit)', (name) => {
     const { graph } = importFixture(name);
@@ -109,7 +121,12 @@ describe('any IR graph as ONNX', () => {
     expect(model.opsetImport).toEqual([{ domain: '', version: 13 }]);
     expect(model.graph?.input.map((i) => i.name)).toEqual(['x', 'in:2']);
     expect(model.graph?.output.map((o) => o.name)).toEqual(['prob "out"', '/features/0/Conv']);
-    expect(model.graph?.input[0].type?.tensorType?.shape?.dim).toEqual([{ dimParam: 'N' }, { dimValue: 4 }, { dimValue: 8 }, { dimValue: 8 }]);
+    expect(model.graph?.input[0].type?.tensorType?.shape?.dim).toEqual([
+      { dimParam: 'N' },
+      { dimValue: 4 },
+      { dimValue: 8 },
+      { dimValue: 8 },
+    ]);
   });
 
   it('a flatten of a 2x2 map: as Flatten with CHW-ordered dense rows when only dense layers read it, else NHWC-transposed', async () => {
@@ -117,7 +134,20 @@ describe('any IR graph as ONNX', () => {
       'flattens',
       [
         { op: 'input', id: 'x', type: f32([1, 2, 2, 3]) },
-        { op: 'conv2d', id: 'conv', type: f32([0, 0, 0, 4]), input: 'x', filter: 'conv.w', bias: null, kernel: [1, 1], strides: [1, 1], dilations: [1, 1], padding: { kind: 'valid' }, groups: 1, activation: 'none' },
+        {
+          op: 'conv2d',
+          id: 'conv',
+          type: f32([0, 0, 0, 4]),
+          input: 'x',
+          filter: 'conv.w',
+          bias: null,
+          kernel: [1, 1],
+          strides: [1, 1],
+          dilations: [1, 1],
+          padding: { kind: 'valid' },
+          groups: 1,
+          activation: 'none',
+        },
         { op: 'flatten', id: 'to_dense', input: 'conv' },
         { op: 'dense', id: 'fc', type: f32([0, 5]), input: 'to_dense', weight: 'fc.w', bias: 'fc.b', activation: 'none' },
         { op: 'flatten', id: 'returned', input: 'conv' },

@@ -7,7 +7,17 @@ import * as ort from 'onnxruntime-web';
 import { importOnnxFile, nchwToNhwc, type OnnxImport } from '../../src/frontends/onnx/index.ts';
 
 /** Fixtures with a masked reference (the BN-folded one has none: nothing left to prune). */
-export const PRUNABLE_FIXTURES = ['vgg', 'preresnet', 'postresnet', 'densenet', 'selectresnet', 'mobilenet', 'shufflenetv2', 'efficientnet', 'mobilenetv3'] as const;
+export const PRUNABLE_FIXTURES = [
+  'vgg',
+  'preresnet',
+  'postresnet',
+  'densenet',
+  'selectresnet',
+  'mobilenet',
+  'shufflenetv2',
+  'efficientnet',
+  'mobilenetv3',
+] as const;
 export const ALL_FIXTURES = [...PRUNABLE_FIXTURES, 'vgg_folded'] as const;
 export type FixtureName = (typeof ALL_FIXTURES)[number] | 'unsupported';
 

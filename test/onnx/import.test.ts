@@ -52,9 +52,26 @@ describe('importing PyTorch exports', () => {
   it('keeps ONNX node names as value ids and initializer names as weight names', () => {
     const { graph } = importFixture('vgg');
     const conv = graph.nodes.find((n) => n.id === '/feature/feature.0/Conv');
-    expect(conv).toMatchObject({ op: 'conv2d', filter: 'feature.0.weight', bias: null, padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 } });
-    expect(graph.nodes.find((n) => n.id === '/feature/feature.1/BatchNormalization')).toMatchObject({ op: 'batch_norm', params: 'feature.1' });
-    expect(Object.keys(graph.weights)).toEqual(expect.arrayContaining(['feature.1.gamma', 'feature.1.beta', 'feature.1.mean', 'feature.1.var', 'classifier.weight', 'classifier.bias']));
+    expect(conv).toMatchObject({
+      op: 'conv2d',
+      filter: 'feature.0.weight',
+      bias: null,
+      padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 },
+    });
+    expect(graph.nodes.find((n) => n.id === '/feature/feature.1/BatchNormalization')).toMatchObject({
+      op: 'batch_norm',
+      params: 'feature.1',
+    });
+    expect(Object.keys(graph.weights)).toEqual(
+      expect.arrayContaining([
+        'feature.1.gamma',
+        'feature.1.beta',
+        'feature.1.mean',
+        'feature.1.var',
+        'classifier.weight',
+        'classifier.bias',
+      ]),
+    );
   });
 
   it('converts conv filters from OIHW to HWIO', () => {
@@ -63,7 +80,12 @@ describe('importing PyTorch exports', () => {
     expect(onnx.dims).toEqual([8, 8, 3, 3]);
     const hwio = graph.weights['feature.3.weight'];
     expect(hwio.shape).toEqual([3, 3, 8, 8]);
-    for (const [o, i, y, x] of [[0, 0, 0, 0], [5, 2, 1, 0], [7, 6, 2, 1], [3, 7, 0, 2]]) {
+    for (const [o, i, y, x] of [
+      [0, 0, 0, 0],
+      [5, 2, 1, 0],
+      [7, 6, 2, 1],
+      [3, 7, 0, 2],
+    ]) {
       expect(hwio.data[((y * 3 + x) * 8 + i) * 8 + o]).toBe(onnx.data[((o * 8 + i) * 3 + y) * 3 + x]);
     }
   });
@@ -74,7 +96,12 @@ describe('importing PyTorch exports', () => {
     expect(onnx.dims).toEqual([10, 64]);
     const dense = graph.weights['classifier.weight'];
     expect(dense.shape).toEqual([64, 10]);
-    for (const [c, h, w, out] of [[0, 0, 1, 0], [5, 1, 0, 3], [15, 1, 1, 9], [9, 0, 0, 4]]) {
+    for (const [c, h, w, out] of [
+      [0, 0, 1, 0],
+      [5, 1, 0, 3],
+      [15, 1, 1, 9],
+      [9, 0, 0, 4],
+    ]) {
       const irRow = (h * 2 + w) * 16 + c;
       const onnxColumn = (c * 2 + h) * 2 + w;
       expect(dense.data[irRow * 10 + out]).toBe(onnx.data[out * 64 + onnxColumn]);
@@ -96,7 +123,12 @@ describe('importing PyTorch exports', () => {
     const constants = new Map((model.graph?.node ?? []).filter((n) => n.opType === 'Constant').map((n) => [n.output[0], n]));
     const onnxIndices = (model.graph?.node ?? [])
       .filter((n) => n.opType === 'Gather')
-      .map((n) => [...decodeTensor(constants.get(n.input[1])?.attribute[0].t ?? { dims: [], floatData: [], int32Data: [], int64Data: [], doubleData: [] }, 'indices').data]);
+      .map((n) => [
+        ...decodeTensor(
+          constants.get(n.input[1])?.attribute[0].t ?? { dims: [], floatData: [], int32Data: [], int64Data: [], doubleData: [] },
+          'indices',
+        ).data,
+      ]);
     const gathers = nodesOf(graph, 'gather');
     expect(gathers.map((g) => g.indices.length)).toEqual([12, 10, 24]);
     expect(gathers.map((g) => [...g.indices])).toEqual(onnxIndices);
@@ -111,10 +143,20 @@ describe('importing PyTorch exports', () => {
       [16, [3, 3, 1, 16]],
       [16, [3, 3, 1, 16]],
     ]);
-    expect(depthwise.map((c) => c.strides)).toEqual([[2, 2], [1, 1], [2, 2]]);
+    expect(depthwise.map((c) => c.strides)).toEqual([
+      [2, 2],
+      [1, 1],
+      [2, 2],
+    ]);
     expect(nodesOf(graph, 'relu6')).toHaveLength(7);
     expect(nodesOf(graph, 'avg_pool')).toMatchObject([
-      { id: '/smooth/AveragePool', kernel: [3, 3], strides: [1, 1], padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 }, countIncludePad: true },
+      {
+        id: '/smooth/AveragePool',
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: { kind: 'explicit', top: 1, bottom: 1, left: 1, right: 1 },
+        countIncludePad: true,
+      },
     ]);
   });
 
@@ -216,7 +258,9 @@ describe('BN-folded exports', () => {
     expect(remaining).toBeLessThan(expected('preresnet').bn_nodes);
     const { warnings } = importOnnx(exportOnnx(folded), { file: 'preresnet_folded.onnx' });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^preresnet_folded\.onnx: 3 of 8 convs have a bias and no BatchNormalization after them \('\/blocks\/blocks\.0\/conv1\/Conv'/);
+    expect(warnings[0]).toMatch(
+      /^preresnet_folded\.onnx: 3 of 8 convs have a bias and no BatchNormalization after them \('\/blocks\/blocks\.0\/conv1\/Conv'/,
+    );
     expect(warnings[0]).toContain(KEEP_BN_EXPORT);
   });
 

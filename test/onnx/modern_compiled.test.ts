@@ -15,24 +15,27 @@ afterAll(async () => {
 });
 
 describe('modern networks from PyTorch, compiled', () => {
-  it.each(MODERN_FIXTURES.flatMap((name) => [[name, 'unpruned'] as const, [name, 'pruned at 0.5'] as const]))('%s, %s: the module gives PyTorch outputs', async (name, how) => {
-    const e = expected(name);
-    const pruned = how !== 'unpruned';
-    const c = await compileToScratch(importFixture(name).graph, pruned ? { slim: { ratio: e.ratio } } : {});
-    compiled.push(c);
-    const model = await c.exports.load();
-    try {
-      expect(model.info.runtime.name).toBe('plan');
-      const reference = pruned ? (e.masked ?? []) : e.full;
-      expect(reference).toHaveLength(e.inputs.length);
-      for (let k = 0; k < e.inputs.length; k++) {
-        const out = (await model.predict(Float32Array.from(e.inputs[k]))) as Float32Array;
-        expect(relativeError(out, reference[k])).toBeLessThan(TOLERANCE);
-        // The masked network is another function: the comparison could fail.
-        if (pruned) expect(relativeError(out, e.full[k])).toBeGreaterThan(1e-3);
+  it.each(MODERN_FIXTURES.flatMap((name) => [[name, 'unpruned'] as const, [name, 'pruned at 0.5'] as const]))(
+    '%s, %s: the module gives PyTorch outputs',
+    async (name, how) => {
+      const e = expected(name);
+      const pruned = how !== 'unpruned';
+      const c = await compileToScratch(importFixture(name).graph, pruned ? { slim: { ratio: e.ratio } } : {});
+      compiled.push(c);
+      const model = await c.exports.load();
+      try {
+        expect(model.info.runtime.name).toBe('plan');
+        const reference = pruned ? (e.masked ?? []) : e.full;
+        expect(reference).toHaveLength(e.inputs.length);
+        for (let k = 0; k < e.inputs.length; k++) {
+          const out = (await model.predict(Float32Array.from(e.inputs[k]))) as Float32Array;
+          expect(relativeError(out, reference[k])).toBeLessThan(TOLERANCE);
+          // The masked network is another function: the comparison could fail.
+          if (pruned) expect(relativeError(out, e.full[k])).toBeGreaterThan(1e-3);
+        }
+      } finally {
+        model.dispose();
       }
-    } finally {
-      model.dispose();
-    }
-  });
+    },
+  );
 });

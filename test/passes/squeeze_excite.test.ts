@@ -36,7 +36,9 @@ describe('squeeze-excite blocks under pruning', () => {
     expect(muls(compact)).toHaveLength(muls(graph).length);
     for (const mul of muls(graph)) {
       // mul(features, sigmoid(expand(silu(squeeze(pool(features)))))): features come from a silu of a BN.
-      const features = before.get(before.get(mul.inputs[0])?.op === 'silu' ? (before.get(mul.inputs[0]) as NodeOf<'silu'>).input : '') as NodeOf<'batch_norm'>;
+      const features = before.get(
+        before.get(mul.inputs[0])?.op === 'silu' ? (before.get(mul.inputs[0]) as NodeOf<'silu'>).input : '',
+      ) as NodeOf<'batch_norm'>;
       const expand = before.get((before.get(mul.inputs[1]) as NodeOf<'sigmoid'>).input) as NodeOf<'conv2d'>;
       const squeeze = before.get((before.get(expand.input) as NodeOf<'silu'>).input) as NodeOf<'conv2d'>;
       const kept = keptCount(masks[features.params]);

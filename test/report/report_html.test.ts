@@ -13,10 +13,12 @@ import { HOSTILE, withHostileNames } from './hostile_names.ts';
 const escaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 describe('report.html', () => {
-  it('shows markup in a model\'s names as text (graph, BN and value names)', () => {
+  it("shows markup in a model's names as text (graph, BN and value names)", () => {
     const graph = withHostileNames(SMALL_NETS.vgg());
     verify(graph);
-    const html = reportHtml(compileReportInput(compileGraph(graph, { slim: { ratio: 0.5 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }));
+    const html = reportHtml(
+      compileReportInput(compileGraph(graph, { slim: { ratio: 0.5 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }),
+    );
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
     expect(html).not.toContain('onmouseover="');
@@ -26,7 +28,9 @@ describe('report.html', () => {
 
   it('is one file that loads nothing: no script, no link, no url() but local references, a CSP that forbids them', () => {
     const graph = SMALL_NETS['resnet-postact']();
-    const html = reportHtml(compileReportInput(compileGraph(graph, { slim: { ratio: 0.4 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }));
+    const html = reportHtml(
+      compileReportInput(compileGraph(graph, { slim: { ratio: 0.4 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }),
+    );
     expect(html).not.toMatch(/<script|<link|<iframe|url\((?!#)|@import|src=/i);
     expect(html).toContain(`content="default-src 'none'`);
     // The network drawing shows the residual adds and routes their skip arcs beside the chain.
@@ -40,7 +44,9 @@ describe('report.html', () => {
 
   it('draws DenseNet concats, and stays small', () => {
     const graph = SMALL_NETS.densenet();
-    const html = reportHtml(compileReportInput(compileGraph(graph, { slim: { ratio: 0.5 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }));
+    const html = reportHtml(
+      compileReportInput(compileGraph(graph, { slim: { ratio: 0.5 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }),
+    );
     expect(html).toMatch(/class="node concat/);
     expect(new TextEncoder().encode(html).length).toBeLessThan(2 * 1024 * 1024);
   });

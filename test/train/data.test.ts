@@ -31,11 +31,17 @@ describe('imageDataset', () => {
   });
 
   it('rejects image data that is not a whole number of samples', () => {
-    rejects({ ...valid(), test: { images: new Float32Array(5), labels: [1] } }, /test split: has 5 image values, which is not a whole number of \[2,2,1\] images/);
+    rejects(
+      { ...valid(), test: { images: new Float32Array(5), labels: [1] } },
+      /test split: has 5 image values, which is not a whole number of \[2,2,1\] images/,
+    );
   });
 
   it('rejects labels outside the classes, non-integer labels, non-finite pixels and bad shapes', () => {
-    rejects({ ...valid(), train: { images: new Float32Array(12), labels: [0, 3, 1] } }, /label 1 is 3; labels must be whole numbers in 0..2/);
+    rejects(
+      { ...valid(), train: { images: new Float32Array(12), labels: [0, 3, 1] } },
+      /label 1 is 3; labels must be whole numbers in 0..2/,
+    );
     rejects({ ...valid(), train: { images: new Float32Array(12), labels: [0, 1.5, 1] } }, /label 1 is 1.5/);
     rejects({ ...valid(), test: { images: Float32Array.of(0, NaN, 0, 0), labels: [1] } }, /image 0 holds a non-finite value \(NaN\)/);
     rejects({ ...valid(), sampleShape: [4, 1] }, /sample shape must be \[H, W, C\]/);

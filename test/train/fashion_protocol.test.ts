@@ -39,7 +39,10 @@ beforeAll(async () => {
   dir = await scratchDir('fashion-protocol');
   data = join(dir, 'idx');
   await mkdir(data);
-  for (const [name, n] of [['train', 96], ['t10k', 40]] as const) {
+  for (const [name, n] of [
+    ['train', 96],
+    ['t10k', 40],
+  ] as const) {
     const s = split(n);
     await writeFile(join(data, `${name}-images-idx3-ubyte.gz`), gzipSync(idx([n, 28, 28], s.images)));
     await writeFile(join(data, `${name}-labels-idx1-ubyte`), idx([n], s.labels));
@@ -70,7 +73,14 @@ describe('examples/fashion-mnist/run.ts --tiny', () => {
       pruned: { stage: string; paramsFraction: number };
     };
     expect(results.testImages).toBe(40);
-    expect(results.stages.map((s) => s.stage)).toEqual(['baseline', 'sparsity-0.001', 'prune-50', 'prune-70', 'pass2-sparsity', 'pass2-prune']);
+    expect(results.stages.map((s) => s.stage)).toEqual([
+      'baseline',
+      'sparsity-0.001',
+      'prune-50',
+      'prune-70',
+      'pass2-sparsity',
+      'pass2-prune',
+    ]);
     const byStage = Object.fromEntries(results.stages.map((s) => [s.stage, s]));
     for (const s of results.stages) {
       // Accuracies are counts of 40 images: whole multiples of 1/40.

@@ -94,10 +94,16 @@ describe('training-mode execution', () => {
     expect(Math.max(...Object.values(ours).flatMap((g) => [...g].map(Math.abs)))).toBeGreaterThan(0);
   });
 
-  it("has a closed-form backward pass equal to autodiff of BN written with plain ops", async () => {
+  it('has a closed-form backward pass equal to autodiff of BN written with plain ops', async () => {
     await initBackend('wasm');
-    const x = tf.tensor(rng.fill(4 * 3 * 3 * 5, () => 2 * rng.normal() + 1), [4, 3, 3, 5]);
-    const probe = tf.tensor(rng.fill(4 * 3 * 3 * 5, () => rng.normal()), [4, 3, 3, 5]);
+    const x = tf.tensor(
+      rng.fill(4 * 3 * 3 * 5, () => 2 * rng.normal() + 1),
+      [4, 3, 3, 5],
+    );
+    const probe = tf.tensor(
+      rng.fill(4 * 3 * 3 * 5, () => rng.normal()),
+      [4, 3, 3, 5],
+    );
     const gamma = tf.tensor1d(rng.fill(5, () => rng.normal()));
     const beta = tf.tensor1d(rng.fill(5, () => rng.normal()));
     const plain = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -106,7 +112,8 @@ describe('training-mode execution', () => {
     };
     const closedForm = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
       batchNormTraining(v, g, b, 1e-5, (s) => (s.mean.dispose(), s.variance.dispose()));
-    const gradsOf = (f: typeof plain) => tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(v, g, b), probe)))([x, gamma, beta]);
+    const gradsOf = (f: typeof plain) =>
+      tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(v, g, b), probe)))([x, gamma, beta]);
     const expected = gradsOf(plain);
     const ours = gradsOf(closedForm);
     ours.forEach((t, i) => {

@@ -24,8 +24,16 @@ function idxBytes(dims: readonly number[], values: ArrayLike<number>, type = 0x0
 }
 
 /** n images of h x w whose pixel p of image i is (i * 7 + p) mod 256, and labels i mod classes. */
-const images = (n: number, h: number, w: number) => idxBytes([n, h, w], Array.from({ length: n * h * w }, (_, k) => (Math.floor(k / (h * w)) * 7 + (k % (h * w))) % 256));
-const labels = (n: number, classes: number) => idxBytes([n], Array.from({ length: n }, (_, i) => i % classes));
+const images = (n: number, h: number, w: number) =>
+  idxBytes(
+    [n, h, w],
+    Array.from({ length: n * h * w }, (_, k) => (Math.floor(k / (h * w)) * 7 + (k % (h * w))) % 256),
+  );
+const labels = (n: number, classes: number) =>
+  idxBytes(
+    [n],
+    Array.from({ length: n }, (_, i) => i % classes),
+  );
 
 let dir: string;
 beforeAll(async () => {
@@ -98,7 +106,9 @@ describe('loadIdxDataset', () => {
 describe('Fashion-MNIST', () => {
   it('says how to get the files when they are not installed', async () => {
     const missing = loadFashionMnist([join(dir, 'nowhere')]);
-    await expect(missing).rejects.toThrow(/Fashion-MNIST is not installed \(looked in .*nowhere\).*apt install dataset-fashion-mnist.*--data idx:DIR/);
+    await expect(missing).rejects.toThrow(
+      /Fashion-MNIST is not installed \(looked in .*nowhere\).*apt install dataset-fashion-mnist.*--data idx:DIR/,
+    );
   });
 });
 

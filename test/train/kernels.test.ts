@@ -13,10 +13,20 @@ interface Data {
 }
 
 const rng = new Rng(7);
-const random = (shape: readonly number[]): Data => ({ data: rng.fill(shape.reduce((a, b) => a * b, 1), () => rng.normal()), shape });
+const random = (shape: readonly number[]): Data => ({
+  data: rng.fill(
+    shape.reduce((a, b) => a * b, 1),
+    () => rng.normal(),
+  ),
+  shape,
+});
 
 /** Runs `body` on `backend` with tensors of the given data; returns the result's values. */
-async function on(backend: BackendName, inputs: Record<string, Data>, body: (t: Record<string, tf.Tensor>) => tf.Tensor): Promise<Float32Array> {
+async function on(
+  backend: BackendName,
+  inputs: Record<string, Data>,
+  body: (t: Record<string, tf.Tensor>) => tf.Tensor,
+): Promise<Float32Array> {
   await initBackend(backend);
   const before = tf.memory();
   const tensors = Object.fromEntries(
@@ -62,7 +72,16 @@ interface ConvCase {
 
 function convCase(): ConvCase {
   const kernel: [number, number] = [rng.int(1, 4), rng.int(1, 3)];
-  const pads: Pad[] = ['same', 'valid', [[0, 0], [rng.int(0, 2), rng.int(0, 2)], [rng.int(0, 2), rng.int(0, 2)], [0, 0]]];
+  const pads: Pad[] = [
+    'same',
+    'valid',
+    [
+      [0, 0],
+      [rng.int(0, 2), rng.int(0, 2)],
+      [rng.int(0, 2), rng.int(0, 2)],
+      [0, 0],
+    ],
+  ];
   return {
     n: rng.int(1, 3),
     h: rng.int(kernel[0] + 1, 11),
@@ -78,7 +97,15 @@ const describeCase = (c: ConvCase) => `x[${c.n},${c.h},${c.w},${c.cin}] k${c.ker
 
 /** Output shape of the forward conv, computed by tfjs. */
 function outShape(c: ConvCase, cout: number, depthwise: boolean): number[] {
-  const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [...c.kernel, c.cin, cout] as [number, number, number, number], c.strides, 1, c.pad, undefined, depthwise);
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.n, c.h, c.w, c.cin],
+    [...c.kernel, c.cin, cout] as [number, number, number, number],
+    c.strides,
+    1,
+    c.pad,
+    undefined,
+    depthwise,
+  );
   return [c.n, info.outHeight, info.outWidth, depthwise ? c.cin * cout : cout];
 }
 
@@ -90,7 +117,9 @@ beforeAll(async () => {
 
 describe('tfjs gradients', () => {
   it('are registered, so tf.grad works and gives the true derivative', async () => {
-    const dx = await on('wasm', { x: { data: Float32Array.of(1, -2, 3), shape: [3] } }, (t) => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, x)))(t.x));
+    const dx = await on('wasm', { x: { data: Float32Array.of(1, -2, 3), shape: [3] } }, (t) =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, x)))(t.x),
+    );
     expect([...dx]).toEqual([2, -4, 6]);
   });
 });
@@ -98,7 +127,10 @@ describe('tfjs gradients', () => {
 describe('flippedFilter', () => {
   it('reverses the taps and exchanges the channels, as tf.reverse then tf.transpose do', async () => {
     await initBackend('wasm');
-    const filter = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i), [2, 3, 4, 5]);
+    const filter = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i),
+      [2, 3, 4, 5],
+    );
     const expected = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
     const ours = flippedFilter(filter);
     expect(ours.shape).toEqual([2, 3, 5, 4]);
@@ -139,9 +171,11 @@ describe('wasm backward kernels match tfjs-backend-cpu', () => {
       await expectSameOnWasmAndCpu({ x, dy }, kernel('DepthwiseConv2dNativeBackpropFilter', { ...attrs, filterShape })).catch((e) => {
         throw new Error(`depthwise filter grad, ${describeCase(c)}: ${e}`);
       });
-      await expectSameOnWasmAndCpu({ dy, filter }, kernel('DepthwiseConv2dNativeBackpropInput', { ...attrs, inputShape: x.shape })).catch((e) => {
-        throw new Error(`depthwise input grad, ${describeCase(c)}: ${e}`);
-      });
+      await expectSameOnWasmAndCpu({ dy, filter }, kernel('DepthwiseConv2dNativeBackpropInput', { ...attrs, inputShape: x.shape })).catch(
+        (e) => {
+          throw new Error(`depthwise input grad, ${describeCase(c)}: ${e}`);
+        },
+      );
     }
   });
 
@@ -158,7 +192,10 @@ describe('wasm backward kernels match tfjs-backend-cpu', () => {
       const y = await on('cpu', { x }, forward);
       const yShape = tf.backend_util.computePool2DInfo(xs as [number, number, number, number], k, s, 1, pad).outShape;
       const dy = random(yShape);
-      await expectSameOnWasmAndCpu({ dy, input: x, output: { data: y, shape: yShape } }, kernel('MaxPoolGrad', { filterSize: k, strides: s, pad })).catch((e) => {
+      await expectSameOnWasmAndCpu(
+        { dy, input: x, output: { data: y, shape: yShape } },
+        kernel('MaxPoolGrad', { filterSize: k, strides: s, pad }),
+      ).catch((e) => {
         throw new Error(`max pool ${k}/${s} ${pad} on [${xs}]: ${e}`);
       });
     }
@@ -181,8 +218,23 @@ function pick(ts: tf.Tensor[], i: number): tf.Tensor {
 /** A filter with d-1 zeros between taps: a dilated conv is the plain conv with this filter. */
 function spreadFilter(f: tf.Tensor4D, d: readonly [number, number]): tf.Tensor4D {
   const [kh, kw, ci, co] = f.shape;
-  const rows = tf.reshape(tf.pad(tf.reshape(f, [kh, 1, kw * ci * co]), [[0, 0], [0, d[0] - 1], [0, 0]]), [kh * d[0], kw, ci, co]);
-  const spread = tf.reshape(tf.pad(tf.reshape(rows, [kh * d[0], kw, 1, ci * co]), [[0, 0], [0, 0], [0, d[1] - 1], [0, 0]]), [kh * d[0], kw * d[1], ci, co]);
+  const rows = tf.reshape(
+    tf.pad(tf.reshape(f, [kh, 1, kw * ci * co]), [
+      [0, 0],
+      [0, d[0] - 1],
+      [0, 0],
+    ]),
+    [kh * d[0], kw, ci, co],
+  );
+  const spread = tf.reshape(
+    tf.pad(tf.reshape(rows, [kh * d[0], kw, 1, ci * co]), [
+      [0, 0],
+      [0, 0],
+      [0, d[1] - 1],
+      [0, 0],
+    ]),
+    [kh * d[0], kw * d[1], ci, co],
+  );
   return tf.slice(spread, [0, 0, 0, 0], [(kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, ci, co]) as tf.Tensor4D;
 }
 
@@ -199,16 +251,35 @@ describe('gradients of dilated convs', () => {
       const pad = i % 2 === 0 ? 'same' : 'valid';
       const conv = (v: tf.Tensor4D, w: tf.Tensor4D, dil: [number, number]) =>
         depthwise ? tf.depthwiseConv2d(v, w, 1, pad, 'NHWC', dil) : tf.conv2d(v, w, 1, pad, 'NHWC', dil);
-      const info = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], f.shape as [number, number, number, number], 1, d, pad, undefined, depthwise);
+      const info = tf.backend_util.computeConv2DInfo(
+        xs as [number, number, number, number],
+        f.shape as [number, number, number, number],
+        1,
+        d,
+        pad,
+        undefined,
+        depthwise,
+      );
       const probe = random(info.outShape);
       for (const wrt of [0, 1]) {
         const reference = await on('cpu', { x, f, probe }, (t) =>
-          pick(tf.grads((v: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(conv(v as tf.Tensor4D, spreadFilter(w as tf.Tensor4D, d), [1, 1]), t.probe)))([t.x, t.f]), wrt),
+          pick(
+            tf.grads((v: tf.Tensor, w: tf.Tensor) =>
+              tf.sum(tf.mul(conv(v as tf.Tensor4D, spreadFilter(w as tf.Tensor4D, d), [1, 1]), t.probe)),
+            )([t.x, t.f]),
+            wrt,
+          ),
         );
         const ours = await on('wasm', { x, f, probe }, (t) =>
-          pick(tf.grads((v: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(conv(v as tf.Tensor4D, w as tf.Tensor4D, d), t.probe)))([t.x, t.f]), wrt),
+          pick(
+            tf.grads((v: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(conv(v as tf.Tensor4D, w as tf.Tensor4D, d), t.probe)))([t.x, t.f]),
+            wrt,
+          ),
         );
-        expect(relativeError(ours, reference), `${depthwise ? 'depthwise' : 'conv2d'} d${d} k${kernelSize} ${pad} wrt ${wrt ? 'filter' : 'x'}`).toBeLessThan(1e-5);
+        expect(
+          relativeError(ours, reference),
+          `${depthwise ? 'depthwise' : 'conv2d'} d${d} k${kernelSize} ${pad} wrt ${wrt ? 'filter' : 'x'}`,
+        ).toBeLessThan(1e-5);
       }
     }
   });

@@ -47,7 +47,9 @@ describe('trainConfig', () => {
     expect(() => trainConfig({ batchSize: 1e12 })).toThrow(/--batch-size: must be at most 65536, got 1000000000000/);
     const graph = mnistVgg();
     expect(() => checkBatchFits(graph, 64)).not.toThrow();
-    expect(() => checkBatchFits(graph, 60_000)).toThrow(/--batch-size: a batch of 60000 needs about \S+ GiB .* the largest batch that fits is \d+/);
+    expect(() => checkBatchFits(graph, 60_000)).toThrow(
+      /--batch-size: a batch of 60000 needs about \S+ GiB .* the largest batch that fits is \d+/,
+    );
   });
 });
 

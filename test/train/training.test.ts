@@ -23,7 +23,11 @@ import { train, TrainingDivergedError, type StepReport } from '../../src/train/t
 
 /** Every k-th sample: the MNIST splits are ordered by class, this keeps all classes. */
 function subset(data: ImageDataset, train: number, test: number): ImageDataset {
-  const pick = (split: ImageDataset['train'], n: number) => gatherBatch(split, Array.from({ length: n }, (_, i) => Math.floor((i * split.count) / n)));
+  const pick = (split: ImageDataset['train'], n: number) =>
+    gatherBatch(
+      split,
+      Array.from({ length: n }, (_, i) => Math.floor((i * split.count) / n)),
+    );
   return imageDataset({ ...data, name: `${data.name}-subset`, train: pick(data.train, train), test: pick(data.test, test) });
 }
 
@@ -108,11 +112,18 @@ describe('multi-pass slimming', () => {
         return {};
       },
     });
-    expect(phases).toEqual(['pass 1/2: sparsity training', 'pass 1/2: fine-tuning', 'pass 2/2: sparsity training', 'pass 2/2: fine-tuning']);
+    expect(phases).toEqual([
+      'pass 1/2: sparsity training',
+      'pass 1/2: fine-tuning',
+      'pass 2/2: sparsity training',
+      'pass 2/2: fine-tuning',
+    ]);
     expect(result.passes).toHaveLength(2);
     for (const p of result.passes) {
       for (const layer of p.slim.report.channels) {
-        expect(layer.after, `pass ${p.pass} ${layer.name}`).toBeGreaterThanOrEqual(Math.ceil(layer.before * (1 - MULTI_PASS_MAX_LAYER_RATIO)));
+        expect(layer.after, `pass ${p.pass} ${layer.name}`).toBeGreaterThanOrEqual(
+          Math.ceil(layer.before * (1 - MULTI_PASS_MAX_LAYER_RATIO)),
+        );
       }
       // The fine-tuned graph is the compact one, trained.
       expect(p.finetuned.graph.nodes.map((n) => n.type.shape)).toEqual(p.slim.compact.nodes.map((n) => n.type.shape));

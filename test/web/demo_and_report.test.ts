@@ -30,7 +30,11 @@ interface DemoState {
   readonly predictions: number;
   readonly isolated?: boolean;
   readonly backend?: { readonly variant: string; readonly simd: boolean; readonly threads: number };
-  readonly last?: { readonly label: number | null; readonly full: { readonly predicted: number }; readonly pruned: { readonly predicted: number } };
+  readonly last?: {
+    readonly label: number | null;
+    readonly full: { readonly predicted: number };
+    readonly pruned: { readonly predicted: number };
+  };
 }
 
 /** A page that records its errors and every request it makes. */
@@ -75,7 +79,9 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
     expect(errors).toEqual([]);
     expect(requests.filter((r) => r !== url)).toEqual([]);
 
-    const pictures = await page.locator('svg').evaluateAll((svgs) => svgs.filter((s) => s.getBoundingClientRect().width > 100 && s.getBoundingClientRect().height > 100).length);
+    const pictures = await page
+      .locator('svg')
+      .evaluateAll((svgs) => svgs.filter((s) => s.getBoundingClientRect().width > 100 && s.getBoundingClientRect().height > 100).length);
     expect(pictures).toBeGreaterThanOrEqual(2);
 
     // Each BN layer's name and its kept count share a line: same baseline in the drawing.
@@ -83,7 +89,13 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
       gs.map((g) => {
         const box = (sel: string) => (g.querySelector(sel) as SVGGraphicsElement).getBoundingClientRect();
         const [name, count] = [box('.bn-name'), box('.bn-count')];
-        return { name: g.querySelector('.bn-name')?.textContent, count: g.querySelector('.bn-count')?.textContent, dy: Math.abs(name.top + name.height / 2 - (count.top + count.height / 2)), nameRight: name.right, countLeft: count.left };
+        return {
+          name: g.querySelector('.bn-name')?.textContent,
+          count: g.querySelector('.bn-count')?.textContent,
+          dy: Math.abs(name.top + name.height / 2 - (count.top + count.height / 2)),
+          nameRight: name.right,
+          countLeft: count.left,
+        };
       }),
     );
     expect(report.channels.length).toBe(6);
@@ -113,7 +125,12 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
   it("report.html shows a model's markup names as text and runs none of it", async () => {
     const graph = withHostileNames(SMALL_NETS.vgg());
     const file = join(scratch, 'hostile.html');
-    await writeFile(file, reportHtml(compileReportInput(compileGraph(graph, { slim: { ratio: 0.5 } }), graph, { check: null, latency: null, unprunedModuleBytes: null })));
+    await writeFile(
+      file,
+      reportHtml(
+        compileReportInput(compileGraph(graph, { slim: { ratio: 0.5 } }), graph, { check: null, latency: null, unprunedModuleBytes: null }),
+      ),
+    );
     const { page, errors } = await watchedPage(browser);
     await page.goto(pathToFileURL(file).href);
     expect(errors).toEqual([]);
@@ -128,16 +145,22 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
     const { page, errors } = await watchedPage(browser);
     const base = `/${relative(ROOT, scratch)}/`;
     await page.goto(`${server.url}/examples/web/?models=${encodeURIComponent(base)}`);
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { slimcDemo?: DemoState }).slimcDemo;
-      return s?.ready === true || s?.error !== undefined;
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { slimcDemo?: DemoState }).slimcDemo;
+        return s?.ready === true || s?.error !== undefined;
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     return { page, errors };
   }
 
   const demoState = (page: Page) => page.evaluate(() => (window as unknown as { slimcDemo: DemoState }).slimcDemo);
   const afterPrediction = async (page: Page, count: number) => {
-    await page.waitForFunction((n) => (window as unknown as { slimcDemo: DemoState }).slimcDemo.predictions >= n, count, { timeout: 20_000 });
+    await page.waitForFunction((n) => (window as unknown as { slimcDemo: DemoState }).slimcDemo.predictions >= n, count, {
+      timeout: 20_000,
+    });
     return demoState(page);
   };
 
@@ -172,7 +195,11 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
       await thumbs.nth(i).click();
       const { last } = await afterPrediction(page, i + 1);
       if (!last || last.label === null) throw new Error(`digit ${i}: no label`);
-      expect({ digit: i, full: last.full.predicted, pruned: last.pruned.predicted }).toEqual({ digit: i, full: expected.full[i], pruned: expected.pruned[i] });
+      expect({ digit: i, full: last.full.predicted, pruned: last.pruned.predicted }).toEqual({
+        digit: i,
+        full: expected.full[i],
+        pruned: expected.pruned[i],
+      });
       right.full += Number(last.full.predicted === last.label);
       right.pruned += Number(last.pruned.predicted === last.label);
     }
@@ -203,7 +230,12 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
       for (const [x, y] of points.slice(1)) await page.mouse.move(pad.x + x, pad.y + y, { steps: 8 });
       await page.mouse.up();
     };
-    await stroke([[70, 60], [210, 60], [150, 150], [115, 235]]);
+    await stroke([
+      [70, 60],
+      [210, 60],
+      [150, 150],
+      [115, 235],
+    ]);
     const { last } = await afterPrediction(page, 1);
     expect({ full: last?.full.predicted, pruned: last?.pruned.predicted }).toEqual({ full: 7, pruned: 7 });
     expect(await page.locator('#full .class').innerText()).toBe('7');

@@ -65,7 +65,9 @@ export function compileCommand(): Command {
     .description('compile a model (optionally pruned by Network Slimming) to an ES module for TensorFlow.js wasm')
     .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
     .requiredOption('--out <dir>', 'output directory: model.js, model.d.ts, model.weights.bin, model.slim, report.json, report.html')
-    .addOption(new Option('--prune <ratio>', 'prune this fraction of BN channels (Network Slimming) before compiling').argParser(parseRatio))
+    .addOption(
+      new Option('--prune <ratio>', 'prune this fraction of BN channels (Network Slimming) before compiling').argParser(parseRatio),
+    )
     .option('--weights <file>', 'weights file for the model')
     .option('--print-after <pass>', 'print the IR after passes (comma-separated names, "input" or "all")')
     .option('--diff', 'print a unified diff of the IR for each pass selected by --print-after (every pass if none)')
@@ -85,10 +87,16 @@ export function compileCommand(): Command {
       const graph = await loadModel(model, { weights: flags.weights });
       const pruning = flags.prune !== undefined || flags.masks !== undefined;
       const slim = pruning ? await slimOptionsFrom(graph, flags.prune, flags) : undefined;
-      const printAfter = flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
+      const printAfter =
+        flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
       const compiled = compileGraph(graph, { slim, printAfter, diff: flags.diff, emit: side, progress });
       progress(`writing ${flags.out}`);
-      const { written, ...report } = await writeCompiled(compiled, graph, flags.out, { force: flags.force, inputs, progress, bench: flags.bench === true });
+      const { written, ...report } = await writeCompiled(compiled, graph, flags.out, {
+        force: flags.force,
+        inputs,
+        progress,
+        bench: flags.bench === true,
+      });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ source: model, dir: flags.out, written, ...report })}\n`);
       } else {

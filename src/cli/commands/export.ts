@@ -22,7 +22,11 @@ export function exportCommand(): Command {
     .requiredOption('-o, --output <file.onnx>', 'where to write the ONNX model')
     .option('--weights <file>', 'weights file for the model')
     .option('--force', 'replace the output file if it exists')
-    .addOption(new Option('--prune <ratio>', 'prune by Network Slimming first: the fraction of BN channels to drop, in [0, 1)').argParser(parseRatio));
+    .addOption(
+      new Option('--prune <ratio>', 'prune by Network Slimming first: the fraction of BN channels to drop, in [0, 1)').argParser(
+        parseRatio,
+      ),
+    );
   return addSlimmingOptions(cmd)
     .showHelpAfterError()
     .exitOverride()

@@ -23,12 +23,18 @@ export interface InspectReport {
   readonly macs: number;
   readonly flops: number;
   readonly convention: string;
-  readonly layers: readonly { readonly value: string; readonly op: string; readonly shape: readonly number[]; readonly params: number; readonly macs: number }[];
+  readonly layers: readonly {
+    readonly value: string;
+    readonly op: string;
+    readonly shape: readonly number[];
+    readonly params: number;
+    readonly macs: number;
+  }[];
 }
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('print a model\'s IR and a per-layer table of shapes, parameters and MACs')
+    .description("print a model's IR and a per-layer table of shapes, parameters and MACs")
     .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
     .option('--weights <file>', 'weights file (default for .slim: <model>.weights.bin beside it)')
     .option('--json', 'print one JSON object instead of text')

@@ -24,7 +24,10 @@ export function optCommand(): Command {
     .exitOverride()
     .action(async (model: string, flags: OptFlags) => {
       const graph = await loadModel(model, { weights: flags.weights });
-      const names = flags.passes.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      const names = flags.passes
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '');
       const prunes = flags.prune !== undefined || flags.masks !== undefined;
       const slim = prunes ? await slimOptionsFrom(graph, flags.prune, flags) : undefined;
       process.stdout.write(printGraph(runPasses(graph, names, { slim })));

@@ -41,10 +41,12 @@ export function pruneCommand(): Command {
       const graph = await loadModel(model, { weights: flags.weights });
       const options = await slimOptionsFrom(graph, flags.ratio, flags);
       const side = (text: string) => (flags.json ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
-      const printAfter = flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
+      const printAfter =
+        flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
       const result = slimGraph(graph, options, { printAfter, emit: side });
       for (const w of result.report.warnings) process.stderr.write(`slimc: warning: ${w}\n`);
-      if (flags.diff) side(diffBetween(result.trace, INPUT_POINT, 'prune-channels') || '// the compact graph prints the same as the input\n');
+      if (flags.diff)
+        side(diffBetween(result.trace, INPUT_POINT, 'prune-channels') || '// the compact graph prints the same as the input\n');
       const files = flags.output ? await writeSlimModel(flags.output, result.compact) : null;
       if (flags.report) await writeFileAtomically(flags.report, reportHtml(pruneReportInput(graph, result)), 'the report');
       if (flags.json) {

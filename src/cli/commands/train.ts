@@ -99,10 +99,11 @@ export async function loadData(spec: string): Promise<ImageDataset> {
   if (spec === 'fashion-mnist') return loadFashionMnist();
   if (spec.startsWith('idx:')) {
     const dir = spec.slice('idx:'.length);
-    if (dir === '') throw new SlimcError("idx: needs a directory, as in idx:data/fashion", '--data');
+    if (dir === '') throw new SlimcError('idx: needs a directory, as in idx:data/fashion', '--data');
     return loadIdxDataset(resolve(process.cwd(), dir), spec);
   }
-  if (!/\.(ts|mts|js|mjs)$/.test(spec)) throw new SlimcError(`unknown data '${spec}': use mnist, fashion-mnist, idx:DIR or a .ts/.js module`, '--data');
+  if (!/\.(ts|mts|js|mjs)$/.test(spec))
+    throw new SlimcError(`unknown data '${spec}': use mnist, fashion-mnist, idx:DIR or a .ts/.js module`, '--data');
   let exported: unknown;
   try {
     const module = await importUserModule(spec);
@@ -110,7 +111,8 @@ export async function loadData(spec: string): Promise<ImageDataset> {
   } catch (e) {
     throw new SlimcError(`loading the data module failed: ${e instanceof Error ? e.message : String(e)}`, spec);
   }
-  if (typeof exported !== 'object' || exported === null) throw new SlimcError('the default export is not a dataset ({name, sampleShape, classes, train, test})', spec);
+  if (typeof exported !== 'object' || exported === null)
+    throw new SlimcError('the default export is not a dataset ({name, sampleShape, classes, train, test})', spec);
   return imageDataset(exported as ImageDatasetInput);
 }
 
@@ -147,11 +149,20 @@ async function session(flags: TrainingFlags): Promise<Session> {
 
 function finish(result: TrainResult, flags: TrainingFlags, command: string): void {
   if (result.status === 'interrupted') {
-    throw new StoppedByUser(`stopped at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: npx slimc ${command} ... -o ${flags.output} --resume`);
+    throw new StoppedByUser(
+      `stopped at step ${result.step}; checkpoint ${result.checkpoint ?? '(none)'}. Continue with: npx slimc ${command} ... -o ${flags.output} --resume`,
+    );
   }
 }
 
-async function runTraining(model: string, flags: TrainingFlags, phase: string, extra: Partial<TrainConfig>, defaultEpochs: number, command: string) {
+async function runTraining(
+  model: string,
+  flags: TrainingFlags,
+  phase: string,
+  extra: Partial<TrainConfig>,
+  defaultEpochs: number,
+  command: string,
+) {
   const data = await loadData(flags.data);
   const config = configFrom(flags, extra, defaultEpochs);
   const graph = await loadModel(model, { weights: flags.weights });
@@ -183,7 +194,11 @@ export function trainCommand(): Command {
   const cmd = new Command('train')
     .description('train a model on real data, with the L1 sparsity penalty on BN scale factors (Network Slimming)')
     .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
-    .addOption(new Option('--sparsity <lambda>', 'L1 penalty on BN gammas: 1e-4 for VGG, 1e-5 for ResNet/DenseNet (default 0)').argParser(number('--sparsity')))
+    .addOption(
+      new Option('--sparsity <lambda>', 'L1 penalty on BN gammas: 1e-4 for VGG, 1e-5 for ResNet/DenseNet (default 0)').argParser(
+        number('--sparsity'),
+      ),
+    )
     .option('--sparsity-exclude <pattern...>', 'BN layers (names or globs) the penalty leaves alone');
   return addTrainingOptions(cmd, '160')
     .showHelpAfterError()
@@ -214,16 +229,24 @@ export function slimCommand(): Command {
     .description('the Network Slimming cycle: sparsity training, pruning, fine-tuning, repeated --passes times')
     .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
     .addOption(new Option('--ratio <r>', 'fraction of BN channels to drop in each pass, in [0, 1)').argParser(parseRatio))
-    .addOption(new Option('--passes <k>', 'sparsity-train / prune / fine-tune cycles; with k > 1 each pass prunes at most 50% of a layer').argParser(number('--passes')).default(1))
+    .addOption(
+      new Option('--passes <k>', 'sparsity-train / prune / fine-tune cycles; with k > 1 each pass prunes at most 50% of a layer')
+        .argParser(number('--passes'))
+        .default(1),
+    )
     .addOption(new Option('--sparsity <lambda>', 'L1 penalty on BN gammas (default 1e-4)').argParser(number('--sparsity')))
     .option('--sparsity-exclude <pattern...>', 'BN layers (names or globs) the penalty leaves alone')
-    .addOption(new Option('--finetune-epochs <n>', 'fine-tuning epochs per pass (default: --epochs)').argParser(number('--finetune-epochs')));
+    .addOption(
+      new Option('--finetune-epochs <n>', 'fine-tuning epochs per pass (default: --epochs)').argParser(number('--finetune-epochs')),
+    );
   return addSlimmingOptions(addTrainingOptions(cmd, '160'))
     .showHelpAfterError()
     .exitOverride()
     .action(async (model: string, flags: SlimFlags) => {
-      if (flags.resume) throw new SlimcError('slim runs whole passes; resume a pass with slimc train/finetune on its checkpoint directory', '--resume');
-      if (flags.masks !== undefined && flags.passes > 1) throw new SlimcError('a masks file fixes one pruning; it cannot drive several passes', '--masks');
+      if (flags.resume)
+        throw new SlimcError('slim runs whole passes; resume a pass with slimc train/finetune on its checkpoint directory', '--resume');
+      if (flags.masks !== undefined && flags.passes > 1)
+        throw new SlimcError('a masks file fixes one pruning; it cannot drive several passes', '--masks');
       const data = await loadData(flags.data);
       const graph = await loadModel(model, { weights: flags.weights });
       const selection = await slimOptionsFrom(graph, flags.ratio, flags);
@@ -251,11 +274,16 @@ export function slimCommand(): Command {
               ]),
               'the gamma histogram',
             );
-            await writeFileAtomically(join(dir, 'kept.svg'), keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))), 'the kept-channels chart');
+            await writeFileAtomically(
+              join(dir, 'kept.svg'),
+              keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))),
+              'the kept-channels chart',
+            );
           },
         });
         s.display.stop();
-        if (result.status === 'interrupted') throw new StoppedByUser(`stopped; the checkpoints of each phase are under ${flags.output}/pass-*/`);
+        if (result.status === 'interrupted')
+          throw new StoppedByUser(`stopped; the checkpoints of each phase are under ${flags.output}/pass-*/`);
         for (const p of result.passes) {
           const count = (n: number) => n.toLocaleString('en-US');
           const tuned = evaluate(p.finetuned.graph, data.test).accuracy;

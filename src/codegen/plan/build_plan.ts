@@ -52,7 +52,11 @@ function exportOf(step: PlanStep): string | null {
  * The plan of a lowered, verified graph, and the first op it does not cover (the graph then runs
  * on the engine path; the plan's arena still tells the memory it needs).
  */
-export function buildPlan(graph: Graph, weight: WeightRef, selection: SelectionRef): { readonly plan: PlanSpec; readonly unsupported: string | null } {
+export function buildPlan(
+  graph: Graph,
+  weight: WeightRef,
+  selection: SelectionRef,
+): { readonly plan: PlanSpec; readonly unsupported: string | null } {
   const nodes = graph.nodes;
   const end = nodes.length;
   const types = new Map(nodes.map((n) => [n.id, n.type]));
@@ -119,7 +123,13 @@ export function buildPlan(graph: Graph, weight: WeightRef, selection: SelectionR
   return { plan, unsupported };
 }
 
-function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => TensorType, weight: WeightRef, selection: SelectionRef): PlanStep {
+function stepOf(
+  node: Node,
+  v: (id: ValueId) => number,
+  type: (id: ValueId) => TensorType,
+  weight: WeightRef,
+  selection: SelectionRef,
+): PlanStep {
   const name = node.id;
   const y = v(node.id);
   if (isElementwise(node)) {
@@ -222,7 +232,19 @@ function stepOf(node: Node, v: (id: ValueId) => number, type: (id: ValueId) => T
 /** A step as the emitted module writes it (see EncodedStep). */
 export function encodeStep(step: PlanStep): EncodedStep {
   return match(step)
-    .with({ op: 'conv2d' }, { op: 'depthwise' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, s.filter, s.bias, ...s.kernel, ...s.strides, ...s.dilations, ...s.pads, s.activation])
+    .with({ op: 'conv2d' }, { op: 'depthwise' }, (s): EncodedStep => [
+      s.op,
+      s.name,
+      s.x,
+      s.y,
+      s.filter,
+      s.bias,
+      ...s.kernel,
+      ...s.strides,
+      ...s.dilations,
+      ...s.pads,
+      s.activation,
+    ])
     .with({ op: 'max_pool' }, { op: 'avg_pool' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, ...s.kernel, ...s.strides, ...s.pads])
     .with({ op: 'add' }, (s): EncodedStep => ['add', s.name, s.y, ...s.xs])
     .with({ op: 'relu' }, { op: 'relu6' }, { op: 'sigmoid' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])

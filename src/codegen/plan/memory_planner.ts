@@ -28,7 +28,9 @@ const overlapsInTime = (a: BufferRequest, b: BufferRequest) => a.first <= b.last
 
 /** Offsets for `requests`, greedy by size (ties: earlier first). */
 export function planMemory(requests: readonly BufferRequest[]): MemoryPlan {
-  const order = requests.map((_, i) => i).sort((a, b) => requests[b].size - requests[a].size || requests[a].first - requests[b].first || a - b);
+  const order = requests
+    .map((_, i) => i)
+    .sort((a, b) => requests[b].size - requests[a].size || requests[a].first - requests[b].first || a - b);
   const offsets: number[] = new Array<number>(requests.length).fill(0);
   const placed: number[] = [];
   let arena = 0;

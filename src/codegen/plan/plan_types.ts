@@ -134,7 +134,25 @@ export interface PlanSpec {
  *   [copy, name, y, [x, runs], ...]
  */
 export type EncodedStep =
-  | readonly [ConvStep['op'], string, number, number, number, number, number, number, number, number, number, number, number, number, number, number, ActivationCode]
+  | readonly [
+      ConvStep['op'],
+      string,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      ActivationCode,
+    ]
   | readonly [PoolStep['op'], string, number, number, number, number, number, number, number, number, number, number]
   | readonly ['add', string, number, ...number[]]
   | readonly ['mul', string, number, number, number]

@@ -11,7 +11,19 @@
 //
 // Node-only code (reading files, threads) loads its built-ins through nodeBuiltin(), an import
 // whose specifier bundlers do not see, so that browser bundles of a model need no shims.
-import { Tensor, engine, env, getBackend, getKernel, registerKernel, setBackend, tensor, tensor1d, tidy, transpose } from '@tensorflow/tfjs-core';
+import {
+  Tensor,
+  engine,
+  env,
+  getBackend,
+  getKernel,
+  registerKernel,
+  setBackend,
+  tensor,
+  tensor1d,
+  tidy,
+  transpose,
+} from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** @typedef {import('../plan/plan_types.ts').EncodedPlan} PlanSpec */
@@ -32,7 +44,10 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   HEAP32: Int32Array,
  *   HEAPU8: Uint8Array,
  *   slimcUnusable?: string,
+ *   slimcCopyRuns?: CopyRuns | null,
+ *   slimcMemory?: WebAssembly.Memory,
  * }} WasmModule
+ * @typedef {(src: number, srcStride: number, dst: number, dstStride: number, pixels: number, runs: number, runsEnd: number) => void} CopyRuns
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number } } }} WasmBackend
  */
 
@@ -58,6 +73,11 @@ const IS_NODE = typeof process === 'object' && typeof process.versions?.node ===
 const shapeText = (shape) => '[' + shape.join(',') + ']';
 /** @param {readonly number[]} shape */
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
+/** @param {readonly number[]} values */
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+};
 
 /**
  * A Node built-in, loaded at run time by a specifier bundlers leave alone.
@@ -146,10 +166,15 @@ function decodeWeights(bytes, file, layoutDigest) {
   const dataStart = Math.ceil((16 + manifestLength) / 64) * 64;
   return tensors.map((t) => {
     const start = dataStart + t.offset;
-    if (!(start + t.byteLength <= bytes.length)) fail(file, 'truncated: tensor @' + t.name + ' needs bytes ' + start + '..' + (start + t.byteLength) + ', the file has ' + bytes.length);
+    if (!(start + t.byteLength <= bytes.length))
+      fail(
+        file,
+        'truncated: tensor @' + t.name + ' needs bytes ' + start + '..' + (start + t.byteLength) + ', the file has ' + bytes.length,
+      );
     const raw = bytes.subarray(start, start + t.byteLength);
     const found = digest(t.shape, raw);
-    if (found !== t.checksum) fail(file, 'tensor @' + t.name + ' is corrupt: its data digests to #' + found + ', the manifest says #' + t.checksum);
+    if (found !== t.checksum)
+      fail(file, 'tensor @' + t.name + ' is corrupt: its data digests to #' + found + ', the manifest says #' + t.checksum);
     const aligned = (bytes.byteOffset + start) % 4 === 0 ? raw : raw.slice();
     return /** @type {[number[], Float32Array]} */ ([t.shape, new Float32Array(aligned.buffer, aligned.byteOffset, t.byteLength / 4)]);
   });
@@ -186,7 +211,8 @@ async function initBackend({ threads = 1, wasmPath } = {}) {
     if (requested > 1) {
       if (IS_NODE) threaded = true;
       else if (!globalThis.crossOriginIsolated) note = 'threads need a cross-origin isolated page (COOP and COEP headers)';
-      else if (Math.floor((navigator.hardwareConcurrency ?? 1) / 2) < 2) note = 'the wasm backend uses at most half the logical cores, which leaves one thread here';
+      else if (Math.floor((navigator.hardwareConcurrency ?? 1) / 2) < 2)
+        note = 'the wasm backend uses at most half the logical cores, which leaves one thread here';
       else threaded = true;
     }
     // Plain SIMD unless more than one thread is really obtainable: the threaded build on one
@@ -196,13 +222,26 @@ async function initBackend({ threads = 1, wasmPath } = {}) {
     const wasmDir = wasmPath ?? (IS_NODE ? undefined : defaultWasmDir());
     if (wasmDir !== undefined) setWasmPaths(/** @type {any} */ (wasmDir));
     const restore = threaded && IS_NODE ? await nodeThreads(requested) : () => {};
+    // The threaded build imports its memory instead of exporting it: note the one it makes, for
+    // copy_runs.wasm to import too.
+    const Memory = WebAssembly.Memory;
+    /** @type {WebAssembly.Memory | undefined} */
+    let memory;
+    if (threaded) {
+      WebAssembly.Memory = new Proxy(Memory, {
+        construct: (target, args) => (memory ??= /** @type {WebAssembly.Memory} */ (Reflect.construct(target, args))),
+      });
+    }
     try {
       if (!(await setBackend('wasm'))) throw new Error('setBackend returned false');
     } catch (e) {
       throw new SlimcModelError('the wasm backend failed to start: ' + (e instanceof Error ? e.message : String(e)));
     } finally {
+      WebAssembly.Memory = Memory;
       restore();
     }
+    const wasm = wasmBackend().wasm;
+    if (memory !== undefined && wasm.HEAPU8.buffer === memory.buffer) wasm.slimcMemory = memory;
   } else {
     startedBefore = true;
     if (getBackend() !== 'wasm') await setBackend('wasm');
@@ -235,7 +274,11 @@ function defaultWasmDir() {
  * @returns {Promise<() => void>}
  */
 async function nodeThreads(threads) {
-  const [{ Worker }, { default: os }, { createRequire }] = await Promise.all([nodeBuiltin('worker_threads'), nodeBuiltin('os'), nodeBuiltin('module')]);
+  const [{ Worker }, { default: os }, { createRequire }] = await Promise.all([
+    nodeBuiltin('worker_threads'),
+    nodeBuiltin('os'),
+    nodeBuiltin('module'),
+  ]);
   let main;
   try {
     main = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
@@ -332,7 +375,7 @@ const CHANNEL_KERNELS = {
     const dst = backend.typedArrayFromHeap(out);
     const heap = new Float32Array(dst.buffer);
     const pixels = src.length / channels;
-    for (let j = 0; j < kept; ) {
+    for (let j = 0; j < kept;) {
       let length = 1;
       while (j + length < kept && indices[j + length] === indices[j] + length) length++;
       copyRun(heap, (src.byteOffset >> 2) + indices[j], channels, (dst.byteOffset >> 2) + j, kept, length, pixels);
@@ -352,7 +395,8 @@ const CHANNEL_KERNELS = {
     const pixels = dst.length / total;
     let column = 0;
     inputs.forEach((/** @type {Tensor} */ x, /** @type {number} */ i) => {
-      if (widths[i] > 0) copyRun(heap, backend.typedArrayFromHeap(x).byteOffset >> 2, widths[i], (dst.byteOffset >> 2) + column, total, widths[i], pixels);
+      if (widths[i] > 0)
+        copyRun(heap, backend.typedArrayFromHeap(x).byteOffset >> 2, widths[i], (dst.byteOffset >> 2) + column, total, widths[i], pixels);
       column += widths[i];
     });
     return out;
@@ -363,6 +407,41 @@ function registerChannelKernels() {
   for (const [kernelName, kernelFunc] of Object.entries(CHANNEL_KERNELS)) {
     if (!getKernel(kernelName, 'wasm')) registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
+}
+
+// ---- channel copies in wasm ----
+
+// copy_runs.wasm, plain and shared-memory builds: made from src/codegen/runtime/copy_runs.wat by
+// scripts/build_copy_runs.ts (a test checks these match it).
+// copy_runs.wasm: begin
+const COPY_RUNS_WASM =
+  'AGFzbQEAAAABCwFgB39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDAgEABw0BCWNvcHlfcnVucwAACsMCAcACAQV/AkADQCAFIAZPDQEgACAFKAIAaiEHIAIgBSgCBGohCCAFKAIIIQkgBCEKIAlBBEYEQAJAA0AgCkUNASAIIAcoAgA2AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQQhGBEACQANAIApFDQEgCCAHKQIANwIAIAcgAWohByAIIANqIQggCkEBayEKDAALCwUgCUGAAU8EQAJAA0AgCkUNASAIIAcgCfwKAAAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBQJAA0AgCkUNAUEAIQsCQANAIAtBCGogCUsNASAIIAtqIAcgC2opAgA3AgAgC0EIaiELDAALCyALIAlJBEAgCCALaiAHIAtqKAIANgIACyAHIAFqIQcgCCADaiEIIApBAWshCgwACwsLCwsgBUEMaiEFDAALCws=';
+const COPY_RUNS_WASM_SHARED =
+  'AGFzbQEAAAABCwFgB39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDAgEABw0BCWNvcHlfcnVucwAACsMCAcACAQV/AkADQCAFIAZPDQEgACAFKAIAaiEHIAIgBSgCBGohCCAFKAIIIQkgBCEKIAlBBEYEQAJAA0AgCkUNASAIIAcoAgA2AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQQhGBEACQANAIApFDQEgCCAHKQIANwIAIAcgAWohByAIIANqIQggCkEBayEKDAALCwUgCUGAAU8EQAJAA0AgCkUNASAIIAcgCfwKAAAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBQJAA0AgCkUNAUEAIQsCQANAIAtBCGogCUsNASAIIAtqIAcgC2opAgA3AgAgC0EIaiELDAALCyALIAlJBEAgCCALaiAHIAtqKAIANgIACyAHIAFqIQcgCCADaiEIIApBAWshCgwACwsLCwsgBUEMaiEFDAALCws=';
+// copy_runs.wasm: end
+
+/**
+ * copy_runs of copy_runs.wat over the backend's memory, made once per backend; null where it
+ * cannot be made (the runtime then copies in JS, slower, same result).
+ * @param {WasmModule} wasm
+ * @returns {CopyRuns | null}
+ */
+function copyRunsKernel(wasm) {
+  if (wasm.slimcCopyRuns !== undefined) return wasm.slimcCopyRuns;
+  const memory = /** @type {unknown} */ (wasm.asm.memory) ?? wasm.slimcMemory;
+  let kernel = null;
+  if (memory instanceof WebAssembly.Memory) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const bytes = Uint8Array.from(atob(shared ? COPY_RUNS_WASM_SHARED : COPY_RUNS_WASM), (c) => c.charCodeAt(0));
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      kernel = /** @type {CopyRuns} */ (instance.exports.copy_runs);
+    } catch {
+      kernel = null;
+    }
+  }
+  wasm.slimcCopyRuns = kernel;
+  return kernel;
 }
 
 // ---- the plan ----
@@ -402,13 +481,15 @@ const PLAN_BASE_EXPORTS = ['malloc', 'free', 'register_tensor', 'dispose_data'];
  * @returns {string | null}
  */
 function planMismatch(model, plan) {
-  if (version_wasm !== model.backendVersion) return 'tfjs-backend-wasm ' + version_wasm + ' runs, the plan was compiled for ' + model.backendVersion;
+  if (version_wasm !== model.backendVersion)
+    return 'tfjs-backend-wasm ' + version_wasm + ' runs, the plan was compiled for ' + model.backendVersion;
   const asm = wasmBackend().wasm?.asm;
   if (asm === undefined) return 'the wasm module exposes no kernel exports';
   for (const name of [...PLAN_BASE_EXPORTS, ...plan.exports]) {
     const f = asm[name];
     if (typeof f !== 'function') return 'the wasm module has no export ' + name;
-    if (f.length !== EXPORT_ARITY[name]) return 'the wasm export ' + name + ' takes ' + f.length + ' arguments, the plan passes ' + EXPORT_ARITY[name];
+    if (f.length !== EXPORT_ARITY[name])
+      return 'the wasm export ' + name + ' takes ' + f.length + ' arguments, the plan passes ' + EXPORT_ARITY[name];
   }
   return null;
 }
@@ -419,6 +500,7 @@ function planMismatch(model, plan) {
  * @typedef {{
  *   batch: number,
  *   run: () => void,
+ *   runTimed: (samples: number[][]) => void,
  *   inputPointers: number[],
  *   outputPointers: number[],
  *   dispose: () => void,
@@ -433,7 +515,7 @@ function planMismatch(model, plan) {
 function channelRuns(indices) {
   /** @type {[number, number, number][]} */
   const runs = [];
-  for (let j = 0; j < indices.length; ) {
+  for (let j = 0; j < indices.length;) {
     let length = 1;
     while (j + length < indices.length && indices[j + length] === indices[j] + length) length++;
     runs.push([indices[j], j, length]);
@@ -454,9 +536,18 @@ function instantiatePlan(plan, batch, weightIds, selection) {
   const wasm = backend.wasm;
   const asm = /** @type {Record<string, WasmExport>} */ (wasm.asm);
   const arenaBytes = plan.arena * batch * 4;
-  // Shapes and id lists some exports take by pointer, after the arena.
+  const copyRuns = copyRunsKernel(wasm);
+  // Each gather's and copy's channel runs ([from, to, length]), one list per source.
+  const runLists = plan.steps.map((step) => {
+    if (step[0] === 'gather') return [channelRuns(selection(step[4]))];
+    if (step[0] !== 'copy') return [];
+    const [, , , ...from] = step;
+    return from.map(([, runs]) => runs);
+  });
+  // Shapes and id lists some exports take by pointer, and copy_runs' run tables, after the arena.
   let scratchInts = 0;
   for (const step of plan.steps) scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' || step[0] === 'mul' ? 6 : 0;
+  if (copyRuns !== null) for (const lists of runLists) for (const runs of lists) scratchInts += 3 * runs.length;
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
   const base = asm.malloc(bytes) >>> 0;
@@ -489,13 +580,41 @@ function instantiatePlan(plan, batch, weightIds, selection) {
   /** @param {number} w */
   const weightId = (w) => (w < 0 ? 0 : weightIds[w]);
 
-  const steps = plan.steps.map((step) => stepClosure(step));
+  const steps = plan.steps.map((step, i) => stepClosure(step, runLists[i]));
+
+  /**
+   * A copy of channel runs from a value with `channels` channels into one with `yChannels`, every
+   * pixel: by copy_runs over a run table in the scratch area, or in JS where it is missing.
+   * @param {number} xValue
+   * @param {number} yValue
+   * @param {readonly (readonly [number, number, number])[]} runs
+   * @returns {() => void}
+   */
+  function channelCopy(xValue, yValue, runs) {
+    const [channels, yChannels] = [xValue, yValue].map((v) => {
+      const shape = plan.values[v].shape;
+      return shape[shape.length - 1];
+    });
+    const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
+    const [from, to] = [pointerOf(xValue), pointerOf(yValue)];
+    if (copyRuns !== null) {
+      const table = scratchArray(runs.flatMap(([first, column, length]) => [4 * first, 4 * column, 4 * length]));
+      const end = table + 12 * runs.length;
+      return () => copyRuns(from, 4 * channels, to, 4 * yChannels, pixels, table, end);
+    }
+    return () => {
+      const heap = wasm.HEAPF32;
+      for (const [first, column, length] of runs)
+        copyRun(heap, (from >>> 2) + first, channels, (to >>> 2) + column, yChannels, length, pixels);
+    };
+  }
 
   /**
    * @param {EncodedStep} step
+   * @param {readonly (readonly (readonly [number, number, number])[])[]} runLists the step's channel runs, per source
    * @returns {() => void}
    */
-  function stepClosure(step) {
+  function stepClosure(step, runLists) {
     switch (step[0]) {
       case 'conv2d':
       case 'depthwise': {
@@ -579,33 +698,14 @@ function instantiatePlan(plan, batch, weightIds, selection) {
         return () => void f(x, aShape, 3, w, bShape, 3, 0, 0, act, bias, 0, 0, y);
       }
       case 'gather': {
-        const [, , xValue, yValue, k] = step;
-        const shape = plan.values[xValue].shape;
-        const channels = shape[shape.length - 1];
-        const kept = plan.values[yValue].shape[plan.values[yValue].shape.length - 1];
-        const pixels = kept === 0 ? 0 : sizeOf(yValue) / kept;
-        const [from, to] = [pointerOf(xValue) >>> 2, pointerOf(yValue) >>> 2];
-        const runs = channelRuns(selection(k));
-        return () => {
-          const heap = wasm.HEAPF32;
-          for (const [first, column, length] of runs) copyRun(heap, from + first, channels, to + column, kept, length, pixels);
-        };
+        const [, , xValue, yValue] = step;
+        return channelCopy(xValue, yValue, runLists[0]);
       }
       case 'copy': {
         const [, , yValue, ...from] = step;
-        const yShape = plan.values[yValue].shape;
-        const yChannels = yShape[yShape.length - 1];
-        const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
-        const to = pointerOf(yValue) >>> 2;
-        const sources = from.map(([x, runs]) => {
-          const shape = plan.values[x].shape;
-          return { start: pointerOf(x) >>> 2, channels: shape[shape.length - 1], runs };
-        });
+        const copies = from.map(([x], i) => channelCopy(x, yValue, runLists[i]));
         return () => {
-          const heap = wasm.HEAPF32;
-          for (const { start, channels, runs } of sources) {
-            for (const [first, column, length] of runs) copyRun(heap, start + first, channels, to + column, yChannels, length, pixels);
-          }
+          for (const copy of copies) copy();
         };
       }
     }
@@ -615,6 +715,14 @@ function instantiatePlan(plan, batch, weightIds, selection) {
     batch,
     run: () => {
       for (let i = 0; i < steps.length; i++) steps[i]();
+    },
+    // The same walk, each step timed (profile): kept apart so that run pays nothing for it.
+    runTimed: (samples) => {
+      for (let i = 0; i < steps.length; i++) {
+        const start = performance.now();
+        steps[i]();
+        samples[i].push(1000 * (performance.now() - start));
+      }
     },
     inputPointers: plan.inputs.map(pointerOf),
     outputPointers: plan.outputs.map(pointerOf),
@@ -683,13 +791,17 @@ function inputData(data, input, where) {
   /** @type {Float32Array} */
   let values;
   if (data instanceof Tensor) {
-    const ok = data.dtype === 'float32' && data.rank === input.sampleShape.length + 1 && data.shape.slice(1).every((/** @type {number} */ d, /** @type {number} */ i) => d === input.sampleShape[i]);
+    const ok =
+      data.dtype === 'float32' &&
+      data.rank === input.sampleShape.length + 1 &&
+      data.shape.slice(1).every((/** @type {number} */ d, /** @type {number} */ i) => d === input.sampleShape[i]);
     if (!ok) fail(where, 'expects a float32 tensor of shape ' + accepted + ', got ' + data.dtype + ' ' + shapeText(data.shape));
     if (data.shape[0] === 0) fail(where, 'is empty (batch 0); give at least one sample of shape ' + accepted);
     values = /** @type {Float32Array} */ (data.dataSync());
   } else if (data instanceof Float32Array) {
     if (data.length === 0) fail(where, 'is empty (0 floats); give at least one sample of shape ' + accepted);
-    if (data.length % perSample !== 0) fail(where, 'expects shape ' + accepted + ', got ' + data.length + ' floats, which is not a positive multiple of ' + perSample);
+    if (data.length % perSample !== 0)
+      fail(where, 'expects shape ' + accepted + ', got ' + data.length + ' floats, which is not a positive multiple of ' + perSample);
     values = data;
   } else {
     fail(where, 'expects a Float32Array or a tf.Tensor of shape ' + accepted);
@@ -742,7 +854,8 @@ class Model {
     const name = this.#model.info.name;
     if (this.#disposed) fail(name, what + ' after dispose');
     const unusable = wasmBackend()?.wasm?.slimcUnusable;
-    if (unusable !== undefined) fail(name, 'the wasm backend is unusable since an earlier failure (' + unusable + '); reload the page or restart the process');
+    if (unusable !== undefined)
+      fail(name, 'the wasm backend is unusable since an earlier failure (' + unusable + '); reload the page or restart the process');
   }
 
   /**
@@ -754,7 +867,10 @@ class Model {
     const reason = e instanceof Error ? e.message : String(e);
     const wasm = wasmBackend()?.wasm;
     if (wasm) wasm.slimcUnusable = reason;
-    fail(this.#model.info.name, 'the wasm backend trapped (' + reason + '); its memory may be corrupt, so this and every model on it refuse to run from now on');
+    fail(
+      this.#model.info.name,
+      'the wasm backend trapped (' + reason + '); its memory may be corrupt, so this and every model on it refuse to run from now on',
+    );
   }
 
   /**
@@ -765,6 +881,42 @@ class Model {
    */
   async predict(x, opts = {}) {
     this.#usable('predict');
+    const [data, batch, outputs] = this.#prepare(x, opts);
+    if (this.#plan !== null) this.#runPlan(this.#plan, data, batch, outputs);
+    else await this.#runEngine(data, batch, outputs);
+    return this.#result(outputs);
+  }
+
+  /**
+   * Times every step of the plan on `x`: the median over `opts.runs` runs (default 20) after
+   * one untimed run, in microseconds, in plan order. For finding the layers that cost the most;
+   * browsers coarsen performance.now(), so there only long steps are measured well.
+   * @param {unknown} x
+   * @param {{ runs?: number }} [opts]
+   * @returns {Promise<{ step: string, op: string, microseconds: number }[]>}
+   */
+  async profile(x, opts = {}) {
+    this.#usable('profile');
+    const runs = opts.runs ?? 20;
+    if (!Number.isInteger(runs) || runs < 1) fail(this.#model.info.name, 'profile: runs must be a positive integer, got ' + runs);
+    const plan = this.#plan;
+    if (plan === null)
+      fail(this.#model.info.name, 'profile times the plan, and this model runs the engine path: ' + this.info.runtime.note);
+    const [data, batch, outputs] = this.#prepare(x, {});
+    this.#runPlan(plan, data, batch, outputs);
+    /** @type {number[][]} */
+    const samples = plan.steps.map(() => []);
+    for (let r = 0; r < runs; r++) this.#runPlan(plan, data, batch, outputs, samples);
+    return plan.steps.map((step, i) => ({ step: step[1], op: step[0], microseconds: median(samples[i]) }));
+  }
+
+  /**
+   * The inputs as [data, batch] per input, checked, and the output arrays to fill.
+   * @param {unknown} x
+   * @param {{ into?: Float32Array | Record<string, Float32Array> }} opts
+   * @returns {[[Float32Array, number][], number, Float32Array[]]}
+   */
+  #prepare(x, opts) {
     const info = this.#model.info;
     // Inputs by name ({ x: data }), or, for a single-input model, the data itself.
     const named = typeof x === 'object' && x !== null && !(x instanceof Tensor) && !ArrayBuffer.isView(x) && !Array.isArray(x);
@@ -772,19 +924,30 @@ class Model {
       fail(info.name, 'predict takes ' + info.inputs.length + ' inputs by name: ' + info.inputs.map((i) => i.name).join(', '));
     }
     const byName = /** @type {Record<string, unknown>} */ (x);
-    const given = named ? info.inputs.map((i) => (i.name in byName ? byName[i.name] : fail(info.name, 'input ' + i.name + ' is not given'))) : [x];
+    const given = named
+      ? info.inputs.map((i) => (i.name in byName ? byName[i.name] : fail(info.name, 'input ' + i.name + ' is not given')))
+      : [x];
     const data = given.map((d, i) => inputData(d, info.inputs[i], info.name + ': input ' + info.inputs[i].name));
     const batch = data[0][1];
-    data.forEach(([, b], i) => b === batch || fail(info.name, 'input ' + info.inputs[i].name + ' has batch ' + b + ', input ' + info.inputs[0].name + ' has ' + batch));
+    data.forEach(
+      ([, b], i) =>
+        b === batch ||
+        fail(info.name, 'input ' + info.inputs[i].name + ' has batch ' + b + ', input ' + info.inputs[0].name + ' has ' + batch),
+    );
     const outputs = info.outputs.map((o) => {
       const size = batch * product(o.shape.slice(1));
       const target = info.outputs.length === 1 ? opts.into : /** @type {Record<string, Float32Array> | undefined} */ (opts.into)?.[o.name];
       if (target === undefined) return new Float32Array(size);
-      if (!(target instanceof Float32Array) || target.length !== size) fail(info.name, 'into: output ' + o.name + ' needs a Float32Array of ' + size + ' floats');
+      if (!(target instanceof Float32Array) || target.length !== size)
+        fail(info.name, 'into: output ' + o.name + ' needs a Float32Array of ' + size + ' floats');
       return target;
     });
-    if (this.#plan !== null) this.#runPlan(this.#plan, data, batch, outputs);
-    else await this.#runEngine(data, batch, outputs);
+    return [data, batch, outputs];
+  }
+
+  /** @param {Float32Array[]} outputs */
+  #result(outputs) {
+    const info = this.#model.info;
     return info.outputs.length === 1 ? outputs[0] : Object.fromEntries(info.outputs.map((o, i) => [o.name, outputs[i]]));
   }
 
@@ -793,8 +956,9 @@ class Model {
    * @param {[Float32Array, number][]} data
    * @param {number} batch
    * @param {Float32Array[]} outputs
+   * @param {number[][]} [samples] per step, where to add its time (profile)
    */
-  #runPlan(plan, data, batch, outputs) {
+  #runPlan(plan, data, batch, outputs, samples) {
     const info = this.#model.info;
     const instance = this.#instance(plan, batch);
     try {
@@ -805,7 +969,8 @@ class Model {
         if (input.layout === 'NCHW') transposeInto(values, nhwcOf(batch, input.sampleShape, true), heap, at, false);
         else heap.set(values, at);
       });
-      instance.run();
+      if (samples === undefined) instance.run();
+      else instance.runTimed(samples);
       const after = wasmBackend().wasm.HEAPF32;
       outputs.forEach((out, i) => {
         const at = instance.outputPointers[i] >>> 2;
@@ -874,8 +1039,16 @@ class Model {
     const mb = (n = 0) => (n / 2 ** 20).toFixed(1) + ' MB';
     fail(
       this.#model.info.name,
-      'batch ' + batch + ' needs ' + mb(batch * bytesPerSample) + ' of activation memory (' + mb(bytesPerSample) + ' per sample), more than the wasm heap (at most 4 GB) can hold; ' +
-        (low > 0 ? 'the largest batch that fits now is ' + low + '; split the input into batches of at most ' + low : 'not even one sample fits now'),
+      'batch ' +
+        batch +
+        ' needs ' +
+        mb(batch * bytesPerSample) +
+        ' of activation memory (' +
+        mb(bytesPerSample) +
+        ' per sample), more than the wasm heap (at most 4 GB) can hold; ' +
+        (low > 0
+          ? 'the largest batch that fits now is ' + low + '; split the input into batches of at most ' + low
+          : 'not even one sample fits now'),
     );
   }
 
@@ -896,7 +1069,9 @@ class Model {
     asm.free(probe);
     try {
       const results = tidy(() => {
-        const xs = data.map(([values], i) => fromLayout(tensor(values, [batch, ...info.inputs[i].sampleShape], 'float32'), info.inputs[i].layout));
+        const xs = data.map(([values], i) =>
+          fromLayout(tensor(values, [batch, ...info.inputs[i].sampleShape], 'float32'), info.inputs[i].layout),
+        );
         return this.#model.forward(this.#weights, this.#constants, xs).map((y, i) => toLayout(y, info.outputs[i].layout));
       });
       try {
@@ -960,7 +1135,9 @@ function makeConstants(constants) {
  */
 function constantValues(values) {
   if (typeof values !== 'string') return values;
-  return [...atob(values)].flatMap((ch, byte) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit));
+  return [...atob(values)].flatMap((ch, byte) =>
+    [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => (ch.charCodeAt(0) >> bit) & 1).map((bit) => 8 * byte + bit),
+  );
 }
 
 /**
@@ -982,6 +1159,8 @@ export async function loadModel(model, opts = {}) {
   else {
     const mismatch = planMismatch(model, model.plan);
     runtime = mismatch === null ? { name: 'plan' } : { name: 'engine', note: 'the plan was not run: ' + mismatch };
+    if (runtime.name === 'plan' && copyRunsKernel(wasmBackend().wasm) === null)
+      runtime = { name: 'plan', note: 'channel gathers and concats run in JS, slower: copy_runs.wasm could not be instantiated' };
   }
   if (runtime.name === 'engine') registerChannelKernels();
   const weights = Array.from({ length: model.weightCount }, (_, i) => {

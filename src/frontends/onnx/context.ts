@@ -78,11 +78,12 @@ export const onnxShape = (v: IrValue): number[] => (v.shape.length === 4 ? [v.sh
  * A node as converters build it: the importer computes its type with the IR's shape rules. Conv
  * and dense declare their output channels through a partial `type` (the rules read them there).
  */
-export type NodeDraft = Exclude<Node, { op: 'input' }> extends infer N
-  ? N extends Node
-    ? Omit<N, 'type' | 'id'> & { readonly type?: TensorType }
-    : never
-  : never;
+export type NodeDraft =
+  Exclude<Node, { op: 'input' }> extends infer N
+    ? N extends Node
+      ? Omit<N, 'type' | 'id'> & { readonly type?: TensorType }
+      : never
+    : never;
 
 export class ImportContext {
   /** The IR graph being built. */
@@ -143,7 +144,8 @@ export class ImportContext {
   /** Fails unless only the first output of `node` is used. */
   expectSingleOutput(node: OnnxNode): void {
     for (let k = 1; k < node.output.length; k++) {
-      if (!this.outputUnused(node, k)) this.fail(node, `output ${k} ('${node.output[k]}') is used; slimc imports inference graphs, where only output 0 is`);
+      if (!this.outputUnused(node, k))
+        this.fail(node, `output ${k} ('${node.output[k]}') is used; slimc imports inference graphs, where only output 0 is`);
     }
   }
 
@@ -178,9 +180,15 @@ export class ImportContext {
       case 'padded':
         return this.fail(node, `reads the output of Pad '${sym.by}'; slimc supports a Pad only in front of Conv or AveragePool`);
       case 'nhwc':
-        return this.fail(node, `reads the output of Transpose '${sym.by}'; slimc supports Transpose(perm=[0,2,3,1]) only in front of Flatten or Reshape`);
+        return this.fail(
+          node,
+          `reads the output of Transpose '${sym.by}'; slimc supports Transpose(perm=[0,2,3,1]) only in front of Flatten or Reshape`,
+        );
       case 'channels':
-        return this.fail(node, `reads the output of '${sym.by}', which splits the channel axis; slimc supports that only as a channel shuffle (Reshape, Transpose of the channel axes, Reshape back)`);
+        return this.fail(
+          node,
+          `reads the output of '${sym.by}', which splits the channel axis; slimc supports that only as a channel shuffle (Reshape, Transpose of the channel axes, Reshape back)`,
+        );
     }
   }
 

@@ -30,7 +30,11 @@ const channelAxis = (rank: number, axis: number) => (axis < 0 ? axis + rank : ax
 function selectChannels(ctx: ImportContext, node: OnnxNode, k: number, x: IrValue, indices: readonly number[]): void {
   const identity = indices.length === x.shape[x.shape.length - 1] && indices.every((c, i) => c === i);
   if (identity) ctx.define(node.output[k], x);
-  else ctx.define(node.output[k], ctx.addNode(k === 0 ? nodeNameOf(node) : `${nodeNameOf(node)}_${k}`, { op: 'gather', input: x.id, indices: [...indices] }));
+  else
+    ctx.define(
+      node.output[k],
+      ctx.addNode(k === 0 ? nodeNameOf(node) : `${nodeNameOf(node)}_${k}`, { op: 'gather', input: x.id, indices: [...indices] }),
+    );
 }
 
 const nodeNameOf = (node: OnnxNode) => node.name || node.output[0];
@@ -45,9 +49,13 @@ export function convertSlice(ctx: ImportContext, node: OnnxNode): void {
   if (data.kind === 'const') {
     // Shape arithmetic: slicing a 1-D constant (a shape).
     const t = data.tensor;
-    if (t.dims.length !== 1 || axes.some((a) => channelAxis(1, a) !== 0)) ctx.fail(node, `folding Slice of a constant of shape [${t.dims.join(',')}] is not supported (1-D constants only)`);
+    if (t.dims.length !== 1 || axes.some((a) => channelAxis(1, a) !== 0))
+      ctx.fail(node, `folding Slice of a constant of shape [${t.dims.join(',')}] is not supported (1-D constants only)`);
     const picked = sliceIndices(t.dims[0], starts[0], ends[0], steps[0]).map((i) => t.data[i]);
-    const tensor: ConstTensor = t.kind === 'int' ? { kind: 'int', dims: [picked.length], data: picked } : { kind: 'float', dims: [picked.length], data: Float32Array.from(picked) };
+    const tensor: ConstTensor =
+      t.kind === 'int'
+        ? { kind: 'int', dims: [picked.length], data: picked }
+        : { kind: 'float', dims: [picked.length], data: Float32Array.from(picked) };
     ctx.define(node.output[0], { kind: 'const', name: node.output[0], tensor });
     return;
   }
@@ -75,7 +83,8 @@ export function convertSplit(ctx: ImportContext, node: OnnxNode, attrs: Attribut
   if (axis !== 1) ctx.fail(node, `Split on axis ${attrs.int('axis', 0)} is not supported: slimc splits channels (axis 1)`);
   const total = shape[1];
   const outputs = node.output.length;
-  const given = ctx.opset >= 13 ? (ctx.inputName(node, 1) !== undefined ? ctx.ints(node, 1, 'split') : undefined) : attrs.optionalInts('split');
+  const given =
+    ctx.opset >= 13 ? (ctx.inputName(node, 1) !== undefined ? ctx.ints(node, 1, 'split') : undefined) : attrs.optionalInts('split');
   const part = Math.ceil(total / outputs);
   const sizes = given ?? Array.from({ length: outputs }, (_, k) => Math.max(0, Math.min(part, total - k * part)));
   if (sizes.length !== outputs || sizes.reduce((a, b) => a + b, 0) !== total || sizes.some((s) => s <= 0)) {
@@ -83,7 +92,14 @@ export function convertSplit(ctx: ImportContext, node: OnnxNode, attrs: Attribut
   }
   let offset = 0;
   sizes.forEach((size, k) => {
-    if (!ctx.outputUnused(node, k)) selectChannels(ctx, node, k, x, Array.from({ length: size }, (_, i) => offset + i));
+    if (!ctx.outputUnused(node, k))
+      selectChannels(
+        ctx,
+        node,
+        k,
+        x,
+        Array.from({ length: size }, (_, i) => offset + i),
+      );
     offset += size;
   });
 }
@@ -106,7 +122,10 @@ export function transposeChannelView(ctx: ImportContext, node: OnnxNode, view: C
   const fixed = perm.length === rank && perm[0] === 0 && perm[rank - 2] === rank - 2 && perm[rank - 1] === rank - 1;
   const moved = perm.slice(1, 1 + k).map((p) => p - 1);
   if (!fixed || [...moved].sort((a, b) => a - b).some((p, i) => p !== i)) {
-    ctx.fail(node, `Transpose with perm [${perm.join(',')}] of a channel reshape is not supported: slimc permutes the channel axes only (a channel shuffle)`);
+    ctx.fail(
+      node,
+      `Transpose with perm [${perm.join(',')}] of a channel reshape is not supported: slimc permutes the channel axes only (a channel shuffle)`,
+    );
   }
   const factors = moved.map((p) => view.factors[p]);
   // Row-major strides of the old axes; output position i reads the old position with the same
@@ -129,7 +148,10 @@ export function transposeChannelView(ctx: ImportContext, node: OnnxNode, view: C
 export function closeChannelView(ctx: ImportContext, node: OnnxNode, view: ChannelView, dims: readonly number[]): void {
   const [n, h, w, c] = view.source.shape;
   if (dims.length !== 4 || dims[0] !== n || dims[1] !== c || dims[2] !== h || dims[3] !== w) {
-    ctx.fail(node, `reshaping the channel view of Reshape '${view.by}' to [${dims.join(',')}] is not supported: slimc reads it back as [N, C, H, W] only (a channel shuffle)`);
+    ctx.fail(
+      node,
+      `reshaping the channel view of Reshape '${view.by}' to [${dims.join(',')}] is not supported: slimc reads it back as [N, C, H, W] only (a channel shuffle)`,
+    );
   }
   selectChannels(ctx, node, 0, view.source, view.table);
 }

@@ -50,7 +50,8 @@ export function convertSoftmax(ctx: ImportContext, node: OnnxNode, attrs: Attrib
   // Before opset 13, Softmax flattens the axes from `axis` on: over C, H and W of an NCHW tensor,
   // which is the IR's channel softmax only when H = W = 1.
   const overChannels = rank === 2 ? normal === 1 : normal === 1 && (ctx.opset >= 13 || (x.shape[1] === 1 && x.shape[2] === 1));
-  if (!overChannels) ctx.fail(node, `softmax over axis ${axis} of a rank-${rank} tensor is not supported: slimc's softmax runs over channels`);
+  if (!overChannels)
+    ctx.fail(node, `softmax over axis ${axis} of a rank-${rank} tensor is not supported: slimc's softmax runs over channels`);
   // Softmax commutes with reordering features, so a flatten kept in HWC order stays so.
   ctx.emit(node, { op: 'softmax', input: x.id }, x.flat);
 }
@@ -72,10 +73,17 @@ function emitMul(ctx: ImportContext, node: OnnxNode, a: IrValue, b: IrValue): vo
     [b, a],
   ] as const) {
     const producer = ctx.nodeById(gate.id);
-    const activation = producer && producer.op in SELF_GATED && 'input' in producer && producer.input === x.id ? SELF_GATED[producer.op] : undefined;
+    const activation =
+      producer && producer.op in SELF_GATED && 'input' in producer && producer.input === x.id ? SELF_GATED[producer.op] : undefined;
     if (activation) return void ctx.emit(node, { op: activation, input: x.id }, x.flat);
   }
-  const isGateOf = (g: IrValue, x: IrValue) => x.shape.length === 4 && g.shape.length === 4 && g.shape[1] === 1 && g.shape[2] === 1 && g.shape[3] === x.shape[3] && g.shape[0] === x.shape[0];
+  const isGateOf = (g: IrValue, x: IrValue) =>
+    x.shape.length === 4 &&
+    g.shape.length === 4 &&
+    g.shape[1] === 1 &&
+    g.shape[2] === 1 &&
+    g.shape[3] === x.shape[3] &&
+    g.shape[0] === x.shape[0];
   if (sameShape(a, b)) {
     const sameOrder = JSON.stringify(a.flat) === JSON.stringify(b.flat);
     const [x, y] = sameOrder ? [a, b] : [ctx.inOnnxOrder(a), ctx.inOnnxOrder(b)];
@@ -84,7 +92,10 @@ function emitMul(ctx: ImportContext, node: OnnxNode, a: IrValue, b: IrValue): vo
     const [x, gate] = isGateOf(b, a) ? [a, b] : [b, a];
     ctx.emit(node, { op: 'mul', inputs: [x.id, gate.id] });
   } else {
-    ctx.fail(node, `Mul of [${onnxShape(a).join(',')}] and [${onnxShape(b).join(',')}] is not supported: slimc multiplies tensors of one shape, or [N, C, H, W] by a per-channel gate [N, C, 1, 1]`);
+    ctx.fail(
+      node,
+      `Mul of [${onnxShape(a).join(',')}] and [${onnxShape(b).join(',')}] is not supported: slimc multiplies tensors of one shape, or [N, C, H, W] by a per-channel gate [N, C, 1, 1]`,
+    );
   }
 }
 
@@ -110,7 +121,10 @@ function emitAdd(ctx: ImportContext, node: OnnxNode, operands: IrValue[]): void 
   const first = operands[0];
   operands.forEach((v, i) => {
     if (!sameShape(v, first)) {
-      ctx.fail(node, `operand ${i} has shape [${onnxShape(v).join(',')}] but operand 0 has [${onnxShape(first).join(',')}]; slimc adds tensors of one shape (no broadcasting)`);
+      ctx.fail(
+        node,
+        `operand ${i} has shape [${onnxShape(v).join(',')}] but operand 0 has [${onnxShape(first).join(',')}]; slimc adds tensors of one shape (no broadcasting)`,
+      );
     }
   });
   const sameOrder = operands.every((v) => JSON.stringify(v.flat) === JSON.stringify(first.flat));
@@ -135,9 +149,15 @@ function perChannel(ctx: ImportContext, node: OnnxNode, c: ConstValue, x: IrValu
   if (elementCount(t.dims) === 1) return new Float32Array(channels).fill(data[0]);
   const dims = [...t.dims];
   while (dims.length > 0 && dims[0] === 1) dims.shift();
-  const ok = x.shape.length === 4 ? dims.length === 3 && dims[0] === channels && dims[1] === 1 && dims[2] === 1 : dims.length === 1 && dims[0] === channels;
+  const ok =
+    x.shape.length === 4
+      ? dims.length === 3 && dims[0] === channels && dims[1] === 1 && dims[2] === 1
+      : dims.length === 1 && dims[0] === channels;
   if (!ok) {
-    ctx.fail(node, `constant '${c.name}' of shape [${t.dims.join(',')}] does not broadcast per channel over [${onnxShape(x).join(',')}]; slimc supports per-channel constants only`);
+    ctx.fail(
+      node,
+      `constant '${c.name}' of shape [${t.dims.join(',')}] does not broadcast per channel over [${onnxShape(x).join(',')}]; slimc supports per-channel constants only`,
+    );
   }
   return x.flat ? rowsChwToHwc(data, x.flat) : data.slice();
 }
@@ -148,7 +168,8 @@ function foldBinary(ctx: ImportContext, node: OnnxNode, a: ConstTensor, b: Const
   const na = elementCount(a.dims);
   const nb = elementCount(b.dims);
   const dims = na >= nb ? a.dims : b.dims;
-  if (na !== nb && na !== 1 && nb !== 1) ctx.fail(node, `folding ${op} of constants of shapes [${a.dims.join(',')}] and [${b.dims.join(',')}] is not supported`);
+  if (na !== nb && na !== 1 && nb !== 1)
+    ctx.fail(node, `folding ${op} of constants of shapes [${a.dims.join(',')}] and [${b.dims.join(',')}] is not supported`);
   const at = (t: ConstTensor, i: number) => t.data[elementCount(t.dims) === 1 ? 0 : i];
   const ints = a.kind === 'int' && b.kind === 'int';
   const apply = (x: number, y: number) =>
@@ -168,12 +189,17 @@ export function convertArithmetic(ctx: ImportContext, node: OnnxNode): void {
   }
   if (a.kind !== 'const' && b.kind !== 'const') {
     if (op === 'Mul') return emitMul(ctx, node, ctx.value(node, 0), ctx.value(node, 1));
-    if (op !== 'Add') ctx.fail(node, `${op} of two computed tensors is not supported (slimc adds residuals and multiplies by gates; it does not ${op === 'Sub' ? 'subtract' : 'divide'} activations)`);
+    if (op !== 'Add')
+      ctx.fail(
+        node,
+        `${op} of two computed tensors is not supported (slimc adds residuals and multiplies by gates; it does not ${op === 'Sub' ? 'subtract' : 'divide'} activations)`,
+      );
     emitAdd(ctx, node, [ctx.value(node, 0), ctx.value(node, 1)]);
     return;
   }
   const constFirst = a.kind === 'const';
-  if (constFirst && (op === 'Sub' || op === 'Div')) ctx.fail(node, `constant ${op === 'Sub' ? 'minus' : 'divided by'} a computed tensor is not supported`);
+  if (constFirst && (op === 'Sub' || op === 'Div'))
+    ctx.fail(node, `constant ${op === 'Sub' ? 'minus' : 'divided by'} a computed tensor is not supported`);
   const x = ctx.value(node, constFirst ? 1 : 0);
   const c = (constFirst ? a : b) as ConstValue;
   const vector = perChannel(ctx, node, c, x);

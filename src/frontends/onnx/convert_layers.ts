@@ -14,7 +14,8 @@ import { windowOf } from './window.ts';
 export function windowInput(ctx: ImportContext, node: OnnxNode): { x: IrValue; extra?: SpatialPads } {
   const sym = ctx.sym(node, 0);
   const padded = sym.kind === 'padded' ? { x: sym.source, extra: sym.pads } : { x: ctx.value(node, 0) };
-  if (padded.x.shape.length !== 4) ctx.fail(node, `input has rank ${padded.x.shape.length}; slimc supports 2-D windows over NCHW tensors only`);
+  if (padded.x.shape.length !== 4)
+    ctx.fail(node, `input has rank ${padded.x.shape.length}; slimc supports 2-D windows over NCHW tensors only`);
   return padded;
 }
 
@@ -22,14 +23,16 @@ export function convertConv(ctx: ImportContext, node: OnnxNode, attrs: Attribute
   const { x, extra } = windowInput(ctx, node);
   const [n, h, w, cin] = x.shape;
   const weight = ctx.floats(node, 1, 'the weight');
-  if (weight.dims.length !== 4) ctx.fail(node, `weight '${weight.name}' has shape [${weight.dims.join(',')}]; expected [out, in/groups, kh, kw]`);
+  if (weight.dims.length !== 4)
+    ctx.fail(node, `weight '${weight.name}' has shape [${weight.dims.join(',')}]; expected [out, in/groups, kh, kw]`);
   const [cout, perGroup, kh, kw] = weight.dims;
   const groups = attrs.int('group', 1);
   if (cin % groups !== 0 || perGroup * groups !== cin || cout % groups !== 0) {
     ctx.fail(node, `weight '${weight.name}' [${weight.dims.join(',')}] with group=${groups} does not fit ${cin} input channels`);
   }
   const window = windowOf(ctx, node, attrs, [h, w], { kernelFallback: [kh, kw], extra });
-  if (window.kernel[0] !== kh || window.kernel[1] !== kw) ctx.fail(node, `kernel_shape ${window.kernel.join('x')} disagrees with the ${kh}x${kw} weight`);
+  if (window.kernel[0] !== kh || window.kernel[1] !== kw)
+    ctx.fail(node, `kernel_shape ${window.kernel.join('x')} disagrees with the ${kh}x${kw} weight`);
   const filter = ctx.addWeight(weight.name, [kh, kw, perGroup, cout], oihwToHwio(weight.data, weight.dims));
   let bias: string | null = null;
   if (ctx.inputName(node, 2) !== undefined) {
@@ -68,14 +71,30 @@ export function convertBatchNorm(ctx: ImportContext, node: OnnxNode, attrs: Attr
 }
 
 /** A bias given as [out], [1, out] or a scalar, as a vector of `out` values. */
-function biasVector(ctx: ImportContext, node: OnnxNode, dims: readonly number[], data: Float32Array, out: number, name: string): Float32Array {
+function biasVector(
+  ctx: ImportContext,
+  node: OnnxNode,
+  dims: readonly number[],
+  data: Float32Array,
+  out: number,
+  name: string,
+): Float32Array {
   if (elementCount(dims) === 1) return new Float32Array(out).fill(data[0]);
   if (elementCount(dims) === out && dims[dims.length - 1] === out) return data.slice();
   return ctx.fail(node, `bias '${name}' has shape [${dims.join(',')}]; expected [${out}]`);
 }
 
 /** The dense node of a Gemm or MatMul: `weight` is [in, out] in ONNX's feature order. */
-function emitDense(ctx: ImportContext, node: OnnxNode, a: IrValue, weightName: string, weight: Float32Array, out: number, bias: Float32Array | null, biasName: string): void {
+function emitDense(
+  ctx: ImportContext,
+  node: OnnxNode,
+  a: IrValue,
+  weightName: string,
+  weight: Float32Array,
+  out: number,
+  bias: Float32Array | null,
+  biasName: string,
+): void {
   const inFeatures = a.shape[1];
   // A flatten kept in HWC order feeds this layer: reorder the rows to read it (the IR's flatten is NHWC).
   const rows = a.flat ? rowsChwToHwc(weight, a.flat, out) : weight;
@@ -86,7 +105,8 @@ function emitDense(ctx: ImportContext, node: OnnxNode, a: IrValue, weightName: s
 
 function denseInput(ctx: ImportContext, node: OnnxNode): IrValue {
   const a = ctx.value(node, 0);
-  if (a.shape.length !== 2) ctx.fail(node, `input has rank ${a.shape.length}; slimc supports ${node.opType} on [N, features] tensors (flatten first)`);
+  if (a.shape.length !== 2)
+    ctx.fail(node, `input has rank ${a.shape.length}; slimc supports ${node.opType} on [N, features] tensors (flatten first)`);
   return a;
 }
 
@@ -97,7 +117,8 @@ export function convertGemm(ctx: ImportContext, node: OnnxNode, attrs: Attribute
   if (b.dims.length !== 2) ctx.fail(node, `weight '${b.name}' has shape [${b.dims.join(',')}]; expected a matrix`);
   const transB = attrs.int('transB', 0) !== 0;
   const [inFeatures, out] = transB ? [b.dims[1], b.dims[0]] : [b.dims[0], b.dims[1]];
-  if (inFeatures !== a.shape[1]) ctx.fail(node, `weight '${b.name}' [${b.dims.join(',')}] (transB=${+transB}) does not take ${a.shape[1]} features`);
+  if (inFeatures !== a.shape[1])
+    ctx.fail(node, `weight '${b.name}' [${b.dims.join(',')}] (transB=${+transB}) does not take ${a.shape[1]} features`);
   const alpha = attrs.float('alpha', 1);
   const beta = attrs.float('beta', 1);
   const weight = transB ? transpose2d(b.data, out, inFeatures) : b.data.slice();

@@ -10,7 +10,8 @@ import { windowOf } from './window.ts';
 
 export function convertMaxPool(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
   const sym = ctx.sym(node, 0);
-  if (sym.kind === 'padded') ctx.fail(node, `reads zero padding from Pad '${sym.by}'; a max pool pads with -inf, so slimc cannot merge them`);
+  if (sym.kind === 'padded')
+    ctx.fail(node, `reads zero padding from Pad '${sym.by}'; a max pool pads with -inf, so slimc cannot merge them`);
   ctx.expectSingleOutput(node);
   const { x } = windowInput(ctx, node);
   const window = windowOf(ctx, node, attrs, [x.shape[1], x.shape[2]], { allowCeilMode: true });
@@ -41,10 +42,14 @@ export function convertGlobalAveragePool(ctx: ImportContext, node: OnnxNode): vo
 /** ReduceMean over H and W is a global average pool (followed by a flatten when keepdims=0). */
 export function convertReduceMean(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
   const x = ctx.value(node, 0);
-  const axesGiven = ctx.opset >= 18 ? (ctx.inputName(node, 1) !== undefined ? ctx.ints(node, 1, 'axes') : undefined) : attrs.optionalInts('axes');
+  const axesGiven =
+    ctx.opset >= 18 ? (ctx.inputName(node, 1) !== undefined ? ctx.ints(node, 1, 'axes') : undefined) : attrs.optionalInts('axes');
   const axes = (axesGiven ?? []).map((a) => (a < 0 ? a + x.shape.length : a)).sort();
   if (x.shape.length !== 4 || axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) {
-    ctx.fail(node, `ReduceMean over axes [${axesGiven?.join(',') ?? 'all'}] is not supported: slimc supports the mean over H and W (axes [2,3]) of an NCHW tensor`);
+    ctx.fail(
+      node,
+      `ReduceMean over axes [${axesGiven?.join(',') ?? 'all'}] is not supported: slimc supports the mean over H and W (axes [2,3]) of an NCHW tensor`,
+    );
   }
   if (attrs.int('keepdims', 1) !== 0) {
     ctx.emit(node, { op: 'global_avg_pool', input: x.id });
@@ -64,7 +69,8 @@ export function convertPad(ctx: ImportContext, node: OnnxNode, attrs: Attributes
   const value = old ? attrs.float('value', 0) : (ctx.optionalScalar(node, 2, 'constant_value') ?? 0);
   if (value !== 0) ctx.fail(node, `constant_value ${value} is not supported (zero padding only)`);
   const rank = x.shape.length;
-  const axes = !old && ctx.inputName(node, 3) !== undefined ? ctx.ints(node, 3, 'axes').map((a) => (a < 0 ? a + rank : a)) : [...Array(rank).keys()];
+  const axes =
+    !old && ctx.inputName(node, 3) !== undefined ? ctx.ints(node, 3, 'axes').map((a) => (a < 0 ? a + rank : a)) : [...Array(rank).keys()];
   if (pads.length !== 2 * axes.length) ctx.fail(node, `pads has ${pads.length} values for ${axes.length} axes`);
   const before = new Array<number>(rank).fill(0);
   const after = new Array<number>(rank).fill(0);

@@ -24,7 +24,8 @@ export function convertConstant(ctx: ImportContext, node: OnnxNode, attrs: Attri
   const where = ctx.where(node);
   const t = attrs.tensor('value');
   if (t) return defineConst(ctx, node, decodeTensor(t, where));
-  if (attrs.has('value_float')) return defineConst(ctx, node, { kind: 'float', dims: [], data: Float32Array.of(attrs.float('value_float')) });
+  if (attrs.has('value_float'))
+    return defineConst(ctx, node, { kind: 'float', dims: [], data: Float32Array.of(attrs.float('value_float')) });
   if (attrs.has('value_floats')) {
     const values = attrs.floats('value_floats');
     return defineConst(ctx, node, { kind: 'float', dims: [values.length], data: Float32Array.from(values) });
@@ -84,7 +85,10 @@ export function convertGather(ctx: ImportContext, node: OnnxNode, attrs: Attribu
     }
     const n = t.dims[0];
     const picked = indicesTensor.data.map((i) => t.data[i < 0 ? i + n : i]);
-    const tensor: ConstTensor = t.kind === 'int' ? intTensor(indicesTensor.dims, picked) : { kind: 'float', dims: indicesTensor.dims, data: Float32Array.from(picked) };
+    const tensor: ConstTensor =
+      t.kind === 'int'
+        ? intTensor(indicesTensor.dims, picked)
+        : { kind: 'float', dims: indicesTensor.dims, data: Float32Array.from(picked) };
     return defineConst(ctx, node, tensor);
   }
   const x = ctx.value(node, 0);
@@ -134,7 +138,10 @@ export function convertSqueeze(ctx: ImportContext, node: OnnxNode, attrs: Attrib
     ctx.emit(node, { op: 'flatten', input: x.id });
     return;
   }
-  ctx.fail(node, `squeezing axes [${[...axes].join(',')}] of [${shape.join(',')}] is not supported: slimc squeezes H and W of a 1x1 map only`);
+  ctx.fail(
+    node,
+    `squeezing axes [${[...axes].join(',')}] of [${shape.join(',')}] is not supported: slimc squeezes H and W of a 1x1 map only`,
+  );
 }
 
 export function convertConcat(ctx: ImportContext, node: OnnxNode, attrs: Attributes): void {
@@ -144,12 +151,15 @@ export function convertConcat(ctx: ImportContext, node: OnnxNode, attrs: Attribu
     const tensors = syms.map((s) => (s.kind === 'const' ? s.tensor : intTensor([0], [])));
     if (tensors.some((t) => t.dims.length !== 1)) ctx.fail(node, `folding Concat of constants is supported for 1-D constants only`);
     const values = tensors.flatMap((t) => [...t.data]);
-    const tensor: ConstTensor = tensors.every((t) => t.kind === 'int') ? intTensor([values.length], values) : { kind: 'float', dims: [values.length], data: Float32Array.from(values) };
+    const tensor: ConstTensor = tensors.every((t) => t.kind === 'int')
+      ? intTensor([values.length], values)
+      : { kind: 'float', dims: [values.length], data: Float32Array.from(values) };
     return defineConst(ctx, node, tensor);
   }
   const values = node.input.map((_, i) => ctx.value(node, i));
   const rank = values[0].shape.length;
-  if (normalAxis(ctx, node, axis, rank) !== 1) ctx.fail(node, `Concat on axis ${axis} is not supported: slimc concatenates channels (axis 1)`);
+  if (normalAxis(ctx, node, axis, rank) !== 1)
+    ctx.fail(node, `Concat on axis ${axis} is not supported: slimc concatenates channels (axis 1)`);
   const inputs = values.map((v) => ctx.inOnnxOrder(v));
   ctx.emit(node, { op: 'concat', inputs: inputs.map((v) => v.id) });
 }
@@ -166,7 +176,9 @@ export function convertCast(ctx: ImportContext, node: OnnxNode, attrs: Attribute
   }
   const t = data.tensor;
   const values = [...t.data];
-  const tensor: ConstTensor = FLOAT_TYPES.includes(to) ? { kind: 'float', dims: t.dims, data: Float32Array.from(values) } : intTensor(t.dims, values.map(Math.trunc));
+  const tensor: ConstTensor = FLOAT_TYPES.includes(to)
+    ? { kind: 'float', dims: t.dims, data: Float32Array.from(values) }
+    : intTensor(t.dims, values.map(Math.trunc));
   defineConst(ctx, node, tensor);
 }
 
@@ -188,7 +200,13 @@ export function convertFlatten(ctx: ImportContext, node: OnnxNode, attrs: Attrib
 }
 
 /** Target dims of a Reshape, with 0 (copy, unless allowzero) and -1 (infer) resolved. */
-function reshapeTarget(ctx: ImportContext, node: OnnxNode, input: readonly number[], target: readonly number[], allowZero: boolean): number[] {
+function reshapeTarget(
+  ctx: ImportContext,
+  node: OnnxNode,
+  input: readonly number[],
+  target: readonly number[],
+  allowZero: boolean,
+): number[] {
   const dims = target.map((d, i) => (d === 0 && !allowZero ? input[i] : d));
   const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const unknown = dims.filter((d) => d === -1).length;
@@ -230,7 +248,10 @@ export function convertTranspose(ctx: ImportContext, node: OnnxNode, attrs: Attr
   if (data.kind === 'channels') return ctx.define(node.output[0], transposeChannelView(ctx, node, data, perm));
   const x = ctx.value(node, 0);
   if (x.shape.length !== 4 || perm.join(',') !== '0,2,3,1') {
-    ctx.fail(node, `Transpose with perm [${perm.join(',')}] is not supported: slimc reads NCHW to NHWC (perm [0,2,3,1]) in front of a flatten only`);
+    ctx.fail(
+      node,
+      `Transpose with perm [${perm.join(',')}] is not supported: slimc reads NCHW to NHWC (perm [0,2,3,1]) in front of a flatten only`,
+    );
   }
   ctx.define(node.output[0], { kind: 'nhwc', source: x, by: node.name || node.output[0] });
 }

@@ -31,7 +31,13 @@ const BATCH = 'N';
 
 const attribute = {
   int: (name: string, i: number): OnnxAttribute => ({ name, type: AttributeType.INT, i, floats: [], ints: [], strings: [] }),
-  ints: (name: string, ints: readonly number[]): OnnxAttribute => ({ name, type: AttributeType.INTS, ints: [...ints], floats: [], strings: [] }),
+  ints: (name: string, ints: readonly number[]): OnnxAttribute => ({
+    name,
+    type: AttributeType.INTS,
+    ints: [...ints],
+    floats: [],
+    strings: [],
+  }),
   float: (name: string, f: number): OnnxAttribute => ({ name, type: AttributeType.FLOAT, f, floats: [], ints: [], strings: [] }),
 };
 
@@ -144,66 +150,66 @@ export function exportOnnx(graph: Graph): Uint8Array {
     isElementwise(node)
       ? exportElementwise(node)
       : match(node)
-      .with({ op: 'conv2d' }, (n) => {
-        const filter = weight(n.filter);
-        const inputs = [n.input, writer.floats(n.filter, oihwShape(filter.shape), hwioToOihw(filter.data, filter.shape))];
-        if (n.bias) inputs.push(writer.floats(n.bias, [weight(n.bias).shape[0]], weight(n.bias).data));
-        writer.node('Conv', n.id, inputs, withActivation(n.id, n.activation), [
-          attribute.ints('kernel_shape', n.kernel),
-          attribute.ints('strides', n.strides),
-          attribute.ints('dilations', n.dilations),
-          attribute.ints('pads', onnxPads(typeOf(n.input), n.kernel, n.strides, n.dilations, n.padding)),
-          attribute.int('group', n.groups),
-        ]);
-      })
-      .with({ op: 'batch_norm' }, (n) => {
-        const names = bnWeightNames(n.params);
-        const channels = weight(names.gamma).shape;
-        const params = [
-          writer.floats(`${n.params}.weight`, channels, weight(names.gamma).data),
-          writer.floats(`${n.params}.bias`, channels, weight(names.beta).data),
-          writer.floats(`${n.params}.running_mean`, channels, weight(names.mean).data),
-          writer.floats(`${n.params}.running_var`, channels, weight(names.variance).data),
-        ];
-        writer.node('BatchNormalization', n.id, [n.input, ...params], n.id, [attribute.float('epsilon', n.epsilon)]);
-      })
-      .with({ op: 'max_pool' }, (n) =>
-        writer.node('MaxPool', n.id, [n.input], n.id, [
-          attribute.ints('kernel_shape', n.kernel),
-          attribute.ints('strides', n.strides),
-          attribute.ints('pads', onnxPads(typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding)),
-        ]),
-      )
-      .with({ op: 'avg_pool' }, (n) =>
-        writer.node('AveragePool', n.id, [n.input], n.id, [
-          attribute.ints('kernel_shape', n.kernel),
-          attribute.ints('strides', n.strides),
-          attribute.ints('pads', onnxPads(typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding)),
-          attribute.int('count_include_pad', n.countIncludePad ? 1 : 0),
-        ]),
-      )
-      .with({ op: 'global_avg_pool' }, (n) => writer.node('GlobalAveragePool', n.id, [n.input], n.id))
-      .with({ op: 'add' }, (n) => writer.node(n.inputs.length === 2 ? 'Add' : 'Sum', n.id, n.inputs, n.id))
-      // A gate [N, 1, 1, C] is [N, C, 1, 1] in NCHW: ONNX broadcasts it the same way.
-      .with({ op: 'mul' }, (n) => writer.node('Mul', n.id, n.inputs, n.id))
-      .with({ op: 'concat' }, (n) => writer.node('Concat', n.id, n.inputs, n.id, [attribute.int('axis', 1)]))
-      .with({ op: 'flatten' }, (n) => exportFlatten(n))
-      .with({ op: 'dense' }, (n) => {
-        const w = weight(n.weight);
-        const [inFeatures, out] = w.shape;
-        const flat = chwFlattens.get(n.input);
-        const rows = flat ? rowsHwcToChw(w.data, flat, out) : w.data;
-        const inputs = [n.input, writer.floats(n.weight, [out, inFeatures], transpose2d(rows, inFeatures, out))];
-        if (n.bias) inputs.push(writer.floats(n.bias, [out], weight(n.bias).data));
-        writer.node('Gemm', n.id, inputs, withActivation(n.id, n.activation), [attribute.int('transB', 1)]);
-      })
-      .with({ op: 'gather' }, (n) => {
-        const indices = writer.int64s(`${n.id}.indices`, [n.indices.length], n.indices);
-        writer.node('Gather', n.id, [n.input, indices], n.id, [attribute.int('axis', 1)]);
-      })
-      .with({ op: 'scale_shift' }, (n) => exportScaleShift(n))
-      .with({ op: 'softmax' }, (n) => writer.node('Softmax', n.id, [n.input], n.id, [attribute.int('axis', 1)]))
-      .exhaustive();
+          .with({ op: 'conv2d' }, (n) => {
+            const filter = weight(n.filter);
+            const inputs = [n.input, writer.floats(n.filter, oihwShape(filter.shape), hwioToOihw(filter.data, filter.shape))];
+            if (n.bias) inputs.push(writer.floats(n.bias, [weight(n.bias).shape[0]], weight(n.bias).data));
+            writer.node('Conv', n.id, inputs, withActivation(n.id, n.activation), [
+              attribute.ints('kernel_shape', n.kernel),
+              attribute.ints('strides', n.strides),
+              attribute.ints('dilations', n.dilations),
+              attribute.ints('pads', onnxPads(typeOf(n.input), n.kernel, n.strides, n.dilations, n.padding)),
+              attribute.int('group', n.groups),
+            ]);
+          })
+          .with({ op: 'batch_norm' }, (n) => {
+            const names = bnWeightNames(n.params);
+            const channels = weight(names.gamma).shape;
+            const params = [
+              writer.floats(`${n.params}.weight`, channels, weight(names.gamma).data),
+              writer.floats(`${n.params}.bias`, channels, weight(names.beta).data),
+              writer.floats(`${n.params}.running_mean`, channels, weight(names.mean).data),
+              writer.floats(`${n.params}.running_var`, channels, weight(names.variance).data),
+            ];
+            writer.node('BatchNormalization', n.id, [n.input, ...params], n.id, [attribute.float('epsilon', n.epsilon)]);
+          })
+          .with({ op: 'max_pool' }, (n) =>
+            writer.node('MaxPool', n.id, [n.input], n.id, [
+              attribute.ints('kernel_shape', n.kernel),
+              attribute.ints('strides', n.strides),
+              attribute.ints('pads', onnxPads(typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding)),
+            ]),
+          )
+          .with({ op: 'avg_pool' }, (n) =>
+            writer.node('AveragePool', n.id, [n.input], n.id, [
+              attribute.ints('kernel_shape', n.kernel),
+              attribute.ints('strides', n.strides),
+              attribute.ints('pads', onnxPads(typeOf(n.input), n.kernel, n.strides, [1, 1], n.padding)),
+              attribute.int('count_include_pad', n.countIncludePad ? 1 : 0),
+            ]),
+          )
+          .with({ op: 'global_avg_pool' }, (n) => writer.node('GlobalAveragePool', n.id, [n.input], n.id))
+          .with({ op: 'add' }, (n) => writer.node(n.inputs.length === 2 ? 'Add' : 'Sum', n.id, n.inputs, n.id))
+          // A gate [N, 1, 1, C] is [N, C, 1, 1] in NCHW: ONNX broadcasts it the same way.
+          .with({ op: 'mul' }, (n) => writer.node('Mul', n.id, n.inputs, n.id))
+          .with({ op: 'concat' }, (n) => writer.node('Concat', n.id, n.inputs, n.id, [attribute.int('axis', 1)]))
+          .with({ op: 'flatten' }, (n) => exportFlatten(n))
+          .with({ op: 'dense' }, (n) => {
+            const w = weight(n.weight);
+            const [inFeatures, out] = w.shape;
+            const flat = chwFlattens.get(n.input);
+            const rows = flat ? rowsHwcToChw(w.data, flat, out) : w.data;
+            const inputs = [n.input, writer.floats(n.weight, [out, inFeatures], transpose2d(rows, inFeatures, out))];
+            if (n.bias) inputs.push(writer.floats(n.bias, [out], weight(n.bias).data));
+            writer.node('Gemm', n.id, inputs, withActivation(n.id, n.activation), [attribute.int('transB', 1)]);
+          })
+          .with({ op: 'gather' }, (n) => {
+            const indices = writer.int64s(`${n.id}.indices`, [n.indices.length], n.indices);
+            writer.node('Gather', n.id, [n.input, indices], n.id, [attribute.int('axis', 1)]);
+          })
+          .with({ op: 'scale_shift' }, (n) => exportScaleShift(n))
+          .with({ op: 'softmax' }, (n) => writer.node('Softmax', n.id, [n.input], n.id, [attribute.int('axis', 1)]))
+          .exhaustive();
 
   const exportFlatten = (n: NodeOf<'flatten'>): void => {
     const input = typeOf(n.input);

@@ -54,6 +54,10 @@ export function foldedBatchNormWarning(graph: OnnxGraph, file: string): string |
   }
   const folded = convs.filter((c) => c.input[2] && !feedsBatchNorm(c.output[0], consumers) && !fromGlobalPool(c.input[0], producers));
   if (folded.length === 0) return undefined;
-  const names = folded.slice(0, 5).map((c) => `'${nodeName(c)}'`).join(', ') + (folded.length > 5 ? `, ... (${folded.length - 5} more)` : '');
+  const names =
+    folded
+      .slice(0, 5)
+      .map((c) => `'${nodeName(c)}'`)
+      .join(', ') + (folded.length > 5 ? `, ... (${folded.length - 5} more)` : '');
   return `${file}: ${folded.length} of ${convs.length} convs have a bias and no BatchNormalization after them (${names}) while the model has ${batchNorms} BatchNormalization node${batchNorms > 1 ? 's' : ''}: their BNs look folded away (eval-mode constant folding), and their channels cannot be pruned. ${advice}`;
 }

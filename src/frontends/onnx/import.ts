@@ -118,7 +118,13 @@ function rejectUnsupported(graph: OnnxGraph, file: string): void {
   const count = [...byOp.values()].reduce((s, names) => s + names.length, 0);
   const lines = [...byOp.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([op, names]) => `  ${op} (${names.length}): ${names.slice(0, 8).map((n) => `'${n}'`).join(', ')}${names.length > 8 ? ', ...' : ''}`);
+    .map(
+      ([op, names]) =>
+        `  ${op} (${names.length}): ${names
+          .slice(0, 8)
+          .map((n) => `'${n}'`)
+          .join(', ')}${names.length > 8 ? ', ...' : ''}`,
+    );
   throw new UnsupportedError(
     `the model uses ${byOp.size} op type${byOp.size > 1 ? 's' : ''} slimc does not import, in ${count} node${count > 1 ? 's' : ''}:\n${lines.join('\n')}\n` +
       `slimc imports: ${SUPPORTED_OPS.join(', ')}`,

@@ -8,8 +8,7 @@ export function oihwToHwio(data: Float32Array, [o, i, kh, kw]: readonly number[]
   const out = new Float32Array(data.length);
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
-      for (let y = 0; y < kh; y++)
-        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = data[((a * i + b) * kh + y) * kw + x];
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = data[((a * i + b) * kh + y) * kw + x];
   return out;
 }
 
@@ -18,8 +17,7 @@ export function hwioToOihw(data: Float32Array, [kh, kw, i, o]: readonly number[]
   const out = new Float32Array(data.length);
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
-      for (let y = 0; y < kh; y++)
-        for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = data[((y * kw + x) * i + b) * o + a];
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = data[((y * kw + x) * i + b) * o + a];
   return out;
 }
 
@@ -41,8 +39,7 @@ export interface FlatOrder {
 export function onnxIndexOfIrFeature({ channels, height, width }: FlatOrder): number[] {
   const order = new Array<number>(channels * height * width);
   for (let h = 0; h < height; h++)
-    for (let w = 0; w < width; w++)
-      for (let c = 0; c < channels; c++) order[(h * width + w) * channels + c] = (c * height + h) * width + w;
+    for (let w = 0; w < width; w++) for (let c = 0; c < channels; c++) order[(h * width + w) * channels + c] = (c * height + h) * width + w;
   return order;
 }
 

@@ -11,8 +11,23 @@ export type ConstTensor =
 export const elementCount = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
 const DATA_TYPE_NAMES: Readonly<Record<number, string>> = {
-  0: 'undefined', 1: 'float', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
-  9: 'bool', 10: 'float16', 11: 'double', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
+  0: 'undefined',
+  1: 'float',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'double',
+  12: 'uint32',
+  13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
 };
 
 export const dataTypeName = (t: number | undefined) => DATA_TYPE_NAMES[t ?? 0] ?? `data type ${t}`;
@@ -34,11 +49,15 @@ export function decodeTensor(t: OnnxTensor, where: string): ConstTensor {
   const raw = t.rawData && t.rawData.length > 0 ? new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : null;
   const expectBytes = (size: number) => {
     if (raw && raw.byteLength !== count * size) {
-      throw new SlimcError(`raw_data holds ${raw.byteLength} bytes but ${count} values of ${size} bytes need ${count * size} (truncated or corrupt file?)`, where);
+      throw new SlimcError(
+        `raw_data holds ${raw.byteLength} bytes but ${count} values of ${size} bytes need ${count * size} (truncated or corrupt file?)`,
+        where,
+      );
     }
   };
   const expectLength = (n: number) => {
-    if (n !== count) throw new SlimcError(`holds ${n} values but its shape [${dims.join(',')}] needs ${count} (truncated or corrupt file?)`, where);
+    if (n !== count)
+      throw new SlimcError(`holds ${n} values but its shape [${dims.join(',')}] needs ${count} (truncated or corrupt file?)`, where);
   };
   const type = t.dataType ?? 0;
   switch (type) {
@@ -75,7 +94,10 @@ export function decodeTensor(t: OnnxTensor, where: string): ConstTensor {
       return { kind: 'int', dims, data };
     }
     default:
-      throw new SlimcError(`has element type ${dataTypeName(type)}, which slimc does not read (float, double and integer tensors only)`, where);
+      throw new SlimcError(
+        `has element type ${dataTypeName(type)}, which slimc does not read (float, double and integer tensors only)`,
+        where,
+      );
   }
 }
 

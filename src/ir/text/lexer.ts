@@ -54,14 +54,13 @@ export function tokenize(text: string, file = '<input>'): Token[] {
   const fail = (message: string, at = pos): never => {
     throw new ParseError(message, line, at - lineStart + 1, file);
   };
-  const push = (kind: TokenKind, value: string, start: number) =>
-    tokens.push({ kind, value, line, column: start - lineStart + 1 });
+  const push = (kind: TokenKind, value: string, start: number) => tokens.push({ kind, value, line, column: start - lineStart + 1 });
 
   /** A JSON-style string literal starting at `start` (a '"'); returns its value and end. */
   const readString = (start: number): [string, number] => {
     let i = start + 1;
     while (i < text.length && text[i] !== '"' && text[i] !== '\n') i += text[i] === '\\' ? 2 : 1;
-    if (i >= text.length || text[i] !== '"') fail('unterminated string: expected a closing \'"\' on the same line', start);
+    if (i >= text.length || text[i] !== '"') fail("unterminated string: expected a closing '\"' on the same line", start);
     try {
       return [JSON.parse(text.slice(start, i + 1)) as string, i + 1];
     } catch {

@@ -108,7 +108,7 @@ class Parser {
       else this.fail(t, "a weight declaration (@name : f32[...] #digest), a node (%name = op ...) or '}'");
     }
     this.next();
-    this.expectKind('eof', 'end of input after the closing \'}\'');
+    this.expectKind('eof', "end of input after the closing '}'");
 
     outputs.forEach((o) => this.references.push({ kind: 'value', name: o.value, at: o, user: 'the graph outputs', statement: Infinity }));
     this.checkReferences();
@@ -275,15 +275,24 @@ class Parser {
       } else if (d.digest) {
         const actual = weightDigest(w);
         if (actual !== d.digest.value) {
-          this.error(d.digest, `weight @${d.name} is declared with digest #${d.digest.value} but the weights' data digests to #${actual} (the weights file does not belong to this IR)`);
+          this.error(
+            d.digest,
+            `weight @${d.name} is declared with digest #${d.digest.value} but the weights' data digests to #${actual} (the weights file does not belong to this IR)`,
+          );
         }
       }
       matched[d.name] = w!;
     }
     const undeclared = Object.keys(weights).filter((n) => !this.declarations.has(n));
     if (undeclared.length > 0) {
-      const names = undeclared.slice(0, 5).map((n) => `@${n}`).join(', ');
-      this.error(start, `the weights hold ${undeclared.length} tensor(s) the graph does not declare: ${names}${undeclared.length > 5 ? ', ...' : ''}`);
+      const names = undeclared
+        .slice(0, 5)
+        .map((n) => `@${n}`)
+        .join(', ');
+      this.error(
+        start,
+        `the weights hold ${undeclared.length} tensor(s) the graph does not declare: ${names}${undeclared.length > 5 ? ', ...' : ''}`,
+      );
     }
     return matched;
   }

@@ -36,6 +36,8 @@ export function printNode(node: Exclude<Node, { op: 'input' }>): string {
 function weightOrder(graph: Graph): WeightName[] {
   const order = new Set<WeightName>();
   for (const n of graph.nodes) for (const w of weightsOf(n)) order.add(w);
-  const unused = Object.keys(graph.weights).filter((w) => !order.has(w)).sort();
+  const unused = Object.keys(graph.weights)
+    .filter((w) => !order.has(w))
+    .sort();
   return [...order, ...unused];
 }

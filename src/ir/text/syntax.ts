@@ -50,7 +50,10 @@ export interface OpSyntax<O extends BodyOp> {
 export const value = (name: ValueId): Operand => ({ kind: 'value', name });
 export const weight = (name: WeightName | null): Operand => (name === null ? { kind: 'absent' } : { kind: 'weight', name });
 /** The syntax of an op whose only operand is its input value and that has no attribute. */
-export const unarySyntax = { print: (n: { input: ValueId }) => ({ operands: [value(n.input)], attrs: [] }), read: (r: NodeReader) => ({ input: r.value() }) };
+export const unarySyntax = {
+  print: (n: { input: ValueId }) => ({ operands: [value(n.input)], attrs: [] }),
+  read: (r: NodeReader) => ({ input: r.value() }),
+};
 /** The syntax of an op whose operands are `min` or more values, without attributes. */
 export const variadicSyntax = (min: number) => ({
   print: (n: { inputs: readonly ValueId[] }) => ({ operands: n.inputs.map(value), attrs: [] }),
@@ -62,8 +65,7 @@ export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'sig
 export const formatPair = (p: Pair) => `${p[0]}x${p[1]}`;
 
 /** `same`, `valid`, or `[top,bottom,left,right]`. */
-export const formatPadding = (p: Padding) =>
-  p.kind === 'explicit' ? `[${p.top},${p.bottom},${p.left},${p.right}]` : p.kind;
+export const formatPadding = (p: Padding) => (p.kind === 'explicit' ? `[${p.top},${p.bottom},${p.left},${p.right}]` : p.kind);
 
 /** A float that parses back to the same double: JS's shortest round-trip form, plus -0, nan, inf. */
 export function formatFloat(x: number): string {

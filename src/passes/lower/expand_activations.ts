@@ -30,7 +30,14 @@ export function expandActivations(graph: Graph): Graph {
     const shifted = freshId(`${id}.plus3`);
     const clipped = freshId(`${id}.relu6`);
     // A unit scale as well: the plan runs a rank-2 multiply-add as a depthwise conv, which needs one.
-    nodes.push({ op: 'scale_shift', id: shifted, type: like.type, input, scale: vector(`${id}.one`, channels, 1), shift: vector(`${id}.three`, channels, 3) });
+    nodes.push({
+      op: 'scale_shift',
+      id: shifted,
+      type: like.type,
+      input,
+      scale: vector(`${id}.one`, channels, 1),
+      shift: vector(`${id}.three`, channels, 3),
+    });
     nodes.push({ op: 'relu6', id: clipped, type: like.type, input: shifted });
     nodes.push({ op: 'scale_shift', id, type: like.type, input: clipped, scale: vector(`${id}.sixth`, channels, 1 / 6), shift: null });
   };

@@ -26,7 +26,10 @@ function foldInto(layer: Conv2dNode | DenseNode, bn: BatchNormNode, ctx: Rewrite
     [newBias]: { shape: [affine.scale.length], data: affineBias(bias?.data ?? null, affine) },
   };
   const n: Conv2dNode | DenseNode = layer;
-  const folded: Node = n.op === 'conv2d' ? { ...n, type: bn.type, filter: newWeight, bias: newBias } : { ...n, type: bn.type, weight: newWeight, bias: newBias };
+  const folded: Node =
+    n.op === 'conv2d'
+      ? { ...n, type: bn.type, filter: newWeight, bias: newBias }
+      : { ...n, type: bn.type, weight: newWeight, bias: newBias };
   return { replacement: folded, absorbed: [layer.id], weights };
 }
 

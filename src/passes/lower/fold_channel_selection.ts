@@ -116,7 +116,10 @@ function foldSelection(conv: Conv2dNode, ctx: RewriteContext): RuleResult {
       // A missing scale is 1 on the kept channels, and must be 0 on the others.
       const scale =
         n.scale === null
-          ? put(ctx.freshWeightName(`${n.id}.scale`, taken), { shape: [channels], data: spread(new Float32Array(kept).fill(1), gather.indices, channels) })
+          ? put(ctx.freshWeightName(`${n.id}.scale`, taken), {
+              shape: [channels],
+              data: spread(new Float32Array(kept).fill(1), gather.indices, channels),
+            })
           : vector(n.scale);
       return { ...n, input, type: { ...n.type, shape: wide(n.type.shape) }, scale, shift: vector(n.shift) };
     }

@@ -22,11 +22,19 @@ export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'remove-identities', description: 'drop full channel selections and other identities', run: removeIdentities },
   { name: 'dead-code', description: 'remove nodes no output depends on', run: eliminateDeadCode },
   { name: 'fold-batch-norm', description: 'fold BN after conv/dense into weights and bias', run: foldBatchNorm },
-  { name: 'expand-activations', description: 'write silu, hard_sigmoid and hard_swish with sigmoid, mul, relu6 and multiply-adds', run: expandActivations },
+  {
+    name: 'expand-activations',
+    description: 'write silu, hard_sigmoid and hard_swish with sigmoid, mul, relu6 and multiply-adds',
+    run: expandActivations,
+  },
   { name: 'bn-to-scale-shift', description: 'turn the remaining BNs into one multiply-add', run: batchNormToScaleShift },
   { name: 'scale-shift-to-depthwise', description: 'run NHWC multiply-adds as 1x1 depthwise convs (XNNPACK)', run: scaleShiftToDepthwise },
   { name: 'fuse-activations', description: 'fuse relu/relu6/sigmoid into the conv/dense before them', run: fuseActivations },
-  { name: 'fold-channel-selections', description: 'drop channel selections before convs where zero weights cost less than the copy', run: foldChannelSelections },
+  {
+    name: 'fold-channel-selections',
+    description: 'drop channel selections before convs where zero weights cost less than the copy',
+    run: foldChannelSelections,
+  },
 ];
 
 /** Runs every lowering pass; `after` sees the graph after each one (for printing and checks). */
@@ -42,7 +50,13 @@ export function lowerGraph(graph: Graph, after?: (pass: Pass, result: Graph) => 
 export { eliminateDeadCode } from './dead_code.ts';
 export { expandActivations } from './expand_activations.ts';
 export { FOLD_BATCH_NORM_RULES, foldBatchNorm } from './fold_batch_norm.ts';
-export { FOLD_CHANNEL_SELECTION_RULES, foldChannelSelections, MAX_EXTRA_WEIGHTS, OP_DISPATCH_COST, SELECTION_COST_PER_ELEMENT } from './fold_channel_selection.ts';
+export {
+  FOLD_CHANNEL_SELECTION_RULES,
+  foldChannelSelections,
+  MAX_EXTRA_WEIGHTS,
+  OP_DISPATCH_COST,
+  SELECTION_COST_PER_ELEMENT,
+} from './fold_channel_selection.ts';
 export { FUSE_ACTIVATION_RULES, fuseActivations } from './fuse_activation.ts';
 export { IDENTITY_RULES, removeIdentities } from './identities.ts';
 export { rewriteToFixpoint, type AnyPeepholeRule, type PeepholeRule, type RewriteStats } from './rewrite.ts';

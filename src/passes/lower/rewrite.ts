@@ -253,7 +253,11 @@ export interface RewriteStats {
  * changes a node into one no rule of the same table matches again, so the loop ends; `maxRewrites`
  * guards against a faulty table.
  */
-export function rewriteToFixpoint(graph: Graph, rules: readonly AnyPeepholeRule[], opts: { maxRewrites?: number; stats?: (s: RewriteStats) => void } = {}): Graph {
+export function rewriteToFixpoint(
+  graph: Graph,
+  rules: readonly AnyPeepholeRule[],
+  opts: { maxRewrites?: number; stats?: (s: RewriteStats) => void } = {},
+): Graph {
   const maxRewrites = opts.maxRewrites ?? 100_000;
   const byOp = indexByRoot(rules);
   const state = new RewriteState(graph);

@@ -58,12 +58,20 @@ const explicit = (top: number, bottom: number, left: number, right: number): Exp
 ];
 
 /** Runs a conv kernel directly: the ops refuse strides and dilations both above 1. */
-function rawKernel(kernel: 'Conv2D' | 'DepthwiseConv2dNative', x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad): tf.Tensor4D {
+function rawKernel(
+  kernel: 'Conv2D' | 'DepthwiseConv2dNative',
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: Pair,
+  dilations: Pair,
+  pad: ExplicitPad,
+): tf.Tensor4D {
   const attrs = { strides: [...strides], pad, dataFormat: 'NHWC', dilations: [...dilations], dimRoundingMode: undefined };
   return tf.engine().runKernel(kernel, { x, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-const rawConv = (x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad) => rawKernel('Conv2D', x, filter, strides, dilations, pad);
+const rawConv = (x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad) =>
+  rawKernel('Conv2D', x, filter, strides, dilations, pad);
 const rawDepthwise = (x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, dilations: Pair, pad: ExplicitPad) =>
   rawKernel('DepthwiseConv2dNative', x, filter, strides, dilations, pad);
 
@@ -101,11 +109,27 @@ function interleaveZeros(t: tf.Tensor4D, strides: Pair): tf.Tensor4D {
   const [n, h, w, c] = t.shape;
   let out = t;
   if (strides[0] > 1) {
-    out = tf.reshape(tf.pad(tf.reshape(out, [n, h, 1, w * c]), [[0, 0], [0, 0], [0, strides[0] - 1], [0, 0]]), [n, h * strides[0], w, c]);
+    out = tf.reshape(
+      tf.pad(tf.reshape(out, [n, h, 1, w * c]), [
+        [0, 0],
+        [0, 0],
+        [0, strides[0] - 1],
+        [0, 0],
+      ]),
+      [n, h * strides[0], w, c],
+    );
   }
   const rows = out.shape[1];
   if (strides[1] > 1) {
-    out = tf.reshape(tf.pad(tf.reshape(out, [n * rows, w, 1, c]), [[0, 0], [0, 0], [0, strides[1] - 1], [0, 0]]), [n, rows, w * strides[1], c]);
+    out = tf.reshape(
+      tf.pad(tf.reshape(out, [n * rows, w, 1, c]), [
+        [0, 0],
+        [0, 0],
+        [0, strides[1] - 1],
+        [0, 0],
+      ]),
+      [n, rows, w * strides[1], c],
+    );
   }
   return out;
 }

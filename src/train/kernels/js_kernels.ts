@@ -27,7 +27,11 @@ function read(args: KernelArgs, t: tf.TensorInfo): Float32Array | Int32Array {
  * copies, no fresh JavaScript arrays, whose page faults cost more than the loop); elsewhere a
  * copy of the inputs, and the output written back by `finish`. The output starts zeroed.
  */
-function heapArrays(args: KernelArgs, inputs: readonly tf.TensorInfo[], shape: readonly number[]): { inputs: Float32Array[]; out: Float32Array; finish: () => tf.TensorInfo } {
+function heapArrays(
+  args: KernelArgs,
+  inputs: readonly tf.TensorInfo[],
+  shape: readonly number[],
+): { inputs: Float32Array[]; out: Float32Array; finish: () => tf.TensorInfo } {
   const backend = backendOf(args);
   if (backend instanceof BackendWasm) {
     // Allocate first: growing the heap would detach views taken before.

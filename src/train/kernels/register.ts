@@ -1,7 +1,14 @@
 // Installs what training needs beyond stock tfjs: replacement backward kernels for the wasm
 // backend, and conv gradient functions that also handle dilation.
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2dFilterGrad, conv2dInputGrad, convGeometry, depthwiseFilterGrad, depthwiseInputGrad, type ConvGeometry } from './conv_backprop.ts';
+import {
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  convGeometry,
+  depthwiseFilterGrad,
+  depthwiseInputGrad,
+  type ConvGeometry,
+} from './conv_backprop.ts';
 import { maxPoolGrad, unsortedSegmentSum } from './js_kernels.ts';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -91,7 +98,10 @@ let convGradientsRegistered = false;
  */
 export function registerDilatedConvGradients(): void {
   if (convGradientsRegistered) return;
-  for (const [kernelName, depthwise] of [['Conv2D', false], ['DepthwiseConv2dNative', true]] as const) {
+  for (const [kernelName, depthwise] of [
+    ['Conv2D', false],
+    ['DepthwiseConv2dNative', true],
+  ] as const) {
     const stock = tf.getGradient(kernelName);
     if (!stock) throw new Error(`tfjs's gradient of ${kernelName} is not registered`);
     tf.registerGradient({

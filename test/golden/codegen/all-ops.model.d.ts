@@ -57,6 +57,13 @@ export interface LoadOptions {
   readonly runtime?: 'plan' | 'engine';
 }
 
+/** One step of the plan (a node, or a channel copy the plan adds) and its median time. */
+export interface StepTime {
+  readonly step: string;
+  readonly op: string;
+  readonly microseconds: number;
+}
+
 export interface PredictOptions {
   /** Where to write the output (returned): a Float32Array of its size (one per output name for several outputs). */
   readonly into?: { "prob \"out\"": Float32Array; "/features/0/Conv": Float32Array; };
@@ -68,6 +75,8 @@ export interface Model {
   predict(x: { readonly x: Float32Array | Tensor; readonly "in:2": Float32Array | Tensor; }, opts?: PredictOptions): Promise<{ readonly "prob \"out\"": Float32Array; readonly "/features/0/Conv": Float32Array; }>;
   /** One prediction on zeros, so that the first real one does not pay for kernel setup. */
   warmup(): Promise<void>;
+  /** Times each step of the plan on x: median microseconds over opts.runs runs (default 20), in plan order. Plan runtime only. */
+  profile(x: { readonly x: Float32Array | Tensor; readonly "in:2": Float32Array | Tensor; }, opts?: { readonly runs?: number }): Promise<readonly StepTime[]>;
   /** Frees the model's weight tensors and its plans' memory. */
   dispose(): void;
 }
