@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { graphInputs } from '../ir/node.ts';
 import type { Graph, ValueId } from '../ir/types.ts';
 import { interpret } from '../interp/index.ts';
+import { permuteAxes } from '../util/permute_axes.ts';
 import { Rng } from '../util/random.ts';
 import { MODULE_FILE, WEIGHTS_FILE, type BorderValue } from './module_source.ts';
 import { resolveTfjsFromSlimc } from './node_resolve.ts';
@@ -51,17 +52,7 @@ export const toleranceFor = (maxAbsReference: number) => 1e-4 * Math.max(1, maxA
 /** NHWC sample data [N, H, W, C] as the source layout NCHW [N, C, H, W] (and back with `inverse`). */
 export function transposeBorder(data: Float32Array, nhwcShape: readonly number[], inverse = false): Float32Array {
   const [n, h, w, c] = nhwcShape;
-  const out = new Float32Array(data.length);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++) {
-          const nhwc = ((b * h + y) * w + x) * c + k;
-          const nchw = ((b * c + k) * h + y) * w + x;
-          if (inverse) out[nhwc] = data[nchw];
-          else out[nchw] = data[nhwc];
-        }
-  return out;
+  return inverse ? permuteAxes(data, [n, c, h, w], [0, 2, 3, 1]) : permuteAxes(data, nhwcShape, [0, 3, 1, 2]);
 }
 
 /** Runs the module in `dir` and the interpreter on `reference`, on the same random inputs. */

@@ -33,40 +33,45 @@ const attrsOf = <T>(args: KernelArgs) => args.attrs as unknown as T;
 const geometryOf = (a: ConvAttrs, xShape: readonly number[], filterShape: readonly number[], depthwise: boolean): ConvGeometry =>
   convGeometry(xShape, filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise);
 
+/** The backward functions of one kind of conv (conv_backprop.ts), and the kernel names they serve. */
+interface ConvBackprop {
+  /** The forward kernel, whose gradient function needs dilation support. */
+  readonly forward: 'Conv2D' | 'DepthwiseConv2dNative';
+  readonly depthwise: boolean;
+  readonly filterGrad: typeof conv2dFilterGrad;
+  readonly inputGrad: typeof conv2dInputGrad;
+}
+
+const CONV_BACKPROPS: readonly ConvBackprop[] = [
+  { forward: 'Conv2D', depthwise: false, filterGrad: conv2dFilterGrad, inputGrad: conv2dInputGrad },
+  { forward: 'DepthwiseConv2dNative', depthwise: true, filterGrad: depthwiseFilterGrad, inputGrad: depthwiseInputGrad },
+];
+
+type Kernel = { readonly name: string; readonly run: (args: KernelArgs) => tf.TensorInfo };
+
+/** The kernels `<forward>BackpropFilter` and `<forward>BackpropInput`, with tfjs-backend-cpu's attributes. */
+const backpropKernels = ({ forward, depthwise, filterGrad, inputGrad }: ConvBackprop): Kernel[] => [
+  {
+    name: `${forward}BackpropFilter`,
+    run: (args) => {
+      const x = tensor4d(args.inputs.x, 'x');
+      const a = attrsOf<ConvAttrs & { filterShape: number[] }>(args);
+      return filterGrad(x, tensor4d(args.inputs.dy, 'dy'), a.filterShape, geometryOf(a, x.shape, a.filterShape, depthwise));
+    },
+  },
+  {
+    name: `${forward}BackpropInput`,
+    run: (args) => {
+      const filter = tensor4d(args.inputs.filter, 'filter');
+      const a = attrsOf<ConvAttrs & { inputShape: number[] }>(args);
+      return inputGrad(tensor4d(args.inputs.dy, 'dy'), filter, a.inputShape, geometryOf(a, a.inputShape, filter.shape, depthwise));
+    },
+  },
+];
+
 /** Kernels with tfjs semantics (attribute names and meaning as tfjs-backend-cpu's). */
-const wasmKernels: readonly { readonly name: string; readonly run: (args: KernelArgs) => tf.TensorInfo }[] = [
-  {
-    name: 'Conv2DBackpropFilter',
-    run: (args) => {
-      const x = tensor4d(args.inputs.x, 'x');
-      const a = attrsOf<ConvAttrs & { filterShape: number[] }>(args);
-      return conv2dFilterGrad(x, tensor4d(args.inputs.dy, 'dy'), a.filterShape, geometryOf(a, x.shape, a.filterShape, false));
-    },
-  },
-  {
-    name: 'Conv2DBackpropInput',
-    run: (args) => {
-      const filter = tensor4d(args.inputs.filter, 'filter');
-      const a = attrsOf<ConvAttrs & { inputShape: number[] }>(args);
-      return conv2dInputGrad(tensor4d(args.inputs.dy, 'dy'), filter, a.inputShape, geometryOf(a, a.inputShape, filter.shape, false));
-    },
-  },
-  {
-    name: 'DepthwiseConv2dNativeBackpropFilter',
-    run: (args) => {
-      const x = tensor4d(args.inputs.x, 'x');
-      const a = attrsOf<ConvAttrs & { filterShape: number[] }>(args);
-      return depthwiseFilterGrad(x, tensor4d(args.inputs.dy, 'dy'), a.filterShape, geometryOf(a, x.shape, a.filterShape, true));
-    },
-  },
-  {
-    name: 'DepthwiseConv2dNativeBackpropInput',
-    run: (args) => {
-      const filter = tensor4d(args.inputs.filter, 'filter');
-      const a = attrsOf<ConvAttrs & { inputShape: number[] }>(args);
-      return depthwiseInputGrad(tensor4d(args.inputs.dy, 'dy'), filter, a.inputShape, geometryOf(a, a.inputShape, filter.shape, true));
-    },
-  },
+const wasmKernels: readonly Kernel[] = [
+  ...CONV_BACKPROPS.flatMap(backpropKernels),
   { name: 'MaxPoolGrad', run: maxPoolGrad },
   { name: 'UnsortedSegmentSum', run: unsortedSegmentSum },
 ];
@@ -98,12 +103,9 @@ let convGradientsRegistered = false;
  */
 export function registerDilatedConvGradients(): void {
   if (convGradientsRegistered) return;
-  for (const [kernelName, depthwise] of [
-    ['Conv2D', false],
-    ['DepthwiseConv2dNative', true],
-  ] as const) {
-    const stock = tf.getGradient(kernelName);
-    if (!stock) throw new Error(`tfjs's gradient of ${kernelName} is not registered`);
+  for (const { forward, depthwise, filterGrad, inputGrad } of CONV_BACKPROPS) {
+    const stock = tf.getGradient(forward);
+    if (!stock) throw new Error(`tfjs's gradient of ${forward} is not registered`);
     tf.registerGradient({
       ...stock,
       gradFunc: (dy, saved, attrs) => {
@@ -112,9 +114,7 @@ export function registerDilatedConvGradients(): void {
         const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
         const g = geometryOf(a, x.shape, filter.shape, depthwise);
         const dy4 = dy as tf.Tensor4D;
-        return depthwise
-          ? { x: () => depthwiseInputGrad(dy4, filter, x.shape, g), filter: () => depthwiseFilterGrad(x, dy4, filter.shape, g) }
-          : { x: () => conv2dInputGrad(dy4, filter, x.shape, g), filter: () => conv2dFilterGrad(x, dy4, filter.shape, g) };
+        return { x: () => inputGrad(dy4, filter, x.shape, g), filter: () => filterGrad(x, dy4, filter.shape, g) };
       },
     });
   }
