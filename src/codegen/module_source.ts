@@ -11,35 +11,19 @@ import { emitForward, type ForwardCode } from './emit_forward.ts';
 import { HELPERS } from './helpers.ts';
 import { encodeStep } from './plan/build_plan.ts';
 import type { PlanStep } from './plan/plan_types.ts';
+import type { BorderValue } from './runtime/model_api.ts';
+import type { RuntimeModelInfo } from './runtime/model_spec.ts';
+
+export type { BorderValue } from './runtime/model_api.ts';
 
 export const COMPILER = 'slimc 0.1.0';
 export const MODULE_FILE = 'model.js';
 export const DECLARATIONS_FILE = 'model.d.ts';
 export const WEIGHTS_FILE = 'model.weights.bin';
 
-export type BorderLayout = 'NHWC' | 'NCHW' | 'NC';
-
-/** An input or output as callers see it: shapes in the source model's layout. */
-export interface BorderValue {
-  readonly name: string;
-  /** With the batch the graph records as dimension 0 (any batch N is accepted). */
-  readonly shape: readonly number[];
-  readonly layout: BorderLayout;
-}
-
-/** The static part of `m.info`. */
-export interface ModelInfo {
-  readonly name: string;
+/** The static part of `m.info` as the compiler reports it: the inputs without their sample shapes. */
+export interface ModelInfo extends Omit<RuntimeModelInfo, 'inputs'> {
   readonly inputs: readonly BorderValue[];
-  readonly outputs: readonly BorderValue[];
-  readonly params: number;
-  /** Multiply-accumulates of conv and dense layers per sample. */
-  readonly macs: number;
-  /** 2 x MACs, the Network Slimming paper's convention. */
-  readonly flops: number;
-  /** Peak activation memory of the plan for one sample (the arena; batch N takes N times this), in bytes. */
-  readonly peakActivationBytes: number;
-  readonly compiler: string;
 }
 
 export interface EmittedModule {
@@ -109,6 +93,11 @@ export function emitModule(graph: Graph, opts: EmitOptions = {}): EmittedModule 
 let runtimeText: string | null = null;
 const runtimeSource = () => (runtimeText ??= readFileSync(new URL('./runtime/model_runtime.js', import.meta.url), 'utf8'));
 
+/** The model-independent declarations of model.d.ts (a checked TS module), without its header comment, read once. */
+let apiText: string | null = null;
+const apiDeclarations = () =>
+  (apiText ??= readFileSync(new URL('./runtime/model_api.ts', import.meta.url), 'utf8').replace(/^(\/\/.*\n|\n)*/, ''));
+
 /**
  * The runtime split into its imports (by package) and its body, as the emitted module inlines it:
  * without its comments (the source file keeps them; they would double the module's size).
@@ -174,7 +163,7 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
     ...forward.helpers.flatMap((h) => HELPERS[h].imports),
   ]);
   const wasmImports = runtime.imports.get('@tensorflow/tfjs-backend-wasm') ?? [];
-  const runtimeInfo = { ...info, inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })) };
+  const runtimeInfo: RuntimeModelInfo = { ...info, inputs: info.inputs.map((v) => ({ ...v, sampleShape: v.shape.slice(1) })) };
   const planLines =
     forward.planUnsupported !== null
       ? ['  plan: null,']
@@ -258,69 +247,7 @@ export function emitDeclarations(info: ModelInfo): string {
   return `// Compiled by ${info.compiler}. Declarations of model.js.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-export interface BorderValue {
-  readonly name: string;
-  /** Dimension 0 is the batch the model was built for; predict accepts any batch N. */
-  readonly shape: readonly number[];
-  readonly layout: 'NHWC' | 'NCHW' | 'NC';
-}
-
-export interface InputValue extends BorderValue {
-  /** The shape of one sample: shape without the batch dimension. */
-  readonly sampleShape: readonly number[];
-}
-
-export interface BackendInfo {
-  readonly name: 'wasm';
-  /** The wasm binary that runs: plain SIMD unless threads were asked for and obtained. */
-  readonly variant: 'wasm' | 'wasm-simd' | 'wasm-threaded-simd';
-  readonly simd: boolean;
-  readonly threads: number;
-  /** Why fewer threads run than were asked for, when that is known. */
-  readonly note?: string;
-}
-
-export interface ModelInfo {
-  readonly name: string;
-  readonly inputs: readonly InputValue[];
-  readonly outputs: readonly BorderValue[];
-  readonly params: number;
-  /** Multiply-accumulates of conv and dense layers per sample. */
-  readonly macs: number;
-  /** 2 x macs (the Network Slimming paper's convention). */
-  readonly flops: number;
-  /** Peak activation memory for one sample, in bytes (batch N takes N times this). */
-  readonly peakActivationBytes: number;
-  readonly compiler: string;
-  readonly backend: BackendInfo;
-  readonly runtime: RuntimeInfo;
-}
-
-/** What runs the model: the compiled plan (kernel exports called directly) or the engine path. */
-export interface RuntimeInfo {
-  readonly name: 'plan' | 'engine';
-  /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
-  readonly note?: string;
-}
-
-export interface LoadOptions {
-  /** The weights file: a path (Node), a URL, or its bytes. Default: ${WEIGHTS_FILE} next to model.js. */
-  readonly weights?: string | URL | ArrayBuffer | Uint8Array;
-  /** Where tfjs-backend-wasm's .wasm files are: a directory URL, or a map by file name. */
-  readonly wasmPath?: string | Readonly<Record<string, string>>;
-  /** Threads to run on (default 1: the plain SIMD build). See info.backend for what runs. */
-  readonly threads?: number;
-  /** 'plan' (default): the compiled plan, checked against the backend at load; 'engine': one tfjs kernel call per node. */
-  readonly runtime?: 'plan' | 'engine';
-}
-
-/** One step of the plan (a node, or a channel copy the plan adds) and its median time. */
-export interface StepTime {
-  readonly step: string;
-  readonly op: string;
-  readonly microseconds: number;
-}
-
+${apiDeclarations()}
 export interface PredictOptions {
   /** Where to write the output (returned): a Float32Array of its size (one per output name for several outputs). */
   readonly into?: ${predictInto};

@@ -92,28 +92,20 @@ function summary(r: ReportInput): string {
   const row = (label: string, before: string, after: string, ratio: string, emitted = '') =>
     `<tr><th>${esc(label)}</th><td>${esc(before)}</td><td>${esc(after)}</td><td>${esc(ratio)}</td>${r.emitted ? `<td>${esc(emitted)}</td>` : ''}</tr>`;
   const ratio = (before: number, after: number) => (before === 0 ? '-' : `${(after / before).toFixed(3)}`);
+  // The cost figures, before and after pruning and of the emitted module, in one format each.
+  const costRow = (label: string, figure: 'params' | 'macs' | 'flops', format: (n: number) => string) =>
+    row(
+      label,
+      format(r.before[figure]),
+      format(r.after[figure]),
+      ratio(r.before[figure], r.after[figure]),
+      r.emitted ? format(r.emitted[figure]) : '',
+    );
+  const scientific = (n: number) => n.toExponential(3);
   const rows = [
-    row(
-      'params',
-      count(r.before.params),
-      count(r.after.params),
-      ratio(r.before.params, r.after.params),
-      r.emitted ? count(r.emitted.params) : '',
-    ),
-    row(
-      'MACs (per sample)',
-      count(r.before.macs),
-      count(r.after.macs),
-      ratio(r.before.macs, r.after.macs),
-      r.emitted ? count(r.emitted.macs) : '',
-    ),
-    row(
-      'FLOPs (2 x MACs)',
-      r.before.flops.toExponential(3),
-      r.after.flops.toExponential(3),
-      ratio(r.before.flops, r.after.flops),
-      r.emitted ? r.emitted.flops.toExponential(3) : '',
-    ),
+    costRow('params', 'params', count),
+    costRow('MACs (per sample)', 'macs', count),
+    costRow('FLOPs (2 x MACs)', 'flops', scientific),
     row(
       'IR weights file (.weights.bin)',
       bytesText(r.sizes.irBefore),

@@ -29,11 +29,11 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
 /** @typedef {import('../plan/plan_types.ts').EncodedPlan} PlanSpec */
 /** @typedef {import('../plan/plan_types.ts').EncodedStep} EncodedStep */
 /** @typedef {import('./model_spec.ts').ModelSpec} ModelSpec */
-/** @typedef {import('./model_spec.ts').RuntimeInput} RuntimeInput */
-/** @typedef {import('./model_spec.ts').BorderLayout} BorderLayout */
-/** @typedef {import('./model_spec.ts').LoadOptions} LoadOptions */
-/** @typedef {import('./model_spec.ts').BackendInfo} BackendInfo */
-/** @typedef {import('./model_spec.ts').RuntimeInfo} RuntimeInfo */
+/** @typedef {import('./model_api.ts').InputValue} RuntimeInput */
+/** @typedef {import('./model_api.ts').BorderValue['layout']} BorderLayout */
+/** @typedef {import('./model_api.ts').LoadOptions} LoadOptions */
+/** @typedef {import('./model_api.ts').BackendInfo} BackendInfo */
+/** @typedef {import('./model_api.ts').RuntimeInfo} RuntimeInfo */
 /** @typedef {Float32Array | Tensor} InputData */
 /** @typedef {(...args: number[]) => number} WasmExport */
 /**

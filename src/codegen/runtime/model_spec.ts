@@ -3,32 +3,10 @@
 // the runtime reads nothing else from the module around it.
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { EncodedPlan } from '../plan/plan_types.ts';
+import type { ModelInfo } from './model_api.ts';
 
-export type BorderLayout = 'NHWC' | 'NCHW' | 'NC';
-
-export interface RuntimeBorderValue {
-  readonly name: string;
-  /** With the batch the graph records as dimension 0 (any batch N is accepted). */
-  readonly shape: readonly number[];
-  readonly layout: BorderLayout;
-}
-
-export interface RuntimeInput extends RuntimeBorderValue {
-  /** The shape of one sample: shape without the batch dimension. */
-  readonly sampleShape: readonly number[];
-}
-
-export interface RuntimeModelInfo {
-  readonly name: string;
-  readonly inputs: readonly RuntimeInput[];
-  readonly outputs: readonly RuntimeBorderValue[];
-  readonly params: number;
-  readonly macs: number;
-  readonly flops: number;
-  /** The plan's arena for one sample: the peak of activation memory, in bytes. */
-  readonly peakActivationBytes: number;
-  readonly compiler: string;
-}
+/** m.info as the compiler writes it: all but what loading decides (the backend and the runtime that run). */
+export type RuntimeModelInfo = Omit<ModelInfo, 'backend' | 'runtime'>;
 
 /** A constant of the engine path: a float tensor, or channel indices (listed or a base64 bit mask). */
 export type EngineConstant = readonly ['float32' | 'int32', readonly number[] | string];
@@ -52,25 +30,4 @@ export interface ModelSpec {
   readonly constants: readonly EngineConstant[];
   /** The engine path: one tfjs kernel call per node. */
   readonly forward: (weights: readonly Tensor[], constants: readonly (Tensor | Int32Array)[], inputs: readonly Tensor[]) => Tensor[];
-}
-
-export interface BackendInfo {
-  readonly name: 'wasm';
-  readonly variant: 'wasm' | 'wasm-simd' | 'wasm-threaded-simd';
-  readonly simd: boolean;
-  readonly threads: number;
-  readonly note?: string;
-}
-
-/** What runs the model: the plan, or the engine path (with the reason when the plan was not chosen). */
-export interface RuntimeInfo {
-  readonly name: 'plan' | 'engine';
-  readonly note?: string;
-}
-
-export interface LoadOptions {
-  readonly weights?: string | URL | ArrayBuffer | Uint8Array;
-  readonly wasmPath?: string | Readonly<Record<string, string>>;
-  readonly threads?: number;
-  readonly runtime?: 'plan' | 'engine';
 }

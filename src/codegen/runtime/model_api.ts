@@ -1,0 +1,68 @@
+// The model-independent declarations of an emitted model.d.ts: what an app sees of m.info, load's
+// options and m.profile's result. The emitter copies this file's text after this header comment
+// into every model.d.ts (which must import nothing of slimc), and the compiler (module_source.ts)
+// and the runtime (model_spec.ts) take their types from here, so the three cannot drift apart.
+// Doc comments are written for the app's reader.
+
+export interface BorderValue {
+  readonly name: string;
+  /** Dimension 0 is the batch the model was built for; predict accepts any batch N. */
+  readonly shape: readonly number[];
+  readonly layout: 'NHWC' | 'NCHW' | 'NC';
+}
+
+export interface InputValue extends BorderValue {
+  /** The shape of one sample: shape without the batch dimension. */
+  readonly sampleShape: readonly number[];
+}
+
+export interface BackendInfo {
+  readonly name: 'wasm';
+  /** The wasm binary that runs: plain SIMD unless threads were asked for and obtained. */
+  readonly variant: 'wasm' | 'wasm-simd' | 'wasm-threaded-simd';
+  readonly simd: boolean;
+  readonly threads: number;
+  /** Why fewer threads run than were asked for, when that is known. */
+  readonly note?: string;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly inputs: readonly InputValue[];
+  readonly outputs: readonly BorderValue[];
+  readonly params: number;
+  /** Multiply-accumulates of conv and dense layers per sample. */
+  readonly macs: number;
+  /** 2 x macs (the Network Slimming paper's convention). */
+  readonly flops: number;
+  /** Peak activation memory for one sample, in bytes (batch N takes N times this). */
+  readonly peakActivationBytes: number;
+  readonly compiler: string;
+  readonly backend: BackendInfo;
+  readonly runtime: RuntimeInfo;
+}
+
+/** What runs the model: the compiled plan (kernel exports called directly) or the engine path. */
+export interface RuntimeInfo {
+  readonly name: 'plan' | 'engine';
+  /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
+  readonly note?: string;
+}
+
+export interface LoadOptions {
+  /** The weights file: a path (Node), a URL, or its bytes. Default: model.weights.bin next to model.js. */
+  readonly weights?: string | URL | ArrayBuffer | Uint8Array;
+  /** Where tfjs-backend-wasm's .wasm files are: a directory URL, or a map by file name. */
+  readonly wasmPath?: string | Readonly<Record<string, string>>;
+  /** Threads to run on (default 1: the plain SIMD build). See info.backend for what runs. */
+  readonly threads?: number;
+  /** 'plan' (default): the compiled plan, checked against the backend at load; 'engine': one tfjs kernel call per node. */
+  readonly runtime?: 'plan' | 'engine';
+}
+
+/** One step of the plan (a node, or a channel copy the plan adds) and its median time. */
+export interface StepTime {
+  readonly step: string;
+  readonly op: string;
+  readonly microseconds: number;
+}
