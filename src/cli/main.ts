@@ -23,10 +23,11 @@ const TOP_EXAMPLES = [
 ];
 
 /**
- * The program with `loaded` as its one real command, or, when no command is named, with every
- * command as a description only (enough for the help listing and for "unknown command").
+ * The program with every command named, described and given its argument from the table, and
+ * `loaded` (the command run, if any) also given its options and action. Commands inherit the
+ * program's settings: help after an error, and errors thrown to main() instead of exiting.
  */
-function program(loaded: { entry: CommandEntry; command: Command } | null): Command {
+async function program(loaded: CommandEntry | null): Promise<Command> {
   const cli = new Command('slimc')
     .description('A compiler for convolutional networks with Network Slimming pruning passes.')
     .version(VERSION)
@@ -35,11 +36,8 @@ function program(loaded: { entry: CommandEntry; command: Command } | null): Comm
     .exitOverride()
     .addHelpText('after', examplesText(TOP_EXAMPLES));
   for (const entry of COMMANDS) {
-    if (loaded?.entry === entry) {
-      cli.addCommand(loaded.command.description(entry.description).addHelpText('after', examplesText(entry.examples)));
-    } else {
-      cli.command(entry.name).argument(entry.arguments).description(entry.description);
-    }
+    const cmd = cli.command(entry.name).argument(entry.argument.name, entry.argument.help).description(entry.description);
+    if (loaded === entry) (await entry.load())(cmd).addHelpText('after', examplesText(entry.examples));
   }
   return cli;
 }
@@ -56,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   try {
     const entry = commandNamed(argv);
-    const cli = program(entry ? { entry, command: await entry.load() } : null);
+    const cli = await program(entry);
     await cli.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
   } catch (e) {

@@ -6,6 +6,7 @@ import type { Graph } from '../ir/types.ts';
 import { describeFsError } from '../util/fs_errors.ts';
 import { masksFromJson } from '../passes/select_channels.ts';
 import type { SlimOptions } from '../passes/slim.ts';
+import { parseNumber } from './common_options.ts';
 
 export interface SlimmingFlags {
   readonly perLayer?: boolean;
@@ -15,22 +16,16 @@ export interface SlimmingFlags {
   readonly masks?: string;
 }
 
-const number = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new SlimcError(`expects a number, got "${value}"`, flag);
-  return n;
-};
-
-export const parseRatio = number('--ratio');
+export const parseRatio = parseNumber('--ratio');
 
 /** Adds --per-layer, --min-channels, --max-layer-ratio, --exclude and --masks to a command. */
 export function addSlimmingOptions(cmd: Command): Command {
   return cmd
     .option('--per-layer', 'threshold each BN layer by its own |gamma| instead of one global ranking')
-    .addOption(new Option('--min-channels <n>', 'keep at least n channels in every BN layer').argParser(number('--min-channels')))
+    .addOption(new Option('--min-channels <n>', 'keep at least n channels in every BN layer').argParser(parseNumber('--min-channels')))
     .addOption(
       new Option('--max-layer-ratio <f>', 'prune at most this fraction of any layer (the paper uses 0.5 per pass)').argParser(
-        number('--max-layer-ratio'),
+        parseNumber('--max-layer-ratio'),
       ),
     )
     .option('--exclude <pattern...>', 'BN layers to leave whole, by name or glob (e.g. "layer1.*")')
@@ -65,4 +60,9 @@ export async function slimOptionsFrom(graph: Graph, ratio: number | undefined, f
     ...(flags.exclude ? { exclude: flags.exclude } : {}),
     ...(masks ? { masks } : {}),
   };
+}
+
+/** For commands where pruning is optional (--prune or --masks): the slimming options, or undefined when neither is given. */
+export async function optionalSlimOptions(graph: Graph, ratio: number | undefined, flags: SlimmingFlags): Promise<SlimOptions | undefined> {
+  return ratio !== undefined || flags.masks !== undefined ? slimOptionsFrom(graph, ratio, flags) : undefined;
 }

@@ -1,7 +1,7 @@
 // `slimc compile <model> --out DIR [--prune R]`: prune (optionally), lower and emit an ES module
 // for tfjs-backend-wasm, write it with its weights, final IR and report, then run it against
 // the interpreter on the reference graph; a difference beyond tolerance fails the command.
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { compileGraph, OUTPUT_FILES, writeCompiled, type CompileReport } from '../../compiler/compile.ts';
 import { importMapSnippet, npmInstallLine } from '../../codegen/app_setup.ts';
 import { checkOutputDir } from '../../codegen/output_dir.ts';
@@ -9,7 +9,9 @@ import { SlimcError } from '../../ir/errors.ts';
 import { COST_CONVENTION } from '../../ir/cost.ts';
 import { loadModel } from '../load_model.ts';
 import { slimReportText } from '../report_text.ts';
-import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
+import { printAfterFrom, WEIGHTS_HELP } from '../common_options.ts';
+import { sideOutput, writeReport } from '../output.ts';
+import { addSlimmingOptions, optionalSlimOptions, parseRatio, type SlimmingFlags } from '../slimming_options.ts';
 import { formatCount, formatTable } from '../table.ts';
 
 interface CompileFlags extends SlimmingFlags {
@@ -60,56 +62,49 @@ function summaryText(report: CompileReport, dir: string, withTotals: boolean): s
 const appSetupText = (dir: string) =>
   `\nto run ${dir}/model.js, an app needs:\n  ${npmInstallLine()}\nin a web page without a bundler, put this import map before the script that imports it:\n${importMapSnippet()}\n`;
 
-export function compileCommand(): Command {
-  const cmd = new Command('compile')
-    .description('compile a model (optionally pruned by Network Slimming) to an ES module for TensorFlow.js wasm')
-    .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
+export function compileCommand(cmd: Command): Command {
+  cmd
     .requiredOption('--out <dir>', 'output directory: model.js, model.d.ts, model.weights.bin, model.slim, report.json, report.html')
     .addOption(
       new Option('--prune <ratio>', 'prune this fraction of BN channels (Network Slimming) before compiling').argParser(parseRatio),
     )
-    .option('--weights <file>', 'weights file for the model')
+    .option('--weights <file>', WEIGHTS_HELP)
     .option('--print-after <pass>', 'print the IR after passes (comma-separated names, "input" or "all")')
     .option('--diff', 'print a unified diff of the IR for each pass selected by --print-after (every pass if none)')
     .option('--json', 'print one JSON object (the report) on stdout')
     .option('--bench', 'time the module against the unpruned module (median of 200 runs after 20 warm-up runs, batch 1) and report both')
     .option('--force', 'replace an existing output directory that is not a previous slimc output');
-  return addSlimmingOptions(cmd)
-    .showHelpAfterError()
-    .exitOverride()
-    .action(async (model: string, flags: CompileFlags) => {
-      const progress = (line: string) => process.stderr.write(`slimc: ${line}\n`);
-      const side = (text: string) => (flags.json ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
-      // Refuse a bad output directory before any long work.
-      const inputs = [model, ...(flags.weights === undefined ? [] : [flags.weights])];
-      await checkOutputDir(flags.out, { force: flags.force, inputs, files: OUTPUT_FILES, notice: progress });
-      progress(`loading ${model}`);
-      const graph = await loadModel(model, { weights: flags.weights });
-      const pruning = flags.prune !== undefined || flags.masks !== undefined;
-      const slim = pruning ? await slimOptionsFrom(graph, flags.prune, flags) : undefined;
-      const printAfter =
-        flags.printAfter === undefined ? undefined : flags.printAfter === 'all' ? ('all' as const) : flags.printAfter.split(',');
-      const compiled = compileGraph(graph, { slim, printAfter, diff: flags.diff, emit: side, progress });
-      progress(`writing ${flags.out}`);
-      const { written, ...report } = await writeCompiled(compiled, graph, flags.out, {
-        force: flags.force,
-        inputs,
-        progress,
-        bench: flags.bench === true,
-      });
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ source: model, dir: flags.out, written, ...report })}\n`);
-      } else {
-        if (compiled.slim) process.stdout.write(slimReportText(compiled.slim.report));
-        process.stdout.write(summaryText(report, flags.out, compiled.slim === null));
-        process.stdout.write(appSetupText(flags.out));
-      }
-      if (report.check && !report.check.ok) {
-        throw new SlimcError(
-          `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} ` +
-            (written ? '(the files are written for inspection)' : '(the earlier output is left unchanged)'),
-          flags.out,
-        );
-      }
+  return addSlimmingOptions(cmd).action(async (model: string, flags: CompileFlags) => {
+    const progress = (line: string) => process.stderr.write(`slimc: ${line}\n`);
+    // Refuse a bad output directory before any long work.
+    const inputs = [model, ...(flags.weights === undefined ? [] : [flags.weights])];
+    await checkOutputDir(flags.out, { force: flags.force, inputs, files: OUTPUT_FILES, notice: progress });
+    progress(`loading ${model}`);
+    const graph = await loadModel(model, { weights: flags.weights });
+    const slim = await optionalSlimOptions(graph, flags.prune, flags);
+    const printAfter = printAfterFrom(flags.printAfter);
+    const compiled = compileGraph(graph, { slim, printAfter, diff: flags.diff, emit: sideOutput(flags.json), progress });
+    progress(`writing ${flags.out}`);
+    const { written, ...report } = await writeCompiled(compiled, graph, flags.out, {
+      force: flags.force,
+      inputs,
+      progress,
+      bench: flags.bench === true,
     });
+    writeReport(
+      flags.json,
+      { source: model, dir: flags.out, written, ...report },
+      () =>
+        (compiled.slim ? slimReportText(compiled.slim.report) : '') +
+        summaryText(report, flags.out, compiled.slim === null) +
+        appSetupText(flags.out),
+    );
+    if (report.check && !report.check.ok) {
+      throw new SlimcError(
+        `the compiled module differs from the interpreter by ${report.check.maxAbsDiff.toExponential(3)}, beyond the tolerance ${report.check.tolerance.toExponential(3)} ` +
+          (written ? '(the files are written for inspection)' : '(the earlier output is left unchanged)'),
+        flags.out,
+      );
+    }
+  });
 }

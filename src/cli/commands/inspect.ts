@@ -1,12 +1,13 @@
 // `slimc inspect <model>`: the model's textual IR, then a per-layer table of output shapes,
 // parameters and MACs with totals, or the same figures as one JSON object.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { COST_CONVENTION, cost, type Cost } from '../../ir/cost.ts';
 import { graphInputs } from '../../ir/node.ts';
 import { printGraph } from '../../ir/text/printer.ts';
 import { formatValue } from '../../ir/text/syntax.ts';
 import type { Graph } from '../../ir/types.ts';
 import { loadModel } from '../load_model.ts';
+import { writeReport } from '../output.ts';
 import { formatCount, formatScientific, formatTable } from '../table.ts';
 
 interface InspectOptions {
@@ -32,18 +33,14 @@ export interface InspectReport {
   }[];
 }
 
-export function inspectCommand(): Command {
-  return new Command('inspect')
-    .description("print a model's IR and a per-layer table of shapes, parameters and MACs")
-    .argument('<model>', 'a model: .ts/.js module (DSL), .slim textual IR or .onnx')
+export function inspectCommand(cmd: Command): Command {
+  return cmd
     .option('--weights <file>', 'weights file (default for .slim: <model>.weights.bin beside it)')
     .option('--json', 'print one JSON object instead of text')
     .option('--no-ir', 'do not print the IR text')
-    .showHelpAfterError()
-    .exitOverride()
     .action(async (model: string, opts: InspectOptions) => {
       const graph = await loadModel(model, { weights: opts.weights });
-      process.stdout.write(opts.json ? `${JSON.stringify(inspectReport(graph))}\n` : inspectText(graph, opts.ir));
+      writeReport(opts.json, inspectReport(graph), () => inspectText(graph, opts.ir));
     });
 }
 

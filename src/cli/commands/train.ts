@@ -9,7 +9,7 @@
 // stops at once (the checkpoint files are written atomically either way).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { SlimcError } from '../../ir/errors.ts';
 import { writeSlimModel } from '../../ir/model_files.ts';
 import { readCheckpoint } from '../../train/checkpoint.ts';
@@ -26,6 +26,7 @@ import { prepareTraining } from '../../train/setup.ts';
 import { finetune, slimCycle } from '../../train/slimming.ts';
 import { train, type TrainHooks, type TrainResult } from '../../train/trainer.ts';
 import { StoppedByUser } from '../interrupted.ts';
+import { parseNumber, WEIGHTS_HELP } from '../common_options.ts';
 import { loadModel } from '../load_model.ts';
 import { slimReportText } from '../report_text.ts';
 import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
@@ -49,12 +50,7 @@ interface TrainingFlags {
   readonly backend: 'wasm' | 'cpu';
 }
 
-const number = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new SlimcError(`expects a number, got "${value}"`, flag);
-  return n;
-};
-const fractions = (value: string) => value.split(',').map((v) => number('--milestones')(v));
+const fractions = (value: string) => value.split(',').map((v) => parseNumber('--milestones')(v));
 
 function addTrainingOptions(cmd: Command, defaultEpochs: string): Command {
   return cmd
@@ -63,18 +59,20 @@ function addTrainingOptions(cmd: Command, defaultEpochs: string): Command {
       "training data: 'mnist', 'fashion-mnist' (Debian's dataset-fashion-mnist), 'idx:DIR' (MNIST-layout IDX files, gzipped or not), or a .ts/.js module whose default export is an ImageDatasetInput (or a function returning one)",
     )
     .requiredOption('-o, --output <dir>', 'checkpoint directory (epoch-NNN/ per epoch, latest.json)')
-    .option('--weights <file>', 'weights file for the model')
-    .addOption(new Option('--epochs <n>', `epochs (default ${defaultEpochs})`).argParser(number('--epochs')))
-    .addOption(new Option('--batch-size <n>', 'samples per step (default 64)').argParser(number('--batch-size')))
-    .addOption(new Option('--lr <x>', 'learning rate, divided by 10 at each milestone (default 0.1)').argParser(number('--lr')))
-    .addOption(new Option('--momentum <x>', 'SGD momentum (default 0.9)').argParser(number('--momentum')))
+    .option('--weights <file>', WEIGHTS_HELP)
+    .addOption(new Option('--epochs <n>', `epochs (default ${defaultEpochs})`).argParser(parseNumber('--epochs')))
+    .addOption(new Option('--batch-size <n>', 'samples per step (default 64)').argParser(parseNumber('--batch-size')))
+    .addOption(new Option('--lr <x>', 'learning rate, divided by 10 at each milestone (default 0.1)').argParser(parseNumber('--lr')))
+    .addOption(new Option('--momentum <x>', 'SGD momentum (default 0.9)').argParser(parseNumber('--momentum')))
     .option('--no-nesterov', 'plain momentum instead of Nesterov')
-    .addOption(new Option('--weight-decay <x>', 'L2 weight decay (default 1e-4)').argParser(number('--weight-decay')))
+    .addOption(new Option('--weight-decay <x>', 'L2 weight decay (default 1e-4)').argParser(parseNumber('--weight-decay')))
     .addOption(new Option('--milestones <f,...>', 'fractions of the epochs where lr drops 10x (default 0.5,0.75)').argParser(fractions))
-    .addOption(new Option('--seed <n>', 'shuffling seed: the same seed gives the same batches (default 1)').argParser(number('--seed')))
-    .addOption(new Option('--max-steps <n>', 'stop after this many steps (a quick look)').argParser(number('--max-steps')))
+    .addOption(
+      new Option('--seed <n>', 'shuffling seed: the same seed gives the same batches (default 1)').argParser(parseNumber('--seed')),
+    )
+    .addOption(new Option('--max-steps <n>', 'stop after this many steps (a quick look)').argParser(parseNumber('--max-steps')))
     .option('--resume', 'continue from the latest checkpoint in the output directory')
-    .addOption(new Option('--keep <n>', 'keep the newest n epoch checkpoints (0: all)').argParser(number('--keep')).default(3))
+    .addOption(new Option('--keep <n>', 'keep the newest n epoch checkpoints (0: all)').argParser(parseNumber('--keep')).default(3))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'));
 }
 
@@ -190,32 +188,23 @@ interface TrainFlags extends TrainingFlags {
   readonly sparsityExclude?: string[];
 }
 
-export function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description('train a model on real data, with the L1 sparsity penalty on BN scale factors (Network Slimming)')
-    .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
+export function trainCommand(cmd: Command): Command {
+  cmd
     .addOption(
       new Option('--sparsity <lambda>', 'L1 penalty on BN gammas: 1e-4 for VGG, 1e-5 for ResNet/DenseNet (default 0)').argParser(
-        number('--sparsity'),
+        parseNumber('--sparsity'),
       ),
     )
     .option('--sparsity-exclude <pattern...>', 'BN layers (names or globs) the penalty leaves alone');
-  return addTrainingOptions(cmd, '160')
-    .showHelpAfterError()
-    .exitOverride()
-    .action((model: string, flags: TrainFlags) =>
-      runTraining(model, flags, 'train', { sparsity: flags.sparsity, sparsityExclude: flags.sparsityExclude }, 160, 'train'),
-    );
+  return addTrainingOptions(cmd, '160').action((model: string, flags: TrainFlags) =>
+    runTraining(model, flags, 'train', { sparsity: flags.sparsity, sparsityExclude: flags.sparsityExclude }, 160, 'train'),
+  );
 }
 
-export function finetuneCommand(): Command {
-  const cmd = new Command('finetune')
-    .description('fine-tune a pruned model from its weights (plain training, no sparsity penalty)')
-    .argument('<pruned>', 'the pruned model: .slim (with its .weights.bin) or a module');
-  return addTrainingOptions(cmd, '160')
-    .showHelpAfterError()
-    .exitOverride()
-    .action((model: string, flags: TrainingFlags) => runTraining(model, flags, 'finetune', {}, 160, 'finetune'));
+export function finetuneCommand(cmd: Command): Command {
+  return addTrainingOptions(cmd, '160').action((model: string, flags: TrainingFlags) =>
+    runTraining(model, flags, 'finetune', {}, 160, 'finetune'),
+  );
 }
 
 interface SlimFlags extends TrainFlags, SlimmingFlags {
@@ -224,78 +213,73 @@ interface SlimFlags extends TrainFlags, SlimmingFlags {
   readonly finetuneEpochs?: number;
 }
 
-export function slimCommand(): Command {
-  const cmd = new Command('slim')
-    .description('the Network Slimming cycle: sparsity training, pruning, fine-tuning, repeated --passes times')
-    .argument('<model>', 'a model: .ts/.js module (DSL) or .slim textual IR')
+export function slimCommand(cmd: Command): Command {
+  cmd
     .addOption(new Option('--ratio <r>', 'fraction of BN channels to drop in each pass, in [0, 1)').argParser(parseRatio))
     .addOption(
       new Option('--passes <k>', 'sparsity-train / prune / fine-tune cycles; with k > 1 each pass prunes at most 50% of a layer')
-        .argParser(number('--passes'))
+        .argParser(parseNumber('--passes'))
         .default(1),
     )
-    .addOption(new Option('--sparsity <lambda>', 'L1 penalty on BN gammas (default 1e-4)').argParser(number('--sparsity')))
+    .addOption(new Option('--sparsity <lambda>', 'L1 penalty on BN gammas (default 1e-4)').argParser(parseNumber('--sparsity')))
     .option('--sparsity-exclude <pattern...>', 'BN layers (names or globs) the penalty leaves alone')
     .addOption(
-      new Option('--finetune-epochs <n>', 'fine-tuning epochs per pass (default: --epochs)').argParser(number('--finetune-epochs')),
+      new Option('--finetune-epochs <n>', 'fine-tuning epochs per pass (default: --epochs)').argParser(parseNumber('--finetune-epochs')),
     );
-  return addSlimmingOptions(addTrainingOptions(cmd, '160'))
-    .showHelpAfterError()
-    .exitOverride()
-    .action(async (model: string, flags: SlimFlags) => {
-      if (flags.resume)
-        throw new SlimcError('slim runs whole passes; resume a pass with slimc train/finetune on its checkpoint directory', '--resume');
-      if (flags.masks !== undefined && flags.passes > 1)
-        throw new SlimcError('a masks file fixes one pruning; it cannot drive several passes', '--masks');
-      const data = await loadData(flags.data);
-      const graph = await loadModel(model, { weights: flags.weights });
-      const selection = await slimOptionsFrom(graph, flags.ratio, flags);
-      const sparsityTraining = configFrom(flags, { sparsity: flags.sparsity ?? 1e-4, sparsityExclude: flags.sparsityExclude }, 160);
-      const finetuning = configFrom(flags, { epochs: flags.finetuneEpochs ?? sparsityTraining.epochs }, 160);
-      await mkdir(flags.output, { recursive: true });
-      const s = await session(flags);
-      try {
-        const result = await slimCycle(graph, data, {
-          passes: flags.passes,
-          selection,
-          sparsityTraining,
-          finetuning,
-          checkpointDir: flags.output,
-          hooks: s.hooks,
-          onPruned: async (pass, slim, trained, input) => {
-            s.display.note(slimReportText(slim.report));
-            const dir = join(flags.output, `pass-${pass}`);
-            await mkdir(dir, { recursive: true });
-            await writeFileAtomically(
-              join(dir, 'gamma.svg'),
-              gammaHistogramSvg([
-                { label: `pass ${pass} input`, values: absGammas(input) },
-                { label: `after sparsity training, pass ${pass}`, values: absGammas(trained) },
-              ]),
-              'the gamma histogram',
-            );
-            await writeFileAtomically(
-              join(dir, 'kept.svg'),
-              keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))),
-              'the kept-channels chart',
-            );
-          },
-        });
-        s.display.stop();
-        if (result.status === 'interrupted')
-          throw new StoppedByUser(`stopped; the checkpoints of each phase are under ${flags.output}/pass-*/`);
-        for (const p of result.passes) {
-          const count = (n: number) => n.toLocaleString('en-US');
-          const tuned = evaluate(p.finetuned.graph, data.test).accuracy;
-          process.stdout.write(
-            `pass ${p.pass}: params ${count(p.slim.report.before.params)} -> ${count(p.slim.report.after.params)}, ` +
-              `test accuracy ${(100 * p.prunedAccuracy).toFixed(2)}% pruned, ${(100 * tuned).toFixed(2)}% fine-tuned\n`,
+  return addSlimmingOptions(addTrainingOptions(cmd, '160')).action(async (model: string, flags: SlimFlags) => {
+    if (flags.resume)
+      throw new SlimcError('slim runs whole passes; resume a pass with slimc train/finetune on its checkpoint directory', '--resume');
+    if (flags.masks !== undefined && flags.passes > 1)
+      throw new SlimcError('a masks file fixes one pruning; it cannot drive several passes', '--masks');
+    const data = await loadData(flags.data);
+    const graph = await loadModel(model, { weights: flags.weights });
+    const selection = await slimOptionsFrom(graph, flags.ratio, flags);
+    const sparsityTraining = configFrom(flags, { sparsity: flags.sparsity ?? 1e-4, sparsityExclude: flags.sparsityExclude }, 160);
+    const finetuning = configFrom(flags, { epochs: flags.finetuneEpochs ?? sparsityTraining.epochs }, 160);
+    await mkdir(flags.output, { recursive: true });
+    const s = await session(flags);
+    try {
+      const result = await slimCycle(graph, data, {
+        passes: flags.passes,
+        selection,
+        sparsityTraining,
+        finetuning,
+        checkpointDir: flags.output,
+        hooks: s.hooks,
+        onPruned: async (pass, slim, trained, input) => {
+          s.display.note(slimReportText(slim.report));
+          const dir = join(flags.output, `pass-${pass}`);
+          await mkdir(dir, { recursive: true });
+          await writeFileAtomically(
+            join(dir, 'gamma.svg'),
+            gammaHistogramSvg([
+              { label: `pass ${pass} input`, values: absGammas(input) },
+              { label: `after sparsity training, pass ${pass}`, values: absGammas(trained) },
+            ]),
+            'the gamma histogram',
           );
-        }
-        const final = await writeSlimModel(join(flags.output, 'model.slim'), result.graph);
-        process.stdout.write(`wrote ${final.ir} and ${final.weights}\n`);
-      } finally {
-        s.release();
+          await writeFileAtomically(
+            join(dir, 'kept.svg'),
+            keptChannelsSvg(slim.report.channels.map((c) => ({ name: c.name, before: c.before, after: c.after }))),
+            'the kept-channels chart',
+          );
+        },
+      });
+      s.display.stop();
+      if (result.status === 'interrupted')
+        throw new StoppedByUser(`stopped; the checkpoints of each phase are under ${flags.output}/pass-*/`);
+      for (const p of result.passes) {
+        const count = (n: number) => n.toLocaleString('en-US');
+        const tuned = evaluate(p.finetuned.graph, data.test).accuracy;
+        process.stdout.write(
+          `pass ${p.pass}: params ${count(p.slim.report.before.params)} -> ${count(p.slim.report.after.params)}, ` +
+            `test accuracy ${(100 * p.prunedAccuracy).toFixed(2)}% pruned, ${(100 * tuned).toFixed(2)}% fine-tuned\n`,
+        );
       }
-    });
+      const final = await writeSlimModel(join(flags.output, 'model.slim'), result.graph);
+      process.stdout.write(`wrote ${final.ir} and ${final.weights}\n`);
+    } finally {
+      s.release();
+    }
+  });
 }
