@@ -1,4 +1,4 @@
-// Text presentation of a slimming report (shared by prune and compile).
+// Text presentation of a slimming report (shared by prune and compile) and of before/after totals.
 import type { SlimReport } from '../passes/report.ts';
 import { formatCount, formatScientific, formatTable } from './table.ts';
 
@@ -28,6 +28,18 @@ export function layerCostText(report: SlimReport): string {
   );
 }
 
+/** Whole-model figures before and after: rows of label, before, after and their ratio. */
+export const beforeAfterTable = (rows: readonly (readonly string[])[]): string =>
+  formatTable(
+    [
+      { header: '', align: 'left' },
+      { header: 'before', align: 'right' },
+      { header: 'after', align: 'right' },
+      { header: 'after/before', align: 'right' },
+    ],
+    rows,
+  );
+
 export function slimReportText(report: SlimReport): string {
   const channels = formatTable(
     [
@@ -54,24 +66,16 @@ export function slimReportText(report: SlimReport): string {
       ],
     ],
   );
-  const totals = formatTable(
+  const totals = beforeAfterTable([
+    ['params', formatCount(report.before.params), formatCount(report.after.params), percent(report.after.params, report.before.params)],
+    ['MACs', formatCount(report.before.macs), formatCount(report.after.macs), percent(report.after.macs, report.before.macs)],
     [
-      { header: '', align: 'left' },
-      { header: 'before', align: 'right' },
-      { header: 'after', align: 'right' },
-      { header: 'after/before', align: 'right' },
+      'FLOPs',
+      formatScientific(report.before.flops),
+      formatScientific(report.after.flops),
+      percent(report.after.flops, report.before.flops),
     ],
-    [
-      ['params', formatCount(report.before.params), formatCount(report.after.params), percent(report.after.params, report.before.params)],
-      ['MACs', formatCount(report.before.macs), formatCount(report.after.macs), percent(report.after.macs, report.before.macs)],
-      [
-        'FLOPs',
-        formatScientific(report.before.flops),
-        formatScientific(report.after.flops),
-        percent(report.after.flops, report.before.flops),
-      ],
-    ],
-  );
+  ]);
   const how =
     report.ratio === null
       ? 'channels chosen by the masks file'

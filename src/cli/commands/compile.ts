@@ -8,11 +8,11 @@ import { checkOutputDir } from '../../codegen/output_dir.ts';
 import { SlimcError } from '../../ir/errors.ts';
 import { COST_CONVENTION } from '../../ir/cost.ts';
 import { loadModel } from '../load_model.ts';
-import { slimReportText } from '../report_text.ts';
+import { beforeAfterTable, slimReportText } from '../report_text.ts';
 import { printAfterFrom, WEIGHTS_HELP } from '../common_options.ts';
 import { sideOutput, writeReport } from '../output.ts';
 import { addSlimmingOptions, optionalSlimOptions, parseRatio, type SlimmingFlags } from '../slimming_options.ts';
-import { formatCount, formatTable } from '../table.ts';
+import { formatCount } from '../table.ts';
 
 interface CompileFlags extends SlimmingFlags {
   readonly prune?: number;
@@ -35,15 +35,7 @@ function summaryText(report: CompileReport, dir: string, withTotals: boolean): s
     formatCount(report.after[k]),
     ratio(report.after[k], report.before[k]),
   ]);
-  const table = formatTable(
-    [
-      { header: '', align: 'left' },
-      { header: 'before', align: 'right' },
-      { header: 'after', align: 'right' },
-      { header: 'after/before', align: 'right' },
-    ],
-    rows,
-  );
+  const table = beforeAfterTable(rows);
   const files = report.files.map((f) => `${f.name} ${kilobytes(f.bytes)}`).join(', ');
   const check = report.check
     ? `check: max |module - interpreter| = ${report.check.maxAbsDiff.toExponential(2)} (tolerance ${report.check.tolerance.toExponential(2)}, ` +
