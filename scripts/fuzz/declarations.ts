@@ -15,6 +15,28 @@ export interface DeclaredModel {
   readonly outputs: readonly string[];
 }
 
+/** Parsed files that never change between cases: TypeScript's libs and tfjs-core's types. */
+const sharedFiles = new Map<string, ts.SourceFile>();
+
+/**
+ * A compiler host that parses the libraries once per process: parsing lib.dom.d.ts and tfjs-core's
+ * declarations again for every case took most of a case's time. Files of `dir` are read fresh.
+ */
+function cachingHost(options: ts.CompilerOptions, dir: string): ts.CompilerHost {
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    if (fileName.startsWith(dir)) return read(fileName, languageVersion, onError, shouldCreate);
+    let file = sharedFiles.get(fileName);
+    if (file === undefined) {
+      file = read(fileName, languageVersion, onError, shouldCreate);
+      if (file !== undefined) sharedFiles.set(fileName, file);
+    }
+    return file;
+  };
+  return host;
+}
+
 /** The diagnostics of model.d.ts and of a consumer of it (empty: valid), as printable lines. */
 export async function declarationProblems(dir: string, model: DeclaredModel): Promise<string[]> {
   const consumer = join(dir, 'consumer.ts');
@@ -51,7 +73,7 @@ export async function declarationProblems(dir: string, model: DeclaredModel): Pr
     // The declarations import tfjs-core's types, as an app that has tfjs installed resolves them.
     paths: { '@tensorflow/tfjs-core': [TFJS_CORE_TYPES] },
   };
-  const program = ts.createProgram([consumer], options);
+  const program = ts.createProgram([consumer], options, cachingHost(options, dir));
   // Only the two files of `dir` (checking the libraries they import is their authors' business).
   const files = program.getSourceFiles().filter((f) => f.fileName.startsWith(dir));
   if (!files.some((f) => f.fileName.endsWith('model.d.ts'))) return ['consumer.ts: model.d.ts was not found next to model.js'];
