@@ -10,7 +10,7 @@ import { COST_CONVENTION } from '../../ir/cost.ts';
 import { loadModel } from '../load_model.ts';
 import { beforeAfterTable, slimReportText } from '../report_text.ts';
 import { printAfterFrom, WEIGHTS_HELP } from '../common_options.ts';
-import { sideOutput, writeReport } from '../output.ts';
+import { jsonOption, sideOutput, writeReport } from '../output.ts';
 import { addSlimmingOptions, optionalSlimOptions, parseRatio, type SlimmingFlags } from '../slimming_options.ts';
 import { formatCount } from '../table.ts';
 
@@ -63,7 +63,7 @@ export function compileCommand(cmd: Command): Command {
     .option('--weights <file>', WEIGHTS_HELP)
     .option('--print-after <pass>', 'print the IR after passes (comma-separated names, "input" or "all")')
     .option('--diff', 'print a unified diff of the IR for each pass selected by --print-after (every pass if none)')
-    .option('--json', 'print one JSON object (the report) on stdout')
+    .addOption(jsonOption())
     .option('--bench', 'time the module against the unpruned module (median of 200 runs after 20 warm-up runs, batch 1) and report both')
     .option('--force', 'replace an existing output directory that is not a previous slimc output');
   return addSlimmingOptions(cmd).action(async (model: string, flags: CompileFlags) => {

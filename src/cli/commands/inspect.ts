@@ -7,7 +7,7 @@ import { printGraph } from '../../ir/text/printer.ts';
 import { formatValue } from '../../ir/text/syntax.ts';
 import type { Graph } from '../../ir/types.ts';
 import { loadModel } from '../load_model.ts';
-import { writeReport } from '../output.ts';
+import { jsonOption, writeReport } from '../output.ts';
 import { formatCount, formatScientific, formatTable } from '../table.ts';
 
 interface InspectOptions {
@@ -36,7 +36,7 @@ export interface InspectReport {
 export function inspectCommand(cmd: Command): Command {
   return cmd
     .option('--weights <file>', 'weights file (default for .slim: <model>.weights.bin beside it)')
-    .option('--json', 'print one JSON object instead of text')
+    .addOption(jsonOption())
     .option('--no-ir', 'do not print the IR text')
     .action(async (model: string, opts: InspectOptions) => {
       const graph = await loadModel(model, { weights: opts.weights });

@@ -9,7 +9,7 @@ import { writeSlimModel } from '../../ir/model_files.ts';
 import { slimGraph } from '../../passes/slim.ts';
 import { diffBetween, INPUT_POINT } from '../../passes/pass_manager.ts';
 import { printAfterFrom, WEIGHTS_HELP } from '../common_options.ts';
-import { sideOutput, writeReport } from '../output.ts';
+import { jsonOption, sideOutput, writeReport } from '../output.ts';
 import { layerCostText, slimReportText } from '../report_text.ts';
 import { addSlimmingOptions, parseRatio, slimOptionsFrom, type SlimmingFlags } from '../slimming_options.ts';
 
@@ -32,7 +32,7 @@ export function pruneCommand(cmd: Command): Command {
     .option('--print-after <pass>', 'print the IR after a pass: mask-channels, prune-channels, input or all')
     .option('--diff', 'print a unified diff of the IR from the input to the compact graph')
     .option('--layers', 'also print params and MACs of every layer before and after')
-    .option('--json', 'print the report as one JSON object')
+    .addOption(jsonOption())
     .option('--report <file.html>', 'write report.html: the |gamma| distribution, the channels kept, the network and the IR diff');
   return addSlimmingOptions(cmd).action(async (model: string, flags: PruneFlags) => {
     const graph = await loadModel(model, { weights: flags.weights });
