@@ -4,7 +4,7 @@ import { GraphError } from './errors.ts';
 import { limitProblems, tensorProblem } from './limits.ts';
 import { expectedWeightShapes, inferType, inputsOf, weightsOf } from './node.ts';
 import { formatShape, sameShape } from './shapes.ts';
-import { RESERVED_NAME, type Graph, type TensorType, type ValueId } from './types.ts';
+import { bnWeightNames, RESERVED_NAME, type Graph, type TensorType, type ValueId } from './types.ts';
 
 export { RESERVED_NAME };
 
@@ -101,6 +101,14 @@ export function findProblems(graph: Graph): Problem[] {
     if (w.data.length !== expected) report(`@${name}`, `has ${w.data.length} values but shape ${formatShape(w.shape)} needs ${expected}`);
     const bad = firstNonFinite(w.data);
     if (bad >= 0) report(`@${name}`, `value ${w.data[bad]} at index ${bad} (weights must be finite)`);
+  }
+  // A negative running variance makes sqrt(var + eps) NaN for every input: a broken export or
+  // edit, refused here with its channel named rather than seen as NaN outputs at run time.
+  for (const node of graph.nodes) {
+    if (node.op !== 'batch_norm') continue;
+    const variance = graph.weights[bnWeightNames(node.params).variance]?.data ?? [];
+    const negative = variance.findIndex((v) => v < 0);
+    if (negative >= 0) report(`%${node.id}`, `batch_norm: running variance ${variance[negative]} of channel ${negative} is negative`);
   }
   return problems;
 }

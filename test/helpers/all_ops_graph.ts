@@ -10,7 +10,7 @@ type Untyped = Node extends infer N ? (N extends Node ? Omit<N, 'type'> & { type
 
 /**
  * A verified graph from nodes whose types are computed by the shape rules (conv2d and dense
- * give their output channels in `type`), and weights filled with seeded normal samples.
+ * give their output channels in `type`), and weights filled with seeded normal samples (BN variances: 0.5 + |normal|).
  */
 export function graphOf(
   name: string,
@@ -31,9 +31,10 @@ export function graphOf(
   for (const [w, shape] of Object.entries(weightShapes)) {
     weights[w] = {
       shape,
+      // BN running variances positive (a negative one is refused by the verifier); the rest normal.
       data: rng.fill(
         shape.reduce((a, b) => a * b, 1),
-        () => rng.normal(),
+        w.endsWith('.var') ? () => 0.5 + Math.abs(rng.normal()) : () => rng.normal(),
       ),
     };
   }

@@ -62,6 +62,14 @@ describe('limits', () => {
     }
   });
 
+  it('a batch norm with a negative running variance is refused, naming the channel', () => {
+    const negative = { ...bn, 'bn.var': { shape: [2], data: Float32Array.from([0.5, -0.25]) } };
+    expect(() => parseGraph(oneNode('%y = batch_norm %x, @bn {eps=1e-5} : f32[1,4,4,2]', negative), negative, 'm.slim')).toThrow(
+      /m\.slim:6:\d+: .*batch_norm: running variance -0\.25 of channel 1 is negative/,
+    );
+    expect(() => parseGraph(oneNode('%y = batch_norm %x, @bn {eps=1e-5} : f32[1,4,4,2]', bn), bn, 'm.slim')).not.toThrow();
+  });
+
   it('tensor sizes and operand counts are bounded', () => {
     expect(() => parseGraph(oneNode('%y = relu %x : f32[1,100000,100000,3]', {}, 'f32[1,100000,100000,3]'), {})).toThrow(
       new RegExp(`input: the value \\[1,100000,100000,3\\] has 30000000000 elements, more than the ${LIMITS.tensorElements}`),
