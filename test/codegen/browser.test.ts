@@ -15,7 +15,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 interface PageResult {
   readonly output?: number[];
-  readonly info?: { readonly backend: { readonly variant: string; readonly threads: number; readonly note?: string } };
+  readonly info?: {
+    readonly backend: { readonly variant: string; readonly threads: number; readonly note?: string };
+    readonly runtime: { readonly name: string; readonly note?: string };
+  };
   readonly isolated?: boolean;
   readonly error?: string;
 }
@@ -83,6 +86,8 @@ describe.skipIf(!available)('the emitted module in headless Chromium', () => {
     expect(result.error).toBeUndefined();
     expect(result.isolated).toBe(true);
     expect(result.info?.backend).toMatchObject({ variant: 'wasm-simd', threads: 1 });
+    // The plan runs, its channel copies in wasm too (no note of a JS fallback).
+    expect(result.info?.runtime).toEqual({ name: 'plan' });
     const c = compareOutputs(expected, Float32Array.from(result.output ?? []));
     expect(c.ok, `max |browser - node| = ${c.maxAbsDiff}`).toBe(true);
   });
