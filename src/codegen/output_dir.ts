@@ -15,6 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { SlimcError } from '../ir/errors.ts';
 import { describeFsError } from '../util/fs_errors.ts';
 import { refuseUnsafeOutputPath } from './output_path.ts';
+import { processAlive } from '../util/process_alive.ts';
 
 export const REPORT_FILE = 'report.json';
 /** The `generator` field of report.json that marks a directory as slimc's output. */
@@ -97,18 +98,6 @@ export async function checkOutputDir(dir: string, opts: OutputDirOptions = {}): 
 
 const TEMPORARY = /^\.(.*)\.slimc-(\d+)-[A-Za-z0-9]+(\.old)?$/;
 
-/** Whether process `pid` exists (on this machine: the temporaries' names carry local pids). */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as { code?: string }).code !== 'ESRCH';
-  }
-}
-
 /** Removes, completes or rolls back what runs that died while writing `dir` left beside it. */
 export async function recoverInterruptedWrites(dir: string, notice?: (line: string) => void): Promise<void> {
   const target = resolve(dir);
@@ -130,7 +119,7 @@ export async function recoverInterruptedWrites(dir: string, notice?: (line: stri
     staging.set(base, found);
   }
   for (const [name, run] of staging) {
-    if (alive(run.pid)) continue;
+    if (processAlive(run.pid)) continue;
     const temporary = join(parent, name);
     try {
       if (run.old && (await kindOf(target)) === 'missing') {

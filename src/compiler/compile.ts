@@ -20,7 +20,7 @@ import { measureLatency, type BenchOptions, type Latency } from '../report/laten
 import { HTML_REPORT_FILE, reportHtml } from '../report/report_html.ts';
 import { compileReportInput } from '../report/report_input.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export const IR_FILE = 'model.slim';
 /** Marks the output directory's model.js as an ES module for Node, wherever the directory is. */
@@ -195,12 +195,13 @@ export interface WrittenReport extends CompileReport {
 }
 
 /**
- * Compiles the unpruned graph into a temporary directory beside `staging`, for --bench's baseline
- * (beside it, so that both modules resolve the same tfjs packages).
+ * Compiles the unpruned graph into a temporary directory inside `staging`, for --bench's baseline:
+ * both modules resolve the same tfjs packages, and a run killed while timing leaves it inside the
+ * staging directory, which the next run removes with it.
  */
 async function withUnprunedModule<T>(source: Graph, staging: string, use: (dir: string, weightsBytes: number) => Promise<T>): Promise<T> {
   const unpruned = compileGraph(source);
-  const dir = await mkdtemp(join(dirname(staging), '.slimc-unpruned-'));
+  const dir = await mkdtemp(join(staging, '.unpruned-'));
   try {
     for (const [name, content] of Object.entries(outputFiles(unpruned))) await writeFile(join(dir, name), content);
     return await use(dir, unpruned.module.weights.byteLength);
