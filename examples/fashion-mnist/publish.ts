@@ -28,15 +28,16 @@ const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 const duration = (seconds: number) => (seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${(seconds / 60).toFixed(1)} min`);
 
 export function resultsTable(stages: readonly StageRecord[]): string {
-  const base = stages.find((s) => s.stage === 'baseline') as StageRecord;
-  const smaller = (v: number, b: number) => (v === b ? '' : ` (${(b / v).toFixed(2)}x smaller)`);
+  // A process running only some stages (--only) may not have the baseline: no ratios then.
+  const base = stages.find((s) => s.stage === 'baseline');
+  const smaller = (v: number, b: number | undefined) => (b === undefined || v === b ? '' : ` (${(b / v).toFixed(2)}x smaller)`);
   return [
     '| stage | what | test accuracy (compiled module) | before fine-tuning | params | MACs | training time |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...stages.map(
       (s) =>
         `| ${s.stage} | ${s.description} | ${percent(s.accuracy)} | ${s.prunedAccuracy === undefined ? '' : percent(s.prunedAccuracy)} | ` +
-        `${count(s.params)}${smaller(s.params, base.params)} | ${count(s.macs)}${smaller(s.macs, base.macs)} | ${duration(s.seconds)} |`,
+        `${count(s.params)}${smaller(s.params, base?.params)} | ${count(s.macs)}${smaller(s.macs, base?.macs)} | ${duration(s.seconds)} |`,
     ),
   ].join('\n');
 }

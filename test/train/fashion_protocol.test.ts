@@ -102,4 +102,19 @@ describe('examples/fashion-mnist/run.ts --tiny', () => {
     }
     expect(await readFile(join(publish, 'results.md'), 'utf8')).toMatch(/\| prune-70 \| .* \| \d+\.\d\d% \|/);
   }, 600_000);
+
+  it('--only runs some stages (two processes can share a run), and says which stage a skipped one needs', async () => {
+    const out = join(dir, 'only');
+    const common = ['--tiny', '--data', `idx:${data}`, '--out', out, '--lambdas', '1e-3', '--prune-lambda', '1e-3', '--resume'];
+    await expect(main({ argv: [...common, '--only', 'pass2-sparsity'], log: () => undefined })).rejects.toThrow(
+      "needs stage 'prune-50' finished first",
+    );
+    await expect(main({ argv: [...common, '--only', 'prune-90'], log: () => undefined })).rejects.toThrow("no stage 'prune-90'");
+    const lines: string[] = [];
+    expect(await main({ argv: [...common, '--only', 'sparsity-0.001'], log: (l) => lines.push(l) })).toBe('stopped');
+    expect(existsSync(join(out, 'sparsity-0.001', 'stage.json'))).toBe(true);
+    expect(existsSync(join(out, 'baseline'))).toBe(false);
+    // Without the baseline, the table prints no size ratios (and does not fail).
+    expect(lines.some((l) => /^\| sparsity-0\.001 \|.*\| 77,786 \|/m.test(l))).toBe(true);
+  }, 600_000);
 });
