@@ -138,7 +138,8 @@ export function mutateWeights(bytes: Uint8Array, rng: Rng): Uint8Array {
   if (kind === 1) return out.slice(0, below(rng, out.length));
   // The manifest: JSON after the 16-byte header; edited and written back with its new length.
   const view = new DataView(out.buffer);
-  if (new TextDecoder().decode(out.subarray(0, 8)) !== WEIGHTS_MAGIC) return out;
+  // An earlier truncation may have left less than the header.
+  if (out.length < 16 || new TextDecoder().decode(out.subarray(0, 8)) !== WEIGHTS_MAGIC) return out;
   const length = view.getUint32(12, true);
   let manifest: { tensors: { name: unknown; shape: unknown; offset: unknown; byteLength: unknown }[] };
   try {
