@@ -12,13 +12,10 @@ import * as ort from 'onnxruntime-web';
 import { importEmittedModule } from '../src/codegen/check.ts';
 import { compileGraph, writeCompiled } from '../src/compiler/compile.ts';
 import { exportOnnx } from '../src/frontends/onnx/index.ts';
-import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
 import { cost } from '../src/ir/cost.ts';
 import { graphInputs } from '../src/ir/node.ts';
-import type { Graph } from '../src/ir/types.ts';
 import { runGraph, WeightTensors } from '../src/interp/index.ts';
-import { Rng } from '../src/util/random.ts';
-import { NETWORKS, type NetworkName } from './networks.ts';
+import { benchNetwork, NETWORKS, type NetworkName } from './networks.ts';
 
 export interface Timing {
   readonly medianMs: number;
@@ -103,13 +100,8 @@ async function timeInterleaved(candidates: readonly Candidate[], runs: number, w
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const graph: Graph = withSparsityLikeWeights(NETWORKS[flags.net]());
+  const { graph, x } = benchNetwork(flags.net);
   const [input] = graphInputs(graph);
-  const rng = new Rng(11);
-  const x = rng.fill(
-    input.type.shape.slice(1).reduce((a, b) => a * b, 1),
-    () => rng.normal(),
-  );
   const scratch = join(import.meta.dirname, '..', 'tmp', `bench-${process.pid}`);
   const progress = (line: string) => process.stderr.write(`[${flags.net} threads=${flags.threads}] ${line}\n`);
 

@@ -13,11 +13,8 @@ import { parseArgs } from 'node:util';
 import { importEmittedModule } from '../src/codegen/check.ts';
 import { compileGraph, writeCompiled } from '../src/compiler/compile.ts';
 import { cost } from '../src/ir/cost.ts';
-import { graphInputs } from '../src/ir/node.ts';
 import type { Graph, Node } from '../src/ir/types.ts';
-import { Rng } from '../src/util/random.ts';
-import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
-import { NETWORKS, type NetworkName } from './networks.ts';
+import { benchNetwork } from './networks.ts';
 
 interface StepTime {
   readonly step: string;
@@ -128,15 +125,7 @@ async function main(): Promise<void> {
       top: { type: 'string', default: '0' },
     },
   });
-  const net = a.net as NetworkName;
-  if (!(net in NETWORKS)) throw new Error(`unknown network ${net}; one of ${Object.keys(NETWORKS).join(', ')}`);
-  const graph = withSparsityLikeWeights(NETWORKS[net]());
-  const [input] = graphInputs(graph);
-  const rng = new Rng(11);
-  const x = rng.fill(
-    input.type.shape.slice(1).reduce((p, d) => p * d, 1),
-    () => rng.normal(),
-  );
+  const { net, graph, x } = benchNetwork(a.net);
   const scratch = join(import.meta.dirname, '..', 'tmp', `profile-${process.pid}`);
   await mkdir(scratch, { recursive: true });
   try {

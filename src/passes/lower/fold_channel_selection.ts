@@ -3,9 +3,10 @@
 // channel with zero weights on the unselected ones (so those stay exactly 0), and the conv takes
 // the unselected channels with zero filter rows. That costs extra multiply-adds and extra weights
 // to ship, and pays only when the multiply-adds cost less than the copy the selection makes. In
-// the compiled plan a selection is a copy of channel runs between planned buffers: about 0.3 to
-// 1.4 ns per element (runs of consecutive channels to scattered ones) plus about 0.5 us for the
-// step, while XNNPACK does a multiply-add of a small pruned layer in about 0.17 ns (a 1x1 conv on
+// the compiled plan a selection is a copy of channel runs between planned buffers. The costs
+// below were measured when that copy ran in JS (0.3 to 1.4 ns per element plus ~0.5 us a step);
+// the runtime's wasm copy (copy_runs.wat) is 2-4x cheaper, so they overstate it: re-tune them
+// with `npm run bench:profile` on a quiet machine. XNNPACK does a multiply-add of a small pruned layer in about 0.17 ns (a 1x1 conv on
 // [1,8,8,16] -> 16: 16,384 multiply-adds in 2.8 us). Folding also ships zero filter rows: it is
 // done only while those add at most 5% to the weights the fold touches, so that the weights
 // file stays within 5% of what the unfolded graph (and so the official channel-selection layer,
