@@ -77,6 +77,8 @@ describe('predict on the plan', () => {
     expect(steps.map((s) => s.op)).toEqual(expect.arrayContaining(['conv2d', 'dense']));
     expect(steps.map((s) => s.step)).toContain('fc1');
     for (const s of steps) expect(Number.isFinite(s.microseconds) && s.microseconds >= 0, s.step).toBe(true);
+    // The steps were really timed: the convs of a batch of 2 take measurable time.
+    expect(steps.filter((s) => s.op === 'conv2d').reduce((t, s) => t + s.microseconds, 0)).toBeGreaterThan(0);
     expect(await m.predict(x)).toEqual(expected);
     await expect(m.profile(x, { runs: 0 })).rejects.toThrow('vgg-small: profile: runs must be a positive integer, got 0');
     const engine = await out.exports.load({ runtime: 'engine' });
