@@ -33,6 +33,8 @@ interface Profiled {
 
 /** The kind of a step, finer for convs: kernel and stride decide which XNNPACK path runs. */
 function groupOf(step: StepTime, node: Node | undefined): string {
+  // A gather that applies the batch norm after it is named after the norm (a 1x1 depthwise conv).
+  if (step.op === 'gather' && node?.op === 'conv2d') return 'gather+norm';
   if (node !== undefined && node.op === 'conv2d') {
     const { kernel, strides } = node;
     const stride = strides[0] === 1 && strides[1] === 1 ? '' : `/${strides.join('x')}`;

@@ -21,6 +21,7 @@ export async function assembleCopyRuns(): Promise<{ readonly plain: string; read
     const module = wabt.parseWat('copy_runs.wat', text.replace('"memory" MEMORY', `"memory" ${memory}`), {
       threads: true,
       bulk_memory: true,
+      simd: true,
     });
     try {
       const bytes = new Uint8Array(module.toBinary({}).buffer);

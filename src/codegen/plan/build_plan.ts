@@ -2,13 +2,14 @@
 // the integer arguments of the backend's kernel export; values assigned to arena slots by the
 // memory planner. Flatten is free (its value aliases its input's slot: NHWC is row-major); an
 // add or relu whose input dies at that step writes over it (elementwise kernels read each
-// element before writing it); gathers and concats become copies of channel runs.
+// element before writing it); gathers and concats become copies of channel runs, and a gather
+// followed by the batch norm that reads only it (a 1x1 depthwise conv) becomes one step.
 import { match } from 'ts-pattern';
-import { channelsOf, inputsOf, isElementwise } from '../../ir/node.ts';
+import { channelsOf, inputsOf, isElementwise, usersOf } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
-import type { Activation, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
+import type { Activation, Conv2dNode, GatherNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
 import { planMemory, type BufferRequest } from './memory_planner.ts';
-import type { ActivationCode, EncodedStep, Pads, PlanSpec, PlanStep, PlanValue } from './plan_types.ts';
+import type { ActivationCode, EncodedStep, GatherAffine, Pads, PlanSpec, PlanStep, PlanValue } from './plan_types.ts';
 
 /** The index of an uploaded weight tensor (shared with the engine path's W[i]). */
 export type WeightRef = (name: WeightName, uploadShape?: readonly number[] | null) => number;
@@ -48,6 +49,58 @@ function exportOf(step: PlanStep): string | null {
     .exhaustive();
 }
 
+/** The activations a fused gather applies itself (its kernel clamps to [0, inf) or [0, 6]). */
+const GATHER_ACTIVATIONS: Partial<Record<Activation, GatherAffine['activation']>> = { none: 0, relu: 1, relu6: 2 };
+
+/**
+ * The gathers to fuse with the batch norm after them, by the norm's id: a gather whose only reader
+ * is the next node, a 1x1 depthwise conv with stride 1 and no padding (a batch norm, lowered) and an
+ * activation the gather kernel has. One pass over the kept channels then does both: in a pruned
+ * ResNet or DenseNet every block starts with such a pair.
+ */
+function gathersToFuse(graph: Graph): Map<ValueId, GatherNode> {
+  const users = usersOf(graph);
+  const types = new Map(graph.nodes.map((n) => [n.id, n.type]));
+  const fused = new Map<ValueId, GatherNode>();
+  graph.nodes.forEach((gather, i) => {
+    const next = graph.nodes[i + 1];
+    if (gather.op !== 'gather' || next === undefined || next.op !== 'conv2d' || graph.outputs.includes(gather.id)) return;
+    if (users.get(gather.id)?.length !== 1 || next.input !== gather.id) return;
+    const channels = channelsOf(gather.type.shape);
+    const pads = padsOf(types.get(gather.id) as TensorType, next.kernel, next.strides, next.dilations, next.padding);
+    const perChannel =
+      next.groups === channels &&
+      channelsOf(next.type.shape) === channels &&
+      [...next.kernel, ...next.strides, ...next.dilations].every((k) => k === 1) &&
+      pads.every((p) => p === 0);
+    if (perChannel && GATHER_ACTIVATIONS[next.activation] !== undefined) fused.set(next.id, gather);
+  });
+  return fused;
+}
+
+/** The gather step that does `gather` and then the per-channel conv `norm` (see gathersToFuse). */
+function fusedGatherStep(
+  gather: GatherNode,
+  norm: Conv2dNode,
+  v: (id: ValueId) => number,
+  weight: WeightRef,
+  selection: SelectionRef,
+): PlanStep {
+  const channels = channelsOf(norm.type.shape);
+  return {
+    op: 'gather',
+    name: norm.id,
+    x: v(gather.input),
+    y: v(norm.id),
+    indices: selection(gather.indices),
+    affine: {
+      scale: weight(norm.filter, [1, 1, channels, 1]),
+      shift: norm.bias === null ? -1 : weight(norm.bias),
+      activation: GATHER_ACTIVATIONS[norm.activation] as GatherAffine['activation'],
+    },
+  };
+}
+
 /**
  * The plan of a lowered, verified graph, and the first op it does not cover (the graph then runs
  * on the engine path; the plan's arena still tells the memory it needs).
@@ -60,10 +113,13 @@ export function buildPlan(
   const nodes = graph.nodes;
   const end = nodes.length;
   const types = new Map(nodes.map((n) => [n.id, n.type]));
+  const fused = gathersToFuse(graph);
+  const fusedGathers = new Set([...fused.values()].map((g) => g.id));
   const lastUse = new Map<ValueId, number>();
   nodes.forEach((n, i) => {
     lastUse.set(n.id, Math.max(lastUse.get(n.id) ?? i, i));
-    for (const v of inputsOf(n)) lastUse.set(v, i);
+    // A fused gather's source is read by the norm's step, one node later.
+    for (const v of inputsOf(n)) lastUse.set(v, fusedGathers.has(n.id) ? i + 1 : i);
   });
   for (const v of graph.outputs) lastUse.set(v, end);
 
@@ -93,6 +149,7 @@ export function buildPlan(
   let unsupported: string | null = null;
   nodes.forEach((node, i) => {
     if (node.op === 'input') return newSlot(node.id, -1);
+    if (fusedGathers.has(node.id)) return; // no value: the norm's step reads the gather's source
     if (node.op === 'flatten') return addValue(node.id, values[v(node.input)].slot);
     // Elementwise kernels may write over an operand that dies here; not AddN: it accumulates into
     // its output, so an operand sharing the output's buffer is lost (the sum comes out wrong).
@@ -102,7 +159,9 @@ export function buildPlan(
       else newSlot(node.id, i);
     } else newSlot(node.id, i);
     try {
-      steps.push(stepOf(node, v, type, weight, selection));
+      const gather = fused.get(node.id);
+      if (gather !== undefined && node.op === 'conv2d') steps.push(fusedGatherStep(gather, node, v, weight, selection));
+      else steps.push(stepOf(node, v, type, weight, selection));
     } catch (e) {
       if (!(e instanceof Unsupported)) throw e;
       unsupported ??= e.message;
@@ -194,7 +253,7 @@ function stepOf(
       bias: n.bias === null ? -1 : weight(n.bias),
       activation: activationCode(n.activation),
     }))
-    .with({ op: 'gather' }, (n): PlanStep => ({ op: 'gather', name, x: v(n.input), y, indices: selection(n.indices) }))
+    .with({ op: 'gather' }, (n): PlanStep => ({ op: 'gather', name, x: v(n.input), y, indices: selection(n.indices), affine: null }))
     .with({ op: 'concat' }, (n): PlanStep => {
       let column = 0;
       const runs = n.inputs.map((x) => {
@@ -250,7 +309,11 @@ export function encodeStep(step: PlanStep): EncodedStep {
     .with({ op: 'relu' }, { op: 'relu6' }, { op: 'sigmoid' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])
     .with({ op: 'mul' }, (s): EncodedStep => ['mul', s.name, s.a, s.b, s.y])
     .with({ op: 'dense' }, (s): EncodedStep => ['dense', s.name, s.x, s.y, s.weight, s.bias, s.activation])
-    .with({ op: 'gather' }, (s): EncodedStep => ['gather', s.name, s.x, s.y, s.indices])
+    .with({ op: 'gather' }, (s): EncodedStep =>
+      s.affine === null
+        ? ['gather', s.name, s.x, s.y, s.indices]
+        : ['gather', s.name, s.x, s.y, s.indices, s.affine.scale, s.affine.shift, s.affine.activation],
+    )
     .with({ op: 'copy' }, (s): EncodedStep => ['copy', s.name, s.y, ...s.xs.map((x, k) => [x, s.runs[k]] as const)])
     .exhaustive();
 }

@@ -86,14 +86,27 @@ export interface DenseStep extends StepBase {
 }
 
 /**
+ * The per-channel batch norm a gather carries when it was followed by one (a 1x1 depthwise conv
+ * with bias and relu, relu6 or no activation): y = act(x[indices[c]] * scale[c] + shift[c]).
+ */
+export interface GatherAffine {
+  /** Uploaded weights: the depthwise filter (one scale per kept channel) and its bias (-1: none). */
+  readonly scale: number;
+  readonly shift: number;
+  readonly activation: 0 | 1 | 2;
+}
+
+/**
  * A channel selection: the channels the engine path's constant `indices` lists (a base64 bit
- * mask or a list: the module carries each selection once), copied run by run.
+ * mask or a list: the module carries each selection once), copied 4 channels at a time, with the
+ * batch norm after it applied in the same pass when `affine` is set.
  */
 export interface GatherStep extends StepBase {
   readonly op: 'gather';
   readonly x: number;
   readonly y: number;
   readonly indices: number;
+  readonly affine: GatherAffine | null;
 }
 
 /** Copies between planned buffers (concats): runs of [from channel, to channel, length], every pixel. */
@@ -130,7 +143,7 @@ export interface PlanSpec {
  *   [mul, name, a, b, y]
  *   [relu | relu6 | sigmoid | softmax, name, x, y]
  *   [dense, name, x, y, weight, bias, activation]
- *   [gather, name, x, y, indices]
+ *   [gather, name, x, y, indices] or [gather, name, x, y, indices, scale, shift, activation]
  *   [copy, name, y, [x, runs], ...]
  */
 export type EncodedStep =
@@ -159,6 +172,7 @@ export type EncodedStep =
   | readonly [UnaryStep['op'], string, number, number]
   | readonly ['dense', string, number, number, number, number, ActivationCode]
   | readonly ['gather', string, number, number, number]
+  | readonly ['gather', string, number, number, number, number, number, GatherAffine['activation']]
   | readonly ['copy', string, number, ...(readonly [number, readonly (readonly [number, number, number])[]])[]];
 
 /** The plan as the emitted module carries it: steps as tuples. */

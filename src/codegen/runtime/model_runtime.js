@@ -44,11 +44,14 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   HEAP32: Int32Array,
  *   HEAPU8: Uint8Array,
  *   slimcUnusable?: string,
- *   slimcCopyRuns?: CopyRuns | null,
+ *   slimcChannelKernels?: ChannelKernels | null,
  *   slimcMemory?: WebAssembly.Memory,
  * }} WasmModule
  * @typedef {(src: number, srcStride: number, dst: number, dstStride: number, pixels: number, runs: number, runsEnd: number) => void} CopyRuns
- * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number } } }} WasmBackend
+ * @typedef {(src: number, srcStride: number, dst: number, dstStride: number, pixels: number, records: number, recordsEnd: number,
+ *   scale: number, shift: number, lo: number, hi: number) => void} GatherVectors
+ * @typedef {{ copyRuns: CopyRuns, gatherVectors: GatherVectors }} ChannelKernels
+ * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
  */
 
 /** Errors a caller can act on (bad input, bad weights file); the message names the place. */
@@ -415,34 +418,78 @@ function registerChannelKernels() {
 // scripts/build_copy_runs.ts (a test checks these match it).
 // copy_runs.wasm: begin
 const COPY_RUNS_WASM =
-  'AGFzbQEAAAABCwFgB39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDAgEABw0BCWNvcHlfcnVucwAACsMCAcACAQV/AkADQCAFIAZPDQEgACAFKAIAaiEHIAIgBSgCBGohCCAFKAIIIQkgBCEKIAlBBEYEQAJAA0AgCkUNASAIIAcoAgA2AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQQhGBEACQANAIApFDQEgCCAHKQIANwIAIAcgAWohByAIIANqIQggCkEBayEKDAALCwUgCUGAAU8EQAJAA0AgCkUNASAIIAcgCfwKAAAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBQJAA0AgCkUNAUEAIQsCQANAIAtBCGogCUsNASAIIAtqIAcgC2opAgA3AgAgC0EIaiELDAALCyALIAlJBEAgCCALaiAHIAtqKAIANgIACyAHIAFqIQcgCCADaiEIIApBAWshCgwACwsLCwsgBUEMaiEFDAALCws=';
+  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKxAUCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC/8CAwl/CXsBfyAJ/RMhGiAK/RMhGyAHQQBHIR0CQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIQIRAgBSgCFCERIAUoAhghEiAFKAIcIRMgBf0ABCAhFCAF/QAEMCEVIAX9AARAIRYgBf0ABFAhFyAdBEAgByAFKAIAav0ABAAhGCAIIAUoAgBq/QAEACEZCyAAIQsgBCEPAkADQCAPRQ0BIAsgEGr9AAIAIBT9DiEcIA5BAk8EQCAcIAsgEWr9AAIAIBX9Dv1QIRwgDkEDTwRAIBwgCyASav0AAgAgFv0O/VAgCyATav0AAgAgF/0O/VAhHAsLIB0EQCAcIBj95gEgGf3kASAa/esBIBv96gEhHAsgDUEERgRAIAwgHP0LAgAFIA1BAk8EQCAMIBz9WwIAACANQQNGBEAgDCAc/VoCCAILBSAMIBz9WgIAAAsLIAsgAWohCyAMIANqIQwgD0EBayEPDAALCyAFQeAAaiEFDAALCws=';
 const COPY_RUNS_WASM_SHARED =
-  'AGFzbQEAAAABCwFgB39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDAgEABw0BCWNvcHlfcnVucwAACsMCAcACAQV/AkADQCAFIAZPDQEgACAFKAIAaiEHIAIgBSgCBGohCCAFKAIIIQkgBCEKIAlBBEYEQAJAA0AgCkUNASAIIAcoAgA2AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQQhGBEACQANAIApFDQEgCCAHKQIANwIAIAcgAWohByAIIANqIQggCkEBayEKDAALCwUgCUGAAU8EQAJAA0AgCkUNASAIIAcgCfwKAAAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBQJAA0AgCkUNAUEAIQsCQANAIAtBCGogCUsNASAIIAtqIAcgC2opAgA3AgAgC0EIaiELDAALCyALIAlJBEAgCCALaiAHIAtqKAIANgIACyAHIAFqIQcgCCADaiEIIApBAWshCgwACwsLCwsgBUEMaiEFDAALCws=';
+  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACEgEDZW52Bm1lbW9yeQIDAYCABAMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKxAUCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC/8CAwl/CXsBfyAJ/RMhGiAK/RMhGyAHQQBHIR0CQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIQIRAgBSgCFCERIAUoAhghEiAFKAIcIRMgBf0ABCAhFCAF/QAEMCEVIAX9AARAIRYgBf0ABFAhFyAdBEAgByAFKAIAav0ABAAhGCAIIAUoAgBq/QAEACEZCyAAIQsgBCEPAkADQCAPRQ0BIAsgEGr9AAIAIBT9DiEcIA5BAk8EQCAcIAsgEWr9AAIAIBX9Dv1QIRwgDkEDTwRAIBwgCyASav0AAgAgFv0O/VAgCyATav0AAgAgF/0O/VAhHAsLIB0EQCAcIBj95gEgGf3kASAa/esBIBv96gEhHAsgDUEERgRAIAwgHP0LAgAFIA1BAk8EQCAMIBz9WwIAACANQQNGBEAgDCAc/VoCCAILBSAMIBz9WgIAAAsLIAsgAWohCyAMIANqIQwgD0EBayEPDAALCyAFQeAAaiEFDAALCws=';
 // copy_runs.wasm: end
 
 /**
- * copy_runs of copy_runs.wat over the backend's memory, made once per backend; null where it
+ * The kernels of copy_runs.wat over the backend's memory, made once per backend; null where they
  * cannot be made (the runtime then copies in JS, slower, same result).
  * @param {WasmModule} wasm
- * @returns {CopyRuns | null}
+ * @returns {ChannelKernels | null}
  */
-function copyRunsKernel(wasm) {
-  if (wasm.slimcCopyRuns !== undefined) return wasm.slimcCopyRuns;
+function channelKernels(wasm) {
+  if (wasm.slimcChannelKernels !== undefined) return wasm.slimcChannelKernels;
   const memory = /** @type {unknown} */ (wasm.asm.memory) ?? wasm.slimcMemory;
-  let kernel = null;
+  let kernels = null;
   if (memory instanceof WebAssembly.Memory) {
     try {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const bytes = Uint8Array.from(atob(shared ? COPY_RUNS_WASM_SHARED : COPY_RUNS_WASM), (c) => c.charCodeAt(0));
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      kernel = /** @type {CopyRuns} */ (instance.exports.copy_runs);
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      kernels = {
+        copyRuns: /** @type {CopyRuns} */ (exports.copy_runs),
+        gatherVectors: /** @type {GatherVectors} */ (exports.gather_vectors),
+      };
     } catch {
-      kernel = null;
+      kernels = null;
     }
   }
-  wasm.slimcCopyRuns = kernel;
-  return kernel;
+  wasm.slimcChannelKernels = kernels;
+  return kernels;
 }
+
+/** Bytes of one gather_vectors record (copy_runs.wat). */
+const GATHER_RECORD_BYTES = 96;
+
+/**
+ * gather_vectors' records for selecting `indices` from `channels` (>= 4) channels: per 4 output
+ * channels, the fewest 16-byte source windows that hold them (each starting at most 4 channels
+ * before the pixel's end, so no window reads past it) and each window's byte shuffle.
+ * @param {readonly number[]} indices
+ * @param {number} channels
+ * @returns {Uint8Array}
+ */
+function gatherRecords(indices, channels) {
+  const vectors = Math.ceil(indices.length / 4);
+  const bytes = new Uint8Array(GATHER_RECORD_BYTES * vectors);
+  const ints = new Int32Array(bytes.buffer);
+  for (let j = 0; j < vectors; j++) {
+    const lanes = Math.min(4, indices.length - 4 * j);
+    const masks = bytes.subarray(GATHER_RECORD_BYTES * j + 32, GATHER_RECORD_BYTES * (j + 1)).fill(0xff);
+    /** @type {number[]} */
+    const windows = [];
+    for (let lane = 0; lane < lanes; lane++) {
+      const channel = indices[4 * j + lane];
+      let w = windows.findIndex((first) => channel >= first && channel < first + 4);
+      if (w < 0) w = windows.push(Math.min(channel, channels - 4)) - 1;
+      for (let b = 0; b < 4; b++) masks[16 * w + 4 * lane + b] = 4 * (channel - windows[w]) + b;
+    }
+    // Three windows run as four: the fourth reads the first again under a mask of zero lanes.
+    const k = windows.length === 3 ? 4 : windows.length;
+    const offsets = [0, 1, 2, 3].map((w) => 4 * (windows[w] ?? windows[0]));
+    ints.set([16 * j, lanes, k, 0, ...offsets], (GATHER_RECORD_BYTES / 4) * j);
+  }
+  return bytes;
+}
+
+/** The clamp of a fused gather's activation (plan_types.ts GatherAffine): [lo, hi]. */
+const GATHER_CLAMPS = /** @type {const} */ ([
+  [-Infinity, Infinity],
+  [0, Infinity],
+  [0, 6],
+]);
 
 // ---- the plan ----
 
@@ -497,6 +544,7 @@ function planMismatch(model, plan) {
 /**
  * A plan instantiated for one batch size: its arena on the wasm heap, a registered backend
  * tensor per slot, and the steps as closures over fixed integer arguments.
+ * @typedef {{ scale: number, shift: number, act: 0 | 1 | 2 }} GatherNorm a fused gather's batch norm: heap pointers (shift -1: none)
  * @typedef {{
  *   batch: number,
  *   run: () => void,
@@ -528,26 +576,46 @@ function channelRuns(indices) {
  * @param {PlanSpec} plan
  * @param {number} batch
  * @param {number[]} weightIds backend tensor ids of the uploaded weights
+ * @param {number[]} weightPointers where each uploaded weight's floats sit on the heap
  * @param {(k: number) => readonly number[]} selection the channel list of constant k
  * @returns {PlanInstance | null} null when the heap cannot hold the arena
  */
-function instantiatePlan(plan, batch, weightIds, selection) {
+function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
   const backend = wasmBackend();
   const wasm = backend.wasm;
   const asm = /** @type {Record<string, WasmExport>} */ (wasm.asm);
   const arenaBytes = plan.arena * batch * 4;
-  const copyRuns = copyRunsKernel(wasm);
+  const kernels = channelKernels(wasm);
+  /** Channels of a value (the last axis). @param {number} value */
+  const channelsOf = (value) => {
+    const shape = plan.values[value].shape;
+    return shape[shape.length - 1];
+  };
+  // Gathers with a batch norm, or of short runs, from 4 channels or more run 4 output channels at
+  // a time; the others copy runs (memory.copy beats shuffles on runs of 8 channels or more).
+  /** @param {EncodedStep} step */
+  const byVectors = (step) => {
+    if (step[0] !== 'gather' || kernels === null || channelsOf(step[2]) < 4) return false;
+    const indices = selection(step[4]);
+    return step.length > 5 || indices.length < 8 * channelRuns(indices).length;
+  };
   // Each gather's and copy's channel runs ([from, to, length]), one list per source.
   const runLists = plan.steps.map((step) => {
-    if (step[0] === 'gather') return [channelRuns(selection(step[4]))];
+    if (step[0] === 'gather') return byVectors(step) ? [] : [channelRuns(selection(step[4]))];
     if (step[0] !== 'copy') return [];
     const [, , , ...from] = step;
     return from.map(([, runs]) => runs);
   });
-  // Shapes and id lists some exports take by pointer, and copy_runs' run tables, after the arena.
+  // Shapes and id lists some exports take by pointer, copy_runs' run tables, gather_vectors'
+  // records and norm vectors (16-byte aligned: 4 ints of slack each), after the arena.
   let scratchInts = 0;
-  for (const step of plan.steps) scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' || step[0] === 'mul' ? 6 : 0;
-  if (copyRuns !== null) for (const lists of runLists) for (const runs of lists) scratchInts += 3 * runs.length;
+  for (const step of plan.steps) {
+    scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' || step[0] === 'mul' ? 6 : 0;
+    // Per 4 output channels a record and 4 floats each of scale and shift; 3 slacks to align.
+    const vectors = byVectors(step) ? Math.ceil(channelsOf(/** @type {number} */ (step[3])) / 4) : 0;
+    if (vectors > 0) scratchInts += (GATHER_RECORD_BYTES / 4 + 8) * vectors + 12;
+  }
+  if (kernels !== null) for (const lists of runLists) for (const runs of lists) scratchInts += 3 * runs.length;
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
   const base = asm.malloc(bytes) >>> 0;
@@ -559,6 +627,14 @@ function instantiatePlan(plan, batch, weightIds, selection) {
     wasm.HEAP32.set(ints, scratch);
     const pointer = scratch * 4;
     scratch += ints.length;
+    return pointer;
+  };
+  /** Bytes (a multiple of 4) at a 16-byte boundary of the scratch area. @param {Uint8Array} data */
+  const scratchVectors = (data) => {
+    scratch = Math.ceil(scratch / 4) * 4;
+    wasm.HEAPU8.set(data, scratch * 4);
+    const pointer = scratch * 4;
+    scratch += data.length / 4;
     return pointer;
   };
   const slotIds = plan.slots.map((slot) => {
@@ -591,13 +667,11 @@ function instantiatePlan(plan, batch, weightIds, selection) {
    * @returns {() => void}
    */
   function channelCopy(xValue, yValue, runs) {
-    const [channels, yChannels] = [xValue, yValue].map((v) => {
-      const shape = plan.values[v].shape;
-      return shape[shape.length - 1];
-    });
+    const [channels, yChannels] = [xValue, yValue].map(channelsOf);
     const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
     const [from, to] = [pointerOf(xValue), pointerOf(yValue)];
-    if (copyRuns !== null) {
+    if (kernels !== null) {
+      const copyRuns = kernels.copyRuns;
       const table = scratchArray(runs.flatMap(([first, column, length]) => [4 * first, 4 * column, 4 * length]));
       const end = table + 12 * runs.length;
       return () => copyRuns(from, 4 * channels, to, 4 * yChannels, pixels, table, end);
@@ -606,6 +680,61 @@ function instantiatePlan(plan, batch, weightIds, selection) {
       const heap = wasm.HEAPF32;
       for (const [first, column, length] of runs)
         copyRun(heap, (from >>> 2) + first, channels, (to >>> 2) + column, yChannels, length, pixels);
+    };
+  }
+
+  /**
+   * A gather 4 output channels at a time by gather_vectors, with the batch norm after it if `norm`.
+   * @param {number} xValue
+   * @param {number} yValue
+   * @param {readonly number[]} indices
+   * @param {GatherNorm | null} norm
+   * @returns {() => void}
+   */
+  function gatherVectors(xValue, yValue, indices, norm) {
+    const gather = /** @type {ChannelKernels} */ (kernels).gatherVectors;
+    const [channels, yChannels] = [xValue, yValue].map(channelsOf);
+    const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
+    const [from, to] = [pointerOf(xValue), pointerOf(yValue)];
+    const records = gatherRecords(indices, channels);
+    const table = scratchVectors(records);
+    const end = table + records.length;
+    if (norm === null) return () => gather(from, 4 * channels, to, 4 * yChannels, pixels, table, end, 0, 0, 0, 0);
+    // The norm's vectors padded to whole vectors of 4 (the kernel reads 4 at a time).
+    const padded = 4 * Math.ceil(yChannels / 4);
+    /** @param {number} pointer */
+    const vector = (pointer) => {
+      const floats = new Float32Array(padded);
+      if (pointer >= 0) floats.set(wasm.HEAPF32.subarray(pointer >>> 2, (pointer >>> 2) + yChannels));
+      return scratchVectors(new Uint8Array(floats.buffer));
+    };
+    const [scale, shift] = [vector(norm.scale), vector(norm.shift)];
+    const [lo, hi] = GATHER_CLAMPS[norm.act];
+    return () => gather(from, 4 * channels, to, 4 * yChannels, pixels, table, end, scale, shift, lo, hi);
+  }
+
+  /**
+   * `copy`, then the batch norm `norm` over its output in JS (gathers from fewer than 4 channels,
+   * or where the wasm kernels are missing).
+   * @param {() => void} copy
+   * @param {number} yValue
+   * @param {GatherNorm | null} norm
+   * @returns {() => void}
+   */
+  function normed(copy, yValue, norm) {
+    if (norm === null) return copy;
+    const channels = channelsOf(yValue);
+    const size = sizeOf(yValue);
+    const [lo, hi] = GATHER_CLAMPS[norm.act];
+    const [y, scale, shift] = [pointerOf(yValue) >>> 2, norm.scale >>> 2, norm.shift >>> 2];
+    return () => {
+      copy();
+      const heap = wasm.HEAPF32;
+      for (let i = 0; i < size; i++) {
+        const c = i % channels;
+        const v = Math.fround(heap[y + i] * heap[scale + c]) + (norm.shift < 0 ? 0 : heap[shift + c]);
+        heap[y + i] = Math.min(Math.max(v, lo), hi);
+      }
     };
   }
 
@@ -698,8 +827,12 @@ function instantiatePlan(plan, batch, weightIds, selection) {
         return () => void f(x, aShape, 3, w, bShape, 3, 0, 0, act, bias, 0, 0, y);
       }
       case 'gather': {
-        const [, , xValue, yValue] = step;
-        return channelCopy(xValue, yValue, runLists[0]);
+        const [, , xValue, yValue, indices, scaleIndex = -1, shiftIndex = -1, act = 0] = step;
+        const norm =
+          scaleIndex < 0 ? null : { scale: weightPointers[scaleIndex], shift: shiftIndex < 0 ? -1 : weightPointers[shiftIndex], act };
+        return byVectors(step)
+          ? gatherVectors(xValue, yValue, selection(indices), norm)
+          : normed(channelCopy(xValue, yValue, runLists[0]), yValue, norm);
       }
       case 'copy': {
         const [, , yValue, ...from] = step;
@@ -996,14 +1129,15 @@ class Model {
       this.#instances.set(batch, cached);
       return cached;
     }
-    const ids = this.#weights.map((t) => wasmBackend().dataIdMap.get(t.dataId).id);
+    const entries = this.#weights.map((t) => wasmBackend().dataIdMap.get(t.dataId));
+    const [ids, pointers] = [entries.map((e) => e.id), entries.map((e) => e.memoryOffset)];
     const selection = (/** @type {number} */ k) => constantValues(this.#model.constants[k][1]);
-    let instance = instantiatePlan(plan, batch, ids, selection);
+    let instance = instantiatePlan(plan, batch, ids, pointers, selection);
     if (instance === null && this.#instances.size > 0) {
       // Free the other batch sizes' arenas and try once more.
       for (const other of this.#instances.values()) other.dispose();
       this.#instances.clear();
-      instance = instantiatePlan(plan, batch, ids, selection);
+      instance = instantiatePlan(plan, batch, ids, pointers, selection);
     }
     if (instance === null) this.#refuseBatch(batch, plan.arena * 4);
     if (this.#instances.size >= PLAN_CACHE_SIZE) {
@@ -1159,7 +1293,7 @@ export async function loadModel(model, opts = {}) {
   else {
     const mismatch = planMismatch(model, model.plan);
     runtime = mismatch === null ? { name: 'plan' } : { name: 'engine', note: 'the plan was not run: ' + mismatch };
-    if (runtime.name === 'plan' && copyRunsKernel(wasmBackend().wasm) === null)
+    if (runtime.name === 'plan' && channelKernels(wasmBackend().wasm) === null)
       runtime = { name: 'plan', note: 'channel gathers and concats run in JS, slower: copy_runs.wasm could not be instantiated' };
   }
   if (runtime.name === 'engine') registerChannelKernels();
