@@ -1,38 +1,21 @@
-// Assembles src/codegen/runtime/copy_runs.wat (with wabt, a dev dependency: the emitted modules
-// carry the bytes, never the assembler) in its two builds, plain memory and shared memory, and
-// writes them as base64 into model_runtime.js between its `copy_runs.wasm: begin/end` lines.
+// Assembles src/codegen/runtime/copy_runs.wat (assemble_wat.ts: the emitted modules carry the
+// bytes, never the assembler) in its two builds, plain memory and shared memory, and writes them
+// as base64 into model_runtime.js between its `copy_runs.wasm: begin/end` lines.
 //
 //   node --import tsx scripts/build_copy_runs.ts           # after editing copy_runs.wat
 //   node --import tsx scripts/build_copy_runs.ts --check   # exit 1 if model_runtime.js is stale
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import wabtInit from 'wabt';
 import { writeFileAtomically } from '../src/util/atomic_write.ts';
+import { assembleWat } from './assemble_wat.ts';
 
 const RUNTIME = fileURLToPath(new URL('../src/codegen/runtime/model_runtime.js', import.meta.url));
 const WAT = fileURLToPath(new URL('../src/codegen/runtime/copy_runs.wat', import.meta.url));
 const BLOCK = /(\/\/ copy_runs\.wasm: begin\n)[\s\S]*?(\/\/ copy_runs\.wasm: end\n)/;
 
 /** The two builds' bytes, base64: the memory import plain, and shared (threaded backends). */
-export async function assembleCopyRuns(): Promise<{ readonly plain: string; readonly shared: string }> {
-  const wabt = await wabtInit();
-  const text = readFileSync(WAT, 'utf8');
-  const build = (memory: string) => {
-    const module = wabt.parseWat('copy_runs.wat', text.replace('"memory" MEMORY', `"memory" ${memory}`), {
-      threads: true,
-      bulk_memory: true,
-      simd: true,
-    });
-    try {
-      const bytes = new Uint8Array(module.toBinary({}).buffer);
-      if (!WebAssembly.validate(bytes)) throw new Error(`copy_runs.wat (${memory}) does not validate`);
-      return Buffer.from(bytes).toString('base64');
-    } finally {
-      module.destroy();
-    }
-  };
-  // 65536 pages: any maximum the backend's shared memory has fits under it.
-  return { plain: build('(memory 1)'), shared: build('(memory 1 65536 shared)') };
+export function assembleCopyRuns(): Promise<{ readonly plain: string; readonly shared: string }> {
+  return assembleWat(WAT);
 }
 
 /** model_runtime.js's text with the constants of `built`. */

@@ -1,11 +1,14 @@
-// The replacement backward kernels on wasm against tfjs-backend-cpu's, on random shapes, and
-// the gradient registration they rely on. Every wasm run must leave no tensor behind.
+// The replacement backward kernels on wasm against tfjs-backend-cpu's, and slimc's batch norm
+// kernels (wasm SIMD) against their JS loops (what runs on cpu), on random shapes, and the
+// gradient registration they rely on. Every wasm run must leave no tensor behind.
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../../src/interp/backend.ts';
 import { flippedFilter } from '../../src/train/kernels/conv_backprop.ts';
 import { prepareTraining } from '../../src/train/setup.ts';
 import { Rng } from '../../src/util/random.ts';
+import { batchNormWasmSource } from '../../scripts/build_train_kernels.ts';
 
 interface Data {
   readonly data: Float32Array | Int32Array;
@@ -197,6 +200,37 @@ describe('wasm backward kernels match tfjs-backend-cpu', () => {
         kernel('MaxPoolGrad', { filterSize: k, strides: s, pad }),
       ).catch((e) => {
         throw new Error(`max pool ${k}/${s} ${pad} on [${xs}]: ${e}`);
+      });
+    }
+  });
+
+  it('training batch norm: the bytes training loads are what batch_norm.wat assembles to', async () => {
+    const shipped = await readFile(new URL('../../src/train/kernels/batch_norm_wasm.ts', import.meta.url), 'utf8');
+    expect(shipped, 'run node --import tsx scripts/build_train_kernels.ts').toBe(await batchNormWasmSource());
+  });
+
+  it('training batch norm, forward and backward, on 10 random shapes (rank 2 and 4, every channel count mod 4)', async () => {
+    /** A multi-output kernel's outputs, flattened end to end. */
+    const all = (name: string, attrs: object) => (t: Record<string, tf.Tensor>) =>
+      tf.tidy(() => tf.concat((tf.engine().runKernel(name, t, attrs as tf.NamedAttrMap) as tf.Tensor[]).map((o) => tf.reshape(o, [-1]))));
+    for (let i = 0; i < 10; i++) {
+      const channels = i < 4 ? i + 1 : rng.int(5, 70);
+      const shape = i % 3 === 0 ? [rng.int(2, 40), channels] : [rng.int(1, 4), rng.int(1, 7), rng.int(1, 7), channels];
+      // Far from zero mean: the variance must not cancel.
+      const x = random(shape);
+      x.data.forEach((v, j) => (x.data[j] = 3 * v + 5));
+      const gamma = random([channels]);
+      const beta = random([channels]);
+      const where = `[${shape}]`;
+      await expectSameOnWasmAndCpu({ x, gamma, beta }, all('SlimcBatchNormTrain', { epsilon: 1e-5 })).catch((e) => {
+        throw new Error(`forward ${where}: ${e}`);
+      });
+      const stats = await on('cpu', { x, gamma, beta }, all('SlimcBatchNormTrain', { epsilon: 1e-5 }));
+      const size = x.data.length;
+      const mean = { data: stats.slice(size, size + channels), shape: [channels] };
+      const rstd = { data: stats.slice(size + 2 * channels), shape: [channels] };
+      await expectSameOnWasmAndCpu({ dy: random(shape), x, mean, rstd, gamma }, all('SlimcBatchNormTrainGrad', {})).catch((e) => {
+        throw new Error(`backward ${where}: ${e}`);
       });
     }
   });

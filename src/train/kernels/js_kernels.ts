@@ -23,25 +23,28 @@ function read(args: KernelArgs, t: tf.TensorInfo): Float32Array | Int32Array {
 }
 
 /**
- * The kernel's input and output data as typed arrays: on wasm, views of the backend's heap (no
+ * A kernel's input and output data as typed arrays: on wasm, views of the backend's heap (no
  * copies, no fresh JavaScript arrays, whose page faults cost more than the loop); elsewhere a
- * copy of the inputs, and the output written back by `finish`. The output starts zeroed.
+ * copy of the inputs, and the outputs written back by `finish`. The outputs start zeroed.
  */
-function heapArrays(
+export function heapArrays(
   args: KernelArgs,
   inputs: readonly tf.TensorInfo[],
-  shape: readonly number[],
-): { inputs: Float32Array[]; out: Float32Array; finish: () => tf.TensorInfo } {
+  shapes: readonly (readonly number[])[],
+): { inputs: Float32Array[]; outs: Float32Array[]; finish: () => tf.TensorInfo[] } {
   const backend = backendOf(args);
   if (backend instanceof BackendWasm) {
     // Allocate first: growing the heap would detach views taken before.
-    const info = backend.makeOutput([...shape], 'float32');
-    const out = backend.typedArrayFromHeap(info) as Float32Array;
-    out.fill(0);
-    return { inputs: inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array), out, finish: () => info };
+    const infos = shapes.map((shape) => backend.makeOutput([...shape], 'float32'));
+    const outs = infos.map((info) => (backend.typedArrayFromHeap(info) as Float32Array).fill(0));
+    return { inputs: inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array), outs, finish: () => infos };
   }
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  return { inputs: inputs.map((t) => read(args, t) as Float32Array), out, finish: () => output(args, shape, 'float32', out) };
+  const outs = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  return {
+    inputs: inputs.map((t) => read(args, t) as Float32Array),
+    outs,
+    finish: () => outs.map((out, i) => output(args, shapes[i], 'float32', out)),
+  };
 }
 
 /**
@@ -64,9 +67,9 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const io = heapArrays(args, [input, dy], input.shape);
+  const io = heapArrays(args, [input, dy], [input.shape]);
   const [x, g] = io.inputs;
-  const dx = io.out;
+  const [dx] = io.outs;
   const [n, h, w, c] = input.shape;
   const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
@@ -103,7 +106,7 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
       }
     }
   }
-  return io.finish();
+  return io.finish()[0];
 }
 
 /** out[s, ...] = sum of x[i, ...] over i with segmentIds[i] = s (ids outside [0, S) dropped). */

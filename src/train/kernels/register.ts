@@ -9,6 +9,7 @@ import {
   depthwiseInputGrad,
   type ConvGeometry,
 } from './conv_backprop.ts';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain, batchNormTrainGrad } from './batch_norm_kernels.ts';
 import { maxPoolGrad, unsortedSegmentSum } from './js_kernels.ts';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -47,7 +48,7 @@ const CONV_BACKPROPS: readonly ConvBackprop[] = [
   { forward: 'DepthwiseConv2dNative', depthwise: true, filterGrad: depthwiseFilterGrad, inputGrad: depthwiseInputGrad },
 ];
 
-type Kernel = { readonly name: string; readonly run: (args: KernelArgs) => tf.TensorInfo };
+type Kernel = { readonly name: string; readonly run: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] };
 
 /** The kernels `<forward>BackpropFilter` and `<forward>BackpropInput`, with tfjs-backend-cpu's attributes. */
 const backpropKernels = ({ forward, depthwise, filterGrad, inputGrad }: ConvBackprop): Kernel[] => [
@@ -76,20 +77,30 @@ const wasmKernels: readonly Kernel[] = [
   { name: 'UnsortedSegmentSum', run: unsortedSegmentSum },
 ];
 
+/** slimc's own kernels (training-mode batch norm), for both backends training runs on. */
+const sharedKernels: readonly Kernel[] = [
+  { name: BATCH_NORM_TRAIN, run: batchNormTrain },
+  { name: BATCH_NORM_TRAIN_GRAD, run: batchNormTrainGrad },
+];
+
 /** Names of the wasm kernels this module replaces or adds. */
-export const WASM_TRAINING_KERNELS: readonly string[] = wasmKernels.map((k) => k.name);
+export const WASM_TRAINING_KERNELS: readonly string[] = [...wasmKernels, ...sharedKernels].map((k) => k.name);
+
+function register(k: Kernel, backendName: string): void {
+  const existing = tf.getKernel(k.name, backendName);
+  if (existing?.kernelFunc === k.run) return;
+  if (existing) tf.unregisterKernel(k.name, backendName);
+  tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: k.run });
+}
 
 /**
- * Registers the replacement kernels for backend 'wasm'. Call after tfjs-backend-wasm has been
- * imported (its own registrations would otherwise replace these). Idempotent.
+ * Registers the replacement kernels for backend 'wasm', and slimc's own for 'wasm' and 'cpu'.
+ * Call after tfjs-backend-wasm has been imported (its own registrations would otherwise replace
+ * these). Idempotent.
  */
 export function registerWasmTrainingKernels(): void {
-  for (const k of wasmKernels) {
-    const existing = tf.getKernel(k.name, 'wasm');
-    if (existing?.kernelFunc === k.run) continue;
-    if (existing) tf.unregisterKernel(k.name, 'wasm');
-    tf.registerKernel({ kernelName: k.name, backendName: 'wasm', kernelFunc: k.run });
-  }
+  for (const k of wasmKernels) register(k, 'wasm');
+  for (const k of sharedKernels) for (const backendName of ['wasm', 'cpu']) register(k, backendName);
 }
 
 const isOne = (v: number | readonly number[] | undefined) => v === undefined || (typeof v === 'number' ? v === 1 : v.every((d) => d === 1));
