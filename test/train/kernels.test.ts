@@ -8,7 +8,7 @@ import { initBackend, type BackendName } from '../../src/interp/backend.ts';
 import { flippedFilter } from '../../src/train/kernels/conv_backprop.ts';
 import { prepareTraining } from '../../src/train/setup.ts';
 import { Rng } from '../../src/util/random.ts';
-import { batchNormWasmSource } from '../../scripts/build_train_kernels.ts';
+import { trainKernelsWasmSource } from '../../scripts/build_train_kernels.ts';
 
 interface Data {
   readonly data: Float32Array | Int32Array;
@@ -204,9 +204,9 @@ describe('wasm backward kernels match tfjs-backend-cpu', () => {
     }
   });
 
-  it('training batch norm: the bytes training loads are what batch_norm.wat assembles to', async () => {
-    const shipped = await readFile(new URL('../../src/train/kernels/batch_norm_wasm.ts', import.meta.url), 'utf8');
-    expect(shipped, 'run node --import tsx scripts/build_train_kernels.ts').toBe(await batchNormWasmSource());
+  it('the wasm training kernels: the bytes training loads are what train_kernels.wat assembles to', async () => {
+    const shipped = await readFile(new URL('../../src/train/kernels/train_kernels_wasm.ts', import.meta.url), 'utf8');
+    expect(shipped, 'run node --import tsx scripts/build_train_kernels.ts').toBe(await trainKernelsWasmSource());
   });
 
   it('training batch norm, forward and backward, on 10 random shapes (rank 2 and 4, every channel count mod 4)', async () => {

@@ -1,7 +1,7 @@
 // Training-mode batch norm as two kernels, instead of the dozen tfjs ops (subtract, square, two
 // channel means, rsqrt, multiplies, adds) each of which reads and writes the whole activation: a
 // step of the MNIST example's network spent about a quarter of its time in them. On wasm they run
-// slimc's own SIMD loops (batch_norm.wat) over the backend's memory: forward 3 passes over x,
+// slimc's own SIMD loops (train_kernels.wat) over the backend's memory: forward 3 passes over x,
 // backward 2 over x and dy. Elsewhere, or where that module cannot be made, the same in JS.
 // Per-channel sums are taken in float64, so the statistics of a large batch lose nothing to
 // float32 summation.
@@ -12,8 +12,8 @@
 //             dx = gamma * rstd * (dy - (dbeta + xhat * dgamma) / M)   (Ioffe & Szegedy)
 import type * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_WASM, BATCH_NORM_WASM_SHARED } from './batch_norm_wasm.ts';
 import { heapArrays } from './js_kernels.ts';
+import { heapPointer as pointerOf, heapScratch as scratch, trainKernels, type TrainKernels } from './wasm_kernels.ts';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -24,72 +24,12 @@ export const BATCH_NORM_TRAIN_GRAD = 'SlimcBatchNormTrainGrad';
 
 const channelsOf = (t: tf.TensorInfo) => t.shape[t.shape.length - 1];
 
-/** batch_norm.wat's exports (pointers are byte offsets in the backend's memory). */
-interface BatchNormWasm {
-  bn_sums(x: number, rows: number, channels: number, mean: number, acc: number, centered: number): void;
-  bn_grad_sums(dy: number, x: number, rows: number, channels: number, mean: number, dbeta: number, dxm: number): void;
-  bn_affine(x: number, dy: number, rows: number, channels: number, m: number, p: number, q: number, s: number, out: number): void;
-}
-
-/** The parts of the backend's emscripten module these kernels use. */
-interface WasmHeap {
-  readonly asm?: { readonly memory?: unknown };
-  readonly HEAPU8: Uint8Array;
-  _malloc(bytes: number): number;
-  _free(pointer: number): void;
-}
-
-const instances = new WeakMap<object, BatchNormWasm | null>();
-
-/** batch_norm.wat over the backend's memory, made once per backend; null where it cannot be. */
-function wasmKernels(backend: BackendWasm): BatchNormWasm | null {
-  const module = backend.wasm as unknown as WasmHeap;
-  const known = instances.get(module);
-  if (known !== undefined) return known;
-  let kernels: BatchNormWasm | null = null;
-  const memory = module.asm?.memory;
-  if (memory instanceof WebAssembly.Memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const bytes = Uint8Array.from(atob(shared ? BATCH_NORM_WASM_SHARED : BATCH_NORM_WASM), (c) => c.charCodeAt(0));
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as BatchNormWasm;
-    } catch {
-      kernels = null;
-    }
-  }
-  instances.set(module, kernels);
-  return kernels;
-}
-
-/**
- * Per-channel scratch vectors on the wasm heap (float64 first, then float32), zeroed, for one
- * kernel call: their byte offsets, views to fill and read, and `free`.
- */
-function scratch(backend: BackendWasm, channels: number, doubles: number, floats: number) {
-  const module = backend.wasm as unknown as WasmHeap;
-  const base = module._malloc(8 * channels * doubles + 4 * channels * floats + 16);
-  const start = Math.ceil(base / 16) * 16;
-  const buffer = module.HEAPU8.buffer;
-  module.HEAPU8.fill(0, start, start + 8 * channels * doubles + 4 * channels * floats);
-  const f64 = Array.from({ length: doubles }, (_, k) => start + 8 * channels * k);
-  const f32 = Array.from({ length: floats }, (_, k) => start + 8 * channels * doubles + 4 * channels * k);
-  return {
-    f64,
-    f32,
-    double: (k: number) => new Float64Array(buffer, f64[k], channels),
-    float: (k: number) => new Float32Array(buffer, f32[k], channels),
-    free: () => module._free(base),
-  };
-}
-
-const pointerOf = (backend: BackendWasm, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)?.memoryOffset as number;
-
 export function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
   const { epsilon } = args.attrs as unknown as { epsilon: number };
   const channels = channelsOf(x);
   const backend = args.backend;
-  const kernels = backend instanceof BackendWasm ? wasmKernels(backend) : null;
+  const kernels = backend instanceof BackendWasm ? trainKernels(backend) : null;
   if (backend instanceof BackendWasm && kernels !== null) return batchNormTrainWasm(backend, kernels, x, gamma, beta, epsilon);
   const io = heapArrays(args, [x, gamma, beta], [x.shape, [channels], [channels], [channels]]);
   const [xs, g, b] = io.inputs;
@@ -123,7 +63,7 @@ export function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
 
 function batchNormTrainWasm(
   backend: BackendWasm,
-  kernels: BatchNormWasm,
+  kernels: TrainKernels,
   x: tf.TensorInfo,
   gamma: tf.TensorInfo,
   beta: tf.TensorInfo,
@@ -160,7 +100,7 @@ export function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   const { dy, x, mean, rstd, gamma } = args.inputs as Record<'dy' | 'x' | 'mean' | 'rstd' | 'gamma', tf.TensorInfo>;
   const channels = channelsOf(x);
   const backend = args.backend;
-  const kernels = backend instanceof BackendWasm ? wasmKernels(backend) : null;
+  const kernels = backend instanceof BackendWasm ? trainKernels(backend) : null;
   if (backend instanceof BackendWasm && kernels !== null) return batchNormTrainGradWasm(backend, kernels, dy, x, mean, rstd, gamma);
   const io = heapArrays(args, [dy, x, mean, rstd, gamma], [x.shape, [channels], [channels]]);
   const [g, xs, m, r, gam] = io.inputs;
@@ -195,7 +135,7 @@ export function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
 
 function batchNormTrainGradWasm(
   backend: BackendWasm,
-  kernels: BatchNormWasm,
+  kernels: TrainKernels,
   dy: tf.TensorInfo,
   x: tf.TensorInfo,
   mean: tf.TensorInfo,

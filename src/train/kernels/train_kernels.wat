@@ -1,8 +1,11 @@
-;; Training-mode batch norm over the backend's memory (kernels/batch_norm_kernels.ts calls these):
-;; x is `rows` rows of `channels` floats (NHWC: a row is a pixel); per-channel vectors are indexed
-;; by channel. Per-channel sums accumulate in float64. Each row runs 4 channels at a time with
-;; SIMD, then the last channels % 4 one at a time. The memory import is declared plain or shared,
-;; to match the backend build that runs.
+;; slimc's own training kernels over the backend's memory (wasm_kernels.ts makes the instance;
+;; pointers are byte offsets). The memory import is declared plain or shared, to match the
+;; backend build that runs.
+;;
+;; Training-mode batch norm (batch_norm_kernels.ts calls these): x is `rows` rows of `channels`
+;; floats (NHWC: a row is a pixel); per-channel vectors are indexed by channel. Per-channel sums
+;; accumulate in float64. Each row runs 4 channels at a time with SIMD, then the last
+;; channels % 4 one at a time.
 (module
   (import "env" "memory" MEMORY)
 
@@ -141,4 +144,64 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $tail)))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-      (br $row)))))
+      (br $row))))
+
+  ;; The gradient of a max pool (js_kernels.ts maxPoolGrad calls it): for each output position
+  ;; and channel of dy [n, oh, ow, c], the first largest input of its window in row-major order
+  ;; (padded positions never win) gets dy added to its dx. x and dx are [n, h, w, c]; dx starts zeroed.
+  (func (export "max_pool_grad")
+    (param $x i32) (param $dy i32) (param $dx i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (param $sh i32) (param $sw i32) (param $fh i32) (param $fw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ch i32) (local $ky i32) (local $kx i32)
+    (local $iy i32) (local $ix i32) (local $y0 i32) (local $x0 i32) (local $row i32) (local $k i32) (local $at i32)
+    (local $best f32) (local $v f32)
+    (local.set $b (i32.const 0))
+    (block $images_done (loop $image
+      (br_if $images_done (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $oy (i32.const 0))
+      (block $rows_done (loop $out_row
+        (br_if $rows_done (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $top)))
+        (local.set $ox (i32.const 0))
+        (block $cols_done (loop $out_col
+          (br_if $cols_done (i32.ge_u (local.get $ox) (local.get $ow)))
+          (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $left)))
+          (local.set $ch (i32.const 0))
+          (block $channels_done (loop $channel
+            (br_if $channels_done (i32.ge_u (local.get $ch) (local.get $c)))
+            (local.set $best (f32.const -inf))
+            (local.set $at (i32.const -1))
+            (local.set $ky (i32.const 0))
+            (block $taps_done (loop $tap_row
+              (br_if $taps_done (i32.ge_u (local.get $ky) (local.get $fh)))
+              (local.set $iy (i32.add (local.get $y0) (local.get $ky)))
+              (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $h))) (then
+                (local.set $row (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy)) (local.get $w)))
+                (local.set $kx (i32.const 0))
+                (block $tap_cols_done (loop $tap_col
+                  (br_if $tap_cols_done (i32.ge_u (local.get $kx) (local.get $fw)))
+                  (local.set $ix (i32.add (local.get $x0) (local.get $kx)))
+                  (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $w))) (then
+                    (local.set $k (i32.add (i32.mul (i32.add (local.get $row) (local.get $ix)) (local.get $c)) (local.get $ch)))
+                    (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2)))))
+                    (if (f32.gt (local.get $v) (local.get $best)) (then
+                      (local.set $best (local.get $v))
+                      (local.set $at (local.get $k))))))
+                  (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                  (br $tap_col)))))
+              (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+              (br $tap_row)))
+            (if (i32.ge_s (local.get $at) (i32.const 0)) (then
+              (local.set $k (i32.add (local.get $dx) (i32.shl (local.get $at) (i32.const 2))))
+              (f32.store (local.get $k) (f32.add (f32.load (local.get $k)) (f32.load (local.get $dy))))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br $channel)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $out_col)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $out_row)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $image))))
+)
