@@ -6,7 +6,8 @@
 // the compiled plan a selection is a copy of channel runs between planned buffers. The costs
 // below were measured when that copy ran in JS (0.3 to 1.4 ns per element plus ~0.5 us a step);
 // the runtime's wasm copy (copy_runs.wat) is 2-4x cheaper, so they overstate it: re-tune them
-// with `npm run bench:profile` on a quiet machine. XNNPACK does a multiply-add of a small pruned layer in about 0.17 ns (a 1x1 conv on
+// with `npm run bench:profile` on a quiet machine. A selection followed by a batch norm is fused
+// with it in the plan and costs far less (FUSED_SELECTION_COST_PER_ELEMENT). XNNPACK does a multiply-add of a small pruned layer in about 0.17 ns (a 1x1 conv on
 // [1,8,8,16] -> 16: 16,384 multiply-adds in 2.8 us). Folding also ships zero filter rows: it is
 // done only while those add at most 5% to the weights the fold touches, so that the weights
 // file stays within 5% of what the unfolded graph (and so the official channel-selection layer,
@@ -18,6 +19,12 @@ import { rewriteToFixpoint, type AnyPeepholeRule, type RewriteContext, type Rule
 
 /** Multiply-adds that cost as much as copying one element in a channel selection (scattered runs). */
 export const SELECTION_COST_PER_ELEMENT = 8;
+/**
+ * Multiply-adds that cost as much as one element of a selection fused with the norm after it,
+ * beyond the norm itself: in pruned ResNet-164's first stage the fused step takes 19-25 us where
+ * the norm alone took 16-20 us, for 33 of 64 channels at 32x32 pixels (~0.12 ns an element).
+ */
+export const FUSED_SELECTION_COST_PER_ELEMENT = 1;
 /** Multiply-adds that cost as much as one step of the plan. */
 export const OP_DISPATCH_COST = 3_000;
 /** A fold may add at most this fraction of the weights it touches (zero rows and zero vector entries). */
@@ -81,7 +88,14 @@ function foldSelection(conv: Conv2dNode, ctx: RewriteContext): RuleResult {
   const dropped = channels - kept;
 
   const positions = perSample(gather.type.shape);
-  const selectionCost = OP_DISPATCH_COST + SELECTION_COST_PER_ELEMENT * positions * kept;
+  // The plan runs a selection and the batch norm right after it (a per-channel 1x1 conv with
+  // relu, relu6 or no activation) as one step (build_plan.ts): the selection then adds little to
+  // what the norm costs anyway, and no step of its own.
+  const first = chain[0];
+  const fused = first?.op === 'conv2d' && first.activation !== 'sigmoid';
+  const selectionCost = fused
+    ? FUSED_SELECTION_COST_PER_ELEMENT * positions * kept
+    : OP_DISPATCH_COST + SELECTION_COST_PER_ELEMENT * positions * kept;
   const [kh, kw, , outputs] = ctx.weights[conv.filter].shape;
   const extraCost = chain.length * positions * dropped + perSample(conv.type.shape) * kh * kw * dropped * outputs;
   if (extraCost >= selectionCost) return null;
