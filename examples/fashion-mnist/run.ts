@@ -6,7 +6,7 @@
 // baseline.slim / pruned.slim into --publish (default: this directory).
 //
 //   npx tsx examples/fashion-mnist/run.ts [--resume] [--until STAGE] [--out DIR] [--publish DIR]
-//       [--epochs 8] [--finetune-epochs 4] [--pass2-epochs 4] [--lambdas 1e-3,3e-3]
+//       [--epochs 8] [--finetune-epochs 8] [--pass2-epochs 4] [--lambdas 1e-3,3e-3]
 //       [--prune-lambda 1e-3] [--ratios 0.5,0.7] [--pass2-ratio 0.5] [--batch-size 64]
 //       [--data fashion-mnist | idx:DIR] [--only STAGE,...] [--tiny]
 //
@@ -47,7 +47,7 @@ export async function main({ argv, log = console.log, shouldStop }: RunArguments
       out: { type: 'string', default: join(here, 'out') },
       publish: { type: 'string' },
       epochs: { type: 'string', default: '8' },
-      'finetune-epochs': { type: 'string', default: '4' },
+      'finetune-epochs': { type: 'string', default: '8' },
       'pass2-epochs': { type: 'string', default: '4' },
       lambdas: { type: 'string', default: '1e-3,3e-3' },
       'prune-lambda': { type: 'string', default: '1e-3' },

@@ -33,13 +33,8 @@ export function batchNormTraining(
   const forward = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, scale, shift] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as tf.GradSaveFunc;
-    const [y, mean, variance, rstd] = tf.engine().runKernel(
-      BATCH_NORM_TRAIN,
-      { x: input, gamma: scale, beta: shift },
-      {
-        epsilon,
-      },
-    ) as tf.Tensor[];
+    const inputs = { x: input, gamma: scale, beta: shift };
+    const [y, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon }) as tf.Tensor[];
     // The caller owns (and frees) the statistics; the gradient keeps its own mean.
     onStatistics({ mean: tf.keep(tf.clone(mean)) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
     save([input, mean, rstd, scale]);
