@@ -20,7 +20,8 @@ export interface BatchStatistics {
 
 /**
  * y = gamma * (x - mean_B) / sqrt(var_B + eps) + beta over the last axis of x ([N,C] or
- * [N,H,W,C]). `onStatistics` receives the batch statistics as kept tensors the caller frees.
+ * [N,H,W,C]), then max(y, 0) if `relu` (the relu after the norm, in the same kernels).
+ * `onStatistics` receives the batch statistics as kept tensors the caller frees.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -28,21 +29,22 @@ export function batchNormTraining(
   beta: tf.Tensor,
   epsilon: number,
   onStatistics: (stats: BatchStatistics) => void,
+  relu = false,
 ): tf.Tensor {
   const count = x.size / x.shape[x.rank - 1];
   const forward = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, scale, shift] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as tf.GradSaveFunc;
     const inputs = { x: input, gamma: scale, beta: shift };
-    const [y, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon }) as tf.Tensor[];
+    const [y, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon, relu }) as tf.Tensor[];
     // The caller owns (and frees) the statistics; the gradient keeps its own mean.
     onStatistics({ mean: tf.keep(tf.clone(mean)) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
-    save([input, mean, rstd, scale]);
+    save([input, mean, rstd, scale, shift]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, m, r, g] = saved;
-        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x: xs, mean: m, rstd: r, gamma: g }) as tf.Tensor[];
+        const [xs, m, r, g, b] = saved;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x: xs, mean: m, rstd: r, gamma: g, beta: b }, { relu }) as tf.Tensor[];
       },
     };
   });

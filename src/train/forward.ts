@@ -2,7 +2,7 @@
 // batch_norm, which normalises with the batch statistics (training mode).
 import * as tf from '@tensorflow/tfjs-core';
 import { SlimcError } from '../ir/errors.ts';
-import { bnWeightNames, inputsOf } from '../ir/node.ts';
+import { bnWeightNames, inputsOf, usersOf } from '../ir/node.ts';
 import type { Graph, Node, ValueId } from '../ir/types.ts';
 import { evalNode } from '../interp/kernels.ts';
 import { batchNormTraining, type BatchStatistics } from './batch_norm.ts';
@@ -26,6 +26,21 @@ export function logitsValue(graph: Graph): Node {
   return logits;
 }
 
+/**
+ * Batch norms whose only reader is a relu, by id, with the relu's id: the norm's kernels do the
+ * relu too (one pass less each way), and the relu node passes the value on.
+ */
+function normsWithRelu(graph: Graph): Map<ValueId, ValueId> {
+  const users = usersOf(graph);
+  const fused = new Map<ValueId, ValueId>();
+  for (const node of graph.nodes) {
+    const readers = users.get(node.id) ?? [];
+    if (node.op !== 'batch_norm' || readers.length !== 1 || readers[0].op !== 'relu' || graph.outputs.includes(node.id)) continue;
+    fused.set(node.id, readers[0].id);
+  }
+  return fused;
+}
+
 /** The class scores [N, classes] for a batch, in training mode; BN batch statistics by BN name. */
 export function forwardTraining(
   graph: Graph,
@@ -34,6 +49,8 @@ export function forwardTraining(
   statistics: Map<string, BatchStatistics>,
 ): tf.Tensor2D {
   const target = logitsValue(graph).id;
+  const reluAfter = normsWithRelu(graph);
+  const fusedRelus = new Set(reluAfter.values());
   const env = new Map<ValueId, tf.Tensor>();
   for (const node of graph.nodes) {
     if (node.op === 'input') {
@@ -41,12 +58,13 @@ export function forwardTraining(
       continue;
     }
     const args = inputsOf(node).map((v) => env.get(v) as tf.Tensor);
-    if (node.op === 'batch_norm') {
+    if (node.op === 'relu' && fusedRelus.has(node.id)) {
+      env.set(node.id, args[0]); // done by the norm before it
+    } else if (node.op === 'batch_norm') {
       const w = bnWeightNames(node.params);
-      env.set(
-        node.id,
-        batchNormTraining(args[0], weights.lookup(w.gamma), weights.lookup(w.beta), node.epsilon, (s) => statistics.set(node.params, s)),
-      );
+      const onStatistics = (s: BatchStatistics) => statistics.set(node.params, s);
+      const relu = reluAfter.has(node.id);
+      env.set(node.id, batchNormTraining(args[0], weights.lookup(w.gamma), weights.lookup(w.beta), node.epsilon, onStatistics, relu));
     } else {
       env.set(node.id, evalNode(node, args, weights.lookup));
     }

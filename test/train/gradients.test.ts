@@ -94,35 +94,39 @@ describe('training-mode execution', () => {
     expect(Math.max(...Object.values(ours).flatMap((g) => [...g].map(Math.abs)))).toBeGreaterThan(0);
   });
 
-  it('has a closed-form backward pass equal to autodiff of BN written with plain ops', async () => {
-    await initBackend('wasm');
-    const x = tf.tensor(
-      rng.fill(4 * 3 * 3 * 5, () => 2 * rng.normal() + 1),
-      [4, 3, 3, 5],
-    );
-    const probe = tf.tensor(
-      rng.fill(4 * 3 * 3 * 5, () => rng.normal()),
-      [4, 3, 3, 5],
-    );
-    const gamma = tf.tensor1d(rng.fill(5, () => rng.normal()));
-    const beta = tf.tensor1d(rng.fill(5, () => rng.normal()));
-    const plain = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(v, [0, 1, 2]);
-      return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
-    };
-    const closedForm = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-      batchNormTraining(v, g, b, 1e-5, (s) => (s.mean.dispose(), s.variance.dispose()));
-    const gradsOf = (f: typeof plain) =>
-      tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(v, g, b), probe)))([x, gamma, beta]);
-    const expected = gradsOf(plain);
-    const ours = gradsOf(closedForm);
-    ours.forEach((t, i) => {
-      const e = expected[i].dataSync();
-      const worst = Math.max(...t.dataSync().map((v, k) => Math.abs(v - e[k])));
-      expect(worst, ['x', 'gamma', 'beta'][i]).toBeLessThan(1e-4 * Math.max(1, ...e.map(Math.abs)));
-    });
-    [x, probe, gamma, beta, ...expected, ...ours].forEach((t) => t.dispose());
-  });
+  it.each([false, true])(
+    'has a closed-form backward pass equal to autodiff of BN written with plain ops (relu after: %s)',
+    async (relu) => {
+      await initBackend('wasm');
+      const x = tf.tensor(
+        rng.fill(4 * 3 * 3 * 5, () => 2 * rng.normal() + 1),
+        [4, 3, 3, 5],
+      );
+      const probe = tf.tensor(
+        rng.fill(4 * 3 * 3 * 5, () => rng.normal()),
+        [4, 3, 3, 5],
+      );
+      const gamma = tf.tensor1d(rng.fill(5, () => rng.normal()));
+      const beta = tf.tensor1d(rng.fill(5, () => rng.normal()));
+      const plain = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(v, [0, 1, 2]);
+        const y = tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+        return relu ? tf.relu(y) : y;
+      };
+      const closedForm = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        batchNormTraining(v, g, b, 1e-5, (s) => (s.mean.dispose(), s.variance.dispose()), relu);
+      const gradsOf = (f: typeof plain) =>
+        tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(v, g, b), probe)))([x, gamma, beta]);
+      const expected = gradsOf(plain);
+      const ours = gradsOf(closedForm);
+      ours.forEach((t, i) => {
+        const e = expected[i].dataSync();
+        const worst = Math.max(...t.dataSync().map((v, k) => Math.abs(v - e[k])));
+        expect(worst, ['x', 'gamma', 'beta'][i]).toBeLessThan(1e-4 * Math.max(1, ...e.map(Math.abs)));
+      });
+      [x, probe, gamma, beta, ...expected, ...ours].forEach((t) => t.dispose());
+    },
+  );
 
   it('normalises with the batch statistics and blends the running ones with momentum 0.1 (unbiased variance)', async () => {
     await initBackend('wasm');

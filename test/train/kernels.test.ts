@@ -221,15 +221,19 @@ describe('wasm backward kernels match tfjs-backend-cpu', () => {
       x.data.forEach((v, j) => (x.data[j] = 3 * v + 5));
       const gamma = random([channels]);
       const beta = random([channels]);
-      const where = `[${shape}]`;
-      await expectSameOnWasmAndCpu({ x, gamma, beta }, all('SlimcBatchNormTrain', { epsilon: 1e-5 })).catch((e) => {
+      // Half the cases with the relu after the norm (the gradient then masked where y <= 0).
+      const relu = i % 2 === 1;
+      const where = `[${shape}]${relu ? ' with relu' : ''}`;
+      await expectSameOnWasmAndCpu({ x, gamma, beta }, all('SlimcBatchNormTrain', { epsilon: 1e-5, relu })).catch((e) => {
         throw new Error(`forward ${where}: ${e}`);
       });
-      const stats = await on('cpu', { x, gamma, beta }, all('SlimcBatchNormTrain', { epsilon: 1e-5 }));
+      const stats = await on('cpu', { x, gamma, beta }, all('SlimcBatchNormTrain', { epsilon: 1e-5, relu }));
       const size = x.data.length;
+      if (relu) expect(Math.min(...stats.subarray(0, size))).toBe(0);
       const mean = { data: stats.slice(size, size + channels), shape: [channels] };
       const rstd = { data: stats.slice(size + 2 * channels), shape: [channels] };
-      await expectSameOnWasmAndCpu({ dy: random(shape), x, mean, rstd, gamma }, all('SlimcBatchNormTrainGrad', {})).catch((e) => {
+      const grads = all('SlimcBatchNormTrainGrad', { relu });
+      await expectSameOnWasmAndCpu({ dy: random(shape), x, mean, rstd, gamma, beta }, grads).catch((e) => {
         throw new Error(`backward ${where}: ${e}`);
       });
     }

@@ -53,13 +53,18 @@
       (br $row))))
 
   ;; dbeta[c] += dy[r, c]; dxm[c] += dy[r, c] * (x[r, c] - mean[c]); all three vectors float64.
+  ;; If mp is not 0, dy counts only where the forward output (x - m32[c]) * mp[c] + mq[c] (float32,
+  ;; as bn_affine computes it) is above 0: the gradient through a relu after the norm.
   (func (export "bn_grad_sums")
     (param $dy i32) (param $x i32) (param $rows i32) (param $channels i32) (param $mean i32) (param $dbeta i32) (param $dxm i32)
-    (local $c i32) (local $m i32) (local $b i32) (local $g i32)
+    (param $m32 i32) (param $mp i32) (param $mq i32)
+    (local $c i32) (local $m i32) (local $b i32) (local $g i32) (local $k i32) (local $masked i32)
     (local $d v128) (local $v v128) (local $dlo v128) (local $dhi v128) (local $s f64)
+    (local.set $masked (i32.ne (local.get $mp) (i32.const 0)))
     (block $rows_done (loop $row
       (br_if $rows_done (i32.eqz (local.get $rows)))
       (local.set $c (i32.const 0))
+      (local.set $k (i32.const 0))
       (local.set $m (local.get $mean))
       (local.set $b (local.get $dbeta))
       (local.set $g (local.get $dxm))
@@ -67,6 +72,13 @@
         (br_if $vec_done (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $channels)))
         (local.set $d (v128.load align=4 (local.get $dy)))
         (local.set $v (v128.load align=4 (local.get $x)))
+        (if (local.get $masked) (then
+          (local.set $d (v128.and (local.get $d) (f32x4.gt
+            (f32x4.add
+              (f32x4.mul (f32x4.sub (local.get $v) (v128.load align=4 (i32.add (local.get $m32) (local.get $k))))
+                         (v128.load align=4 (i32.add (local.get $mp) (local.get $k))))
+              (v128.load align=4 (i32.add (local.get $mq) (local.get $k))))
+            (v128.const f32x4 0 0 0 0))))))
         (local.set $dlo (f64x2.promote_low_f32x4 (local.get $d)))
         (local.set $dhi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d))))
         (v128.store align=8 (local.get $b) (f64x2.add (v128.load align=8 (local.get $b)) (local.get $dlo)))
@@ -78,6 +90,7 @@
             (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
             (v128.load offset=16 align=8 (local.get $m))))))
         (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $m (i32.add (local.get $m) (i32.const 32)))
@@ -87,10 +100,19 @@
       (block $tail_done (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $c) (local.get $channels)))
         (local.set $s (f64.promote_f32 (f32.load (local.get $dy))))
+        (if (local.get $masked) (then
+          (if (i32.eqz (f32.gt
+                (f32.add
+                  (f32.mul (f32.sub (f32.load (local.get $x)) (f32.load (i32.add (local.get $m32) (local.get $k))))
+                           (f32.load (i32.add (local.get $mp) (local.get $k))))
+                  (f32.load (i32.add (local.get $mq) (local.get $k))))
+                (f32.const 0)))
+            (then (local.set $s (f64.const 0))))))
         (f64.store (local.get $b) (f64.add (f64.load (local.get $b)) (local.get $s)))
         (f64.store (local.get $g) (f64.add (f64.load (local.get $g))
           (f64.mul (local.get $s) (f64.sub (f64.promote_f32 (f32.load (local.get $x))) (f64.load (local.get $m))))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (local.set $m (i32.add (local.get $m) (i32.const 8)))
@@ -101,12 +123,16 @@
       (br $row))))
 
   ;; out[r, c] = (x[r, c] - m[c]) * p[c] + q[c], plus dy[r, c] * s[c] if dy is not 0; float32.
-  ;; The forward pass (p = gamma * rstd, q = beta) and the input gradient (see the caller).
+  ;; The forward pass (p = gamma * rstd, q = beta) and the input gradient (see the caller). If mp
+  ;; is not 0, dy counts only where (x - m[c]) * mp[c] + mq[c] > 0 (the forward output, before a
+  ;; relu); if clamp, out is max(out, 0) (a relu after the norm).
   (func (export "bn_affine")
     (param $x i32) (param $dy i32) (param $rows i32) (param $channels i32)
     (param $m i32) (param $p i32) (param $q i32) (param $s i32) (param $out i32)
-    (local $c i32) (local $k i32) (local $v v128) (local $f f32) (local $with_dy i32)
+    (param $mp i32) (param $mq i32) (param $clamp i32)
+    (local $c i32) (local $k i32) (local $v v128) (local $d v128) (local $f f32) (local $e f32) (local $with_dy i32) (local $masked i32)
     (local.set $with_dy (i32.ne (local.get $dy) (i32.const 0)))
+    (local.set $masked (i32.ne (local.get $mp) (i32.const 0)))
     (block $rows_done (loop $row
       (br_if $rows_done (i32.eqz (local.get $rows)))
       (local.set $c (i32.const 0))
@@ -118,9 +144,18 @@
                      (v128.load align=4 (i32.add (local.get $p) (local.get $k))))
           (v128.load align=4 (i32.add (local.get $q) (local.get $k)))))
         (if (local.get $with_dy) (then
+          (local.set $d (v128.load align=4 (local.get $dy)))
+          (if (local.get $masked) (then
+            (local.set $d (v128.and (local.get $d) (f32x4.gt
+              (f32x4.add
+                (f32x4.mul (f32x4.sub (v128.load align=4 (local.get $x)) (v128.load align=4 (i32.add (local.get $m) (local.get $k))))
+                           (v128.load align=4 (i32.add (local.get $mp) (local.get $k))))
+                (v128.load align=4 (i32.add (local.get $mq) (local.get $k))))
+              (v128.const f32x4 0 0 0 0))))))
           (local.set $v (f32x4.add (local.get $v)
-            (f32x4.mul (v128.load align=4 (local.get $dy)) (v128.load align=4 (i32.add (local.get $s) (local.get $k))))))
+            (f32x4.mul (local.get $d) (v128.load align=4 (i32.add (local.get $s) (local.get $k))))))
           (local.set $dy (i32.add (local.get $dy) (i32.const 16)))))
+        (if (local.get $clamp) (then (local.set $v (f32x4.pmax (local.get $v) (v128.const f32x4 0 0 0 0)))))
         (v128.store align=4 (local.get $out) (local.get $v))
         (local.set $c (i32.add (local.get $c) (i32.const 4)))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
@@ -134,9 +169,19 @@
                    (f32.load (i32.add (local.get $p) (local.get $k))))
           (f32.load (i32.add (local.get $q) (local.get $k)))))
         (if (local.get $with_dy) (then
-          (local.set $f (f32.add (local.get $f)
-            (f32.mul (f32.load (local.get $dy)) (f32.load (i32.add (local.get $s) (local.get $k))))))
+          (local.set $e (f32.load (local.get $dy)))
+          (if (local.get $masked) (then
+            (if (i32.eqz (f32.gt
+                  (f32.add
+                    (f32.mul (f32.sub (f32.load (local.get $x)) (f32.load (i32.add (local.get $m) (local.get $k))))
+                             (f32.load (i32.add (local.get $mp) (local.get $k))))
+                    (f32.load (i32.add (local.get $mq) (local.get $k))))
+                  (f32.const 0)))
+              (then (local.set $e (f32.const 0))))))
+          (local.set $f (f32.add (local.get $f) (f32.mul (local.get $e) (f32.load (i32.add (local.get $s) (local.get $k))))))
           (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
+        (if (local.get $clamp) (then
+          (if (f32.lt (local.get $f) (f32.const 0)) (then (local.set $f (f32.const 0))))))
         (f32.store (local.get $out) (local.get $f))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (local.set $k (i32.add (local.get $k) (i32.const 4)))

@@ -9,8 +9,32 @@ import { TRAIN_KERNELS_WASM, TRAIN_KERNELS_WASM_SHARED } from './train_kernels_w
 /** train_kernels.wat's exports (pointers are byte offsets in the backend's memory). */
 export interface TrainKernels {
   bn_sums(x: number, rows: number, channels: number, mean: number, acc: number, centered: number): void;
-  bn_grad_sums(dy: number, x: number, rows: number, channels: number, mean: number, dbeta: number, dxm: number): void;
-  bn_affine(x: number, dy: number, rows: number, channels: number, m: number, p: number, q: number, s: number, out: number): void;
+  bn_grad_sums(
+    dy: number,
+    x: number,
+    rows: number,
+    channels: number,
+    mean: number,
+    dbeta: number,
+    dxm: number,
+    m32: number,
+    mp: number,
+    mq: number,
+  ): void;
+  bn_affine(
+    x: number,
+    dy: number,
+    rows: number,
+    channels: number,
+    m: number,
+    p: number,
+    q: number,
+    s: number,
+    out: number,
+    mp: number,
+    mq: number,
+    clamp: number,
+  ): void;
   max_pool_grad(
     x: number,
     dy: number,
