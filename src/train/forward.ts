@@ -1,5 +1,6 @@
 // The graph executed for training: every op as the reference interpreter computes it, except
-// batch_norm, which normalises with the batch statistics (training mode).
+// batch_norm, which normalises with the batch statistics (training mode), and does the relu
+// after it too when that relu is its only reader.
 import * as tf from '@tensorflow/tfjs-core';
 import { SlimcError } from '../ir/errors.ts';
 import { bnWeightNames, inputsOf, usersOf } from '../ir/node.ts';
