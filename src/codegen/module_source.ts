@@ -124,7 +124,8 @@ export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly
     else if (trimmed.startsWith('/*')) inComment = !trimmed.endsWith('*/');
     else if (!trimmed.startsWith('//') && trimmed !== '') body.push(line);
   }
-  const text = body.join('\n').replace(/^export async function loadModel\(/m, 'async function loadModel(');
+  // The runtime exports functions for its tests; model.js exports only what module_source adds.
+  const text = body.join('\n').replace(/^export (async )?function /gm, '$1function ');
   if (!text.includes('\nasync function loadModel(')) throw new Error('model_runtime.js: loadModel not found');
   return { imports, body: text };
 }

@@ -4,20 +4,34 @@
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assembleCopyRuns, runtimeWith } from '../../scripts/build_copy_runs.ts';
+import { narrowConvWat } from '../../scripts/narrow_conv_wat.ts';
+import { assembleRuntimeKernels, runtimeWith } from '../../scripts/build_runtime_kernels.ts';
+import { sharedMemoryBuild } from '../../src/codegen/runtime/model_runtime.js';
 
 const RUNTIME = new URL('../../src/codegen/runtime/model_runtime.js', import.meta.url);
 
 type CopyRuns = (src: number, srcStride: number, dst: number, dstStride: number, pixels: number, runs: number, runsEnd: number) => void;
 
 describe('copy_runs.wasm', () => {
-  it('is what copy_runs.wat assembles to, in both builds', async () => {
+  it('is what copy_runs.wat assembles to (and narrow_conv.wasm what narrow_conv.wat does, that file what its generator writes)', async () => {
     const runtime = await readFile(RUNTIME, 'utf8');
-    expect(runtimeWith(runtime, await assembleCopyRuns()), 'run node --import tsx scripts/build_copy_runs.ts').toBe(runtime);
+    const hint = 'run node --import tsx scripts/build_runtime_kernels.ts';
+    expect(await readFile(new URL('../../src/codegen/runtime/narrow_conv.wat', import.meta.url), 'utf8'), hint).toBe(narrowConvWat());
+    expect(runtimeWith(runtime, await assembleRuntimeKernels()), hint).toBe(runtime);
+  });
+
+  it('the runtime makes each shared-memory build (threaded backends) from the plain one it ships, byte for byte', async () => {
+    for (const [name, built] of await assembleRuntimeKernels()) {
+      const made = sharedMemoryBuild(Uint8Array.from(Buffer.from(built.plain, 'base64')));
+      expect(made && Buffer.from(made).toString('base64'), name).toBe(built.shared);
+    }
+    // Bytes without the one import it expects are refused, not guessed at.
+    const copyRuns = (await assembleRuntimeKernels()).get('copy_runs');
+    expect(sharedMemoryBuild(Uint8Array.from(Buffer.from(copyRuns?.shared ?? '', 'base64')))).toBeNull();
   });
 
   it('copies every run of every pixel as a JS loop does, and nothing else', async () => {
-    const { plain } = await assembleCopyRuns();
+    const { plain } = (await assembleRuntimeKernels()).get('copy_runs') ?? { plain: '' };
     const memory = new WebAssembly.Memory({ initial: 8 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(plain, 'base64')), { env: { memory } });
     const copy = instance.exports.copy_runs as CopyRuns;

@@ -29,7 +29,12 @@ export interface EmittedModel {
 }
 
 export interface EmittedExports {
-  load(opts?: { weights?: string | URL | ArrayBuffer | Uint8Array; threads?: number; runtime?: 'plan' | 'engine' }): Promise<EmittedModel>;
+  load(opts?: {
+    weights?: string | URL | ArrayBuffer | Uint8Array;
+    threads?: number;
+    runtime?: 'plan' | 'engine';
+    convolutions?: 'slimc' | 'xnnpack';
+  }): Promise<EmittedModel>;
   SlimcModelError: new (message: string) => Error;
 }
 

@@ -12,7 +12,7 @@ import { SMALL_NETS } from './nets.ts';
 
 const CHILD = `
 const { load } = await import(process.env.SLIMC_MODEL);
-const model = await load({ threads: Number(process.env.SLIMC_THREADS) });
+const model = await load({ threads: Number(process.env.SLIMC_THREADS), convolutions: process.env.SLIMC_CONVOLUTIONS || undefined });
 const x = Float32Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => Math.sin(i));
 const y = await model.predict(x);
 process.stdout.write(JSON.stringify({ backend: model.info.backend, runtime: model.info.runtime, y: Array.from(y) }));
@@ -26,11 +26,11 @@ interface ChildResult {
 }
 
 /** Runs the child script on the compiled model; it must exit on its own within the timeout. */
-function runChild(modelUrl: string, threads: number, timeoutMs = 60_000): Promise<ChildResult> {
+function runChild(modelUrl: string, threads: number, convolutions = '', timeoutMs = 60_000): Promise<ChildResult> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
-      env: { ...process.env, SLIMC_MODEL: modelUrl, SLIMC_THREADS: String(threads) },
+      env: { ...process.env, SLIMC_MODEL: modelUrl, SLIMC_THREADS: String(threads), SLIMC_CONVOLUTIONS: convolutions },
     });
     let stdout = '';
     let stderr = '';
@@ -58,15 +58,20 @@ describe('threads in Node', () => {
 
   it('threads: 2 runs the threaded build on 2 threads, equals plain SIMD, and the process exits', async () => {
     const url = pathToFileURL(join(out.dir, 'model.js')).href;
-    const [plain, threaded] = [await runChild(url, 1), await runChild(url, 2)];
-    for (const run of [plain, threaded]) expect(run.code, run.stderr).toBe(0);
-    const a = JSON.parse(plain.stdout) as { backend: object; runtime: object; y: number[] };
-    const b = JSON.parse(threaded.stdout) as { backend: object; runtime: object; y: number[] };
-    // The plan runs on both, its channel copies in wasm too (the shared-memory build of copy_runs).
-    for (const run of [a, b]) expect(run.runtime).toEqual({ name: 'plan' });
+    const runs = [await runChild(url, 1), await runChild(url, 2), await runChild(url, 2, 'slimc')];
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const [a, b, c] = runs.map((run) => JSON.parse(run.stdout) as { backend: object; runtime: object; y: number[] });
+    // The plan runs on all, its channel copies in wasm too (the shared-memory build of copy_runs);
+    // its convs on slimc's kernels on one thread, on XNNPACK's with threads unless asked (the
+    // shared-memory build of narrow_conv).
+    expect(a.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
+    expect(b.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack' });
+    expect(c.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
     expect(a.backend).toEqual({ name: 'wasm', variant: 'wasm-simd', simd: true, threads: 1 });
-    expect(b.backend).toEqual({ name: 'wasm', variant: 'wasm-threaded-simd', simd: true, threads: 2 });
-    const c = compareOutputs(Float32Array.from(a.y), Float32Array.from(b.y));
-    expect(c.ok, `max |threaded - plain| = ${c.maxAbsDiff}`).toBe(true);
+    for (const run of [b, c]) expect(run.backend).toEqual({ name: 'wasm', variant: 'wasm-threaded-simd', simd: true, threads: 2 });
+    for (const run of [b, c]) {
+      const compared = compareOutputs(Float32Array.from(a.y), Float32Array.from(run.y));
+      expect(compared.ok, `max |threaded - plain| = ${compared.maxAbsDiff}`).toBe(true);
+    }
   });
 });

@@ -4,7 +4,7 @@
 ;; gathers from fewer than 4 channels); gather_vectors gathers 4 output channels at a time with
 ;; SIMD byte shuffles and can apply the per-channel scale, shift and clamp of the batch norm that
 ;; follows a channel selection, so that the selection and the norm are one pass. The runtime holds this module's bytes (made by
-;; scripts/build_copy_runs.ts); the memory import is declared plain or shared, to match the
+;; scripts/build_runtime_kernels.ts); the memory import is declared plain or shared, to match the
 ;; backend build that runs (plain or threaded).
 (module
   (import "env" "memory" MEMORY)

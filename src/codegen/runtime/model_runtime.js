@@ -28,6 +28,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
 
 /** @typedef {import('../plan/plan_types.ts').EncodedPlan} PlanSpec */
 /** @typedef {import('../plan/plan_types.ts').EncodedStep} EncodedStep */
+/** @typedef {Extract<EncodedStep, readonly ['conv2d' | 'depthwise', ...unknown[]]>} EncodedConv */
 /** @typedef {import('./model_spec.ts').ModelSpec} ModelSpec */
 /** @typedef {import('./model_api.ts').InputValue} RuntimeInput */
 /** @typedef {import('./model_api.ts').BorderValue['layout']} BorderLayout */
@@ -45,12 +46,18 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   HEAPU8: Uint8Array,
  *   slimcUnusable?: string,
  *   slimcChannelKernels?: ChannelKernels | null,
+ *   slimcConvKernels?: ConvKernels | null,
  *   slimcMemory?: WebAssembly.Memory,
  * }} WasmModule
  * @typedef {(src: number, srcStride: number, dst: number, dstStride: number, pixels: number, runs: number, runsEnd: number) => void} CopyRuns
  * @typedef {(src: number, srcStride: number, dst: number, dstStride: number, pixels: number, records: number, recordsEnd: number,
  *   scale: number, shift: number, lo: number, hi: number) => void} GatherVectors
  * @typedef {{ copyRuns: CopyRuns, gatherVectors: GatherVectors }} ChannelKernels
+ * @typedef {(x: number, images: number, image: number, row: number, rowStep: number, pix: number, w: number, wrow: number,
+ *   bias: number, y: number, ypix: number, lanes: number, kh: number, klen: number, ho: number, wo: number, lo: number, hi: number) => void} ConvBlock
+ * @typedef {(src: number, dst: number, images: number, h: number, rowBytes: number, top: number, left: number,
+ *   paddedRows: number, paddedRow: number) => void} PadImages
+ * @typedef {{ blocks: ConvBlock[], pad: PadImages }} ConvKernels
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
  */
 
@@ -414,13 +421,11 @@ function registerChannelKernels() {
 
 // ---- channel copies in wasm ----
 
-// copy_runs.wasm, plain and shared-memory builds: made from src/codegen/runtime/copy_runs.wat by
-// scripts/build_copy_runs.ts (a test checks these match it).
+// copy_runs.wasm (its plain-memory build): made from src/codegen/runtime/copy_runs.wat by
+// scripts/build_runtime_kernels.ts (a test checks these match it).
 // copy_runs.wasm: begin
 const COPY_RUNS_WASM =
   'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKxAUCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC/8CAwl/CXsBfyAJ/RMhGiAK/RMhGyAHQQBHIR0CQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIQIRAgBSgCFCERIAUoAhghEiAFKAIcIRMgBf0ABCAhFCAF/QAEMCEVIAX9AARAIRYgBf0ABFAhFyAdBEAgByAFKAIAav0ABAAhGCAIIAUoAgBq/QAEACEZCyAAIQsgBCEPAkADQCAPRQ0BIAsgEGr9AAIAIBT9DiEcIA5BAk8EQCAcIAsgEWr9AAIAIBX9Dv1QIRwgDkEDTwRAIBwgCyASav0AAgAgFv0O/VAgCyATav0AAgAgF/0O/VAhHAsLIB0EQCAcIBj95gEgGf3kASAa/esBIBv96gEhHAsgDUEERgRAIAwgHP0LAgAFIA1BAk8EQCAMIBz9WwIAACANQQNGBEAgDCAc/VoCCAILBSAMIBz9WgIAAAsLIAsgAWohCyAMIANqIQwgD0EBayEPDAALCyAFQeAAaiEFDAALCws=';
-const COPY_RUNS_WASM_SHARED =
-  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACEgEDZW52Bm1lbW9yeQIDAYCABAMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKxAUCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC/8CAwl/CXsBfyAJ/RMhGiAK/RMhGyAHQQBHIR0CQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIQIRAgBSgCFCERIAUoAhghEiAFKAIcIRMgBf0ABCAhFCAF/QAEMCEVIAX9AARAIRYgBf0ABFAhFyAdBEAgByAFKAIAav0ABAAhGCAIIAUoAgBq/QAEACEZCyAAIQsgBCEPAkADQCAPRQ0BIAsgEGr9AAIAIBT9DiEcIA5BAk8EQCAcIAsgEWr9AAIAIBX9Dv1QIRwgDkEDTwRAIBwgCyASav0AAgAgFv0O/VAgCyATav0AAgAgF/0O/VAhHAsLIB0EQCAcIBj95gEgGf3kASAa/esBIBv96gEhHAsgDUEERgRAIAwgHP0LAgAFIA1BAk8EQCAMIBz9WwIAACANQQNGBEAgDCAc/VoCCAILBSAMIBz9WgIAAAsLIAsgAWohCyAMIANqIQwgD0EBayEPDAALCyAFQeAAaiEFDAALCws=';
 // copy_runs.wasm: end
 
 /**
@@ -431,23 +436,139 @@ const COPY_RUNS_WASM_SHARED =
  */
 function channelKernels(wasm) {
   if (wasm.slimcChannelKernels !== undefined) return wasm.slimcChannelKernels;
+  const exports = kernelModule(wasm, COPY_RUNS_WASM);
+  wasm.slimcChannelKernels =
+    exports === null
+      ? null
+      : { copyRuns: /** @type {CopyRuns} */ (exports.copy_runs), gatherVectors: /** @type {GatherVectors} */ (exports.gather_vectors) };
+  return wasm.slimcChannelKernels;
+}
+
+/**
+ * One of slimc's kernel modules instantiated over the backend's memory (for a threaded backend,
+ * whose memory is shared, the shared-memory build); null where that cannot be done.
+ * @param {WasmModule} wasm
+ * @param {string} plain the plain build, base64
+ * @returns {WebAssembly.Exports | null}
+ */
+function kernelModule(wasm, plain) {
   const memory = /** @type {unknown} */ (wasm.asm.memory) ?? wasm.slimcMemory;
-  let kernels = null;
-  if (memory instanceof WebAssembly.Memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const bytes = Uint8Array.from(atob(shared ? COPY_RUNS_WASM_SHARED : COPY_RUNS_WASM), (c) => c.charCodeAt(0));
-      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      kernels = {
-        copyRuns: /** @type {CopyRuns} */ (exports.copy_runs),
-        gatherVectors: /** @type {GatherVectors} */ (exports.gather_vectors),
-      };
-    } catch {
-      kernels = null;
-    }
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  try {
+    const isShared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = Uint8Array.from(atob(plain), (c) => c.charCodeAt(0));
+    const build = isShared ? sharedMemoryBuild(bytes) : bytes;
+    if (build === null) return null;
+    return new WebAssembly.Instance(new WebAssembly.Module(build), { env: { memory } }).exports;
+  } catch {
+    return null;
   }
-  wasm.slimcChannelKernels = kernels;
-  return kernels;
+}
+
+/** The import section of a plain build: one import, env.memory, limits { min 1 }. */
+const PLAIN_MEMORY_IMPORT = [1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 0, 1];
+/** The same import declared shared, at most 65536 pages (any threaded backend's memory fits). */
+const SHARED_MEMORY_IMPORT = [...PLAIN_MEMORY_IMPORT.slice(0, -2), 3, 1, 0x80, 0x80, 4];
+
+/**
+ * A kernel module's shared-memory build, made from its plain build: the two differ only in the
+ * memory import's limits, so the runtime ships one and rewrites the import section (id 2; the
+ * sections follow the 8-byte header as id, LEB128 size, content). null if the bytes do not hold
+ * exactly the import this expects.
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ * @returns {Uint8Array<ArrayBuffer> | null}
+ */
+export function sharedMemoryBuild(bytes) {
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    let [size, shift, content] = [0, 0, at + 1];
+    for (;;) {
+      const byte = bytes[content++];
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+      if (byte < 0x80) break;
+    }
+    if (id === 2) {
+      if (size !== PLAIN_MEMORY_IMPORT.length || PLAIN_MEMORY_IMPORT.some((b, i) => bytes[content + i] !== b)) return null;
+      return Uint8Array.from([
+        ...bytes.subarray(0, at),
+        2,
+        SHARED_MEMORY_IMPORT.length,
+        ...SHARED_MEMORY_IMPORT,
+        ...bytes.subarray(content + size),
+      ]);
+    }
+    at = content + size;
+  }
+  return null;
+}
+
+// ---- convolutions in wasm ----
+
+// narrow_conv.wasm (its plain-memory build): made from narrow_conv.wat (written by
+// scripts/narrow_conv_wat.ts) by scripts/build_runtime_kernels.ts (a test checks these match it).
+// narrow_conv.wasm: begin
+const NARROW_CONV_WASM =
+  'AGFzbQEAAAABOARgA397fwBgDX9/f39/f39/f39/e3sAYBJ/f39/f39/f39/f39/f39/fX0AYAl/f39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDCwoAAQIBAgECAQIDBysFBmNvbnZfMQACBmNvbnZfMgAEBmNvbnZfMwAGBmNvbnZfNAAIA3BhZAAJCv8UCj4AIAJBBEYEQCAAIAH9CwIADwsgACAB/VoCAAAgAkECTwRAIAAgAf1aAgQBCyACQQNGBEAgACAB/VoCCAILC7kCAgZ7BH8gAv0ABAAhEiASIQ0gEiEOIBIhDyASIRAgBiEWA0AgACETIAchFQNAIAH9AAQAIREgEyEUIBT9CQIAIRIgDSASIBH95gH95AEhDSAUIAhqIRQgFP0JAgAhEiAOIBIgEf3mAf3kASEOIBQgCGohFCAU/QkCACESIA8gEiAR/eYB/eQBIQ8gFCAIaiEUIBT9CQIAIRIgECASIBH95gH95AEhECATQQRqIRMgASAKaiEBIBVBAWsiFQ0ACyAAIAlqIQAgFkEBayIWDQALIANBAGogDCALIA396QH96AEgBRAAIAMgBGohAyADQQBqIAwgCyAO/ekB/egBIAUQACADIARqIQMgA0EAaiAMIAsgD/3pAf3oASAFEAAgAyAEaiEDIANBAGogDCALIBD96QH96AEgBRAAC7IBAgV/AnsgEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiAGIAggFiAUIApsaiAKIAsgDCANIAUgAyAHIBcgGBABIBRBBGoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC9kDAgt7BH8gAv0ABAAhFyAXIQ0gFyEPIBchESAXIRMgAv0ABBAhFyAXIQ4gFyEQIBchEiAXIRQgBiEbA0AgACEYIAchGgNAIAH9AAQAIRUgAf0ABBAhFiAYIRkgGf0JAgAhFyANIBcgFf3mAf3kASENIA4gFyAW/eYB/eQBIQ4gGSAIaiEZIBn9CQIAIRcgDyAXIBX95gH95AEhDyAQIBcgFv3mAf3kASEQIBkgCGohGSAZ/QkCACEXIBEgFyAV/eYB/eQBIREgEiAXIBb95gH95AEhEiAZIAhqIRkgGf0JAgAhFyATIBcgFf3mAf3kASETIBQgFyAW/eYB/eQBIRQgGEEEaiEYIAEgCmohASAaQQFrIhoNAAsgACAJaiEAIBtBAWsiGw0ACyADIAwgCyAN/ekB/egB/QsCACADQRBqIAwgCyAO/ekB/egBIAUQACADIARqIQMgAyAMIAsgD/3pAf3oAf0LAgAgA0EQaiAMIAsgEP3pAf3oASAFEAAgAyAEaiEDIAMgDCALIBH96QH96AH9CwIAIANBEGogDCALIBL96QH96AEgBRAAIAMgBGohAyADIAwgCyAT/ekB/egB/QsCACADQRBqIAwgCyAU/ekB/egBIAUQAAuyAQIFfwJ7IBD9EyEXIBH9EyEYIAkhFgJAIAFFIA5FIA9BBElycg0AA0AgACASIAJsaiEVQQAhEwNAQQAhFANAIBRBBGogD0sEQCAPQQRrIRQLIBUgFCAFbGogBiAIIBYgFCAKbGogCiALIAwgDSAFIAMgByAXIBgQAyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwv0AwINewR/IAL9AAQAIRkgGSENIBkhECAZIRMgAv0ABBAhGSAZIQ4gGSERIBkhFCAC/QAEICEZIBkhDyAZIRIgGSEVIAYhHQNAIAAhGiAHIRwDQCAB/QAEACEWIAH9AAQQIRcgAf0ABCAhGCAaIRsgG/0JAgAhGSANIBkgFv3mAf3kASENIA4gGSAX/eYB/eQBIQ4gDyAZIBj95gH95AEhDyAbIAhqIRsgG/0JAgAhGSAQIBkgFv3mAf3kASEQIBEgGSAX/eYB/eQBIREgEiAZIBj95gH95AEhEiAbIAhqIRsgG/0JAgAhGSATIBkgFv3mAf3kASETIBQgGSAX/eYB/eQBIRQgFSAZIBj95gH95AEhFSAaQQRqIRogASAKaiEBIBxBAWsiHA0ACyAAIAlqIQAgHUEBayIdDQALIAMgDCALIA396QH96AH9CwIAIAMgDCALIA796QH96AH9CwIQIANBIGogDCALIA/96QH96AEgBRAAIAMgBGohAyADIAwgCyAQ/ekB/egB/QsCACADIAwgCyAR/ekB/egB/QsCECADQSBqIAwgCyAS/ekB/egBIAUQACADIARqIQMgAyAMIAsgE/3pAf3oAf0LAgAgAyAMIAsgFP3pAf3oAf0LAhAgA0EgaiAMIAsgFf3pAf3oASAFEAALsgECBX8CeyAQ/RMhFyAR/RMhGCAJIRYCQCABRSAORSAPQQNJcnINAANAIAAgEiACbGohFUEAIRMDQEEAIRQDQCAUQQNqIA9LBEAgD0EDayEUCyAVIBQgBWxqIAYgCCAWIBQgCmxqIAogCyAMIA0gBSADIAcgFyAYEAUgFEEDaiIUIA9JDQALIBYgDyAKbGohFiAVIARqIRUgE0EBaiITIA5JDQALIBJBAWoiEiABSQ0ACwsLxwMCDXsEfyAC/QAEACEZIBkhDSAZIREgAv0ABBAhGSAZIQ4gGSESIAL9AAQgIRkgGSEPIBkhEyAC/QAEMCEZIBkhECAZIRQgBiEdA0AgACEaIAchHANAIAH9AAQAIRUgAf0ABBAhFiAB/QAEICEXIAH9AAQwIRggGiEbIBv9CQIAIRkgDSAZIBX95gH95AEhDSAOIBkgFv3mAf3kASEOIA8gGSAX/eYB/eQBIQ8gECAZIBj95gH95AEhECAbIAhqIRsgG/0JAgAhGSARIBkgFf3mAf3kASERIBIgGSAW/eYB/eQBIRIgEyAZIBf95gH95AEhEyAUIBkgGP3mAf3kASEUIBpBBGohGiABIApqIQEgHEEBayIcDQALIAAgCWohACAdQQFrIh0NAAsgAyAMIAsgDf3pAf3oAf0LAgAgAyAMIAsgDv3pAf3oAf0LAhAgAyAMIAsgD/3pAf3oAf0LAiAgA0EwaiAMIAsgEP3pAf3oASAFEAAgAyAEaiEDIAMgDCALIBH96QH96AH9CwIAIAMgDCALIBL96QH96AH9CwIQIAMgDCALIBP96QH96AH9CwIgIANBMGogDCALIBT96QH96AEgBRAAC7IBAgV/AnsgEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0ECSXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEECaiAPSwRAIA9BAmshFAsgFSAUIAVsaiAGIAggFiAUIApsaiAKIAsgDCANIAUgAyAHIBcgGBAHIBRBAmoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC5gBAQN/AkADQCAJIAJPDQEgASAHIAhsaiELIAFBACAFIAhsIAZq/AsAIAEgBSAIbCAGamohAUEAIQoCQANAIAogA08NASABIAAgBPwKAAAgASAEakEAIAggBGv8CwAgACAEaiEAIAEgCGohASAKQQFqIQoMAAsLIAEgBmshASABQQAgCyABa/wLACALIQEgCUEBaiEJDAALCws=';
+// narrow_conv.wasm: end
+
+/** Output channels one block of narrow_conv.wat computes at most (4 vectors of 4). */
+const CONV_BLOCK_CHANNELS = 16;
+
+/** Output width below which a conv stays with XNNPACK: the kernels' widest tile (narrow_conv_wat.ts MIN_OUTPUT_WIDTH). */
+const CONV_MIN_WIDTH = 4;
+
+/**
+ * Output channels above which a conv stays with XNNPACK: the kernels read each tap's weights for
+ * a block out of rows of 4 * cout bytes, and at 512 channels (2 KB rows) that access pattern
+ * made a 3x3 conv 1.8x slower than XNNPACK, while at 128 and below it ran 1.1-1.8x faster.
+ */
+const CONV_MAX_CHANNELS = 128;
+
+/**
+ * narrow_conv.wasm's kernels over the backend's memory, made once per backend; null where they
+ * cannot be made (the plan then runs every conv on XNNPACK).
+ * @param {WasmModule} wasm
+ * @returns {ConvKernels | null}
+ */
+function convKernels(wasm) {
+  if (wasm.slimcConvKernels !== undefined) return wasm.slimcConvKernels;
+  const exports = kernelModule(wasm, NARROW_CONV_WASM);
+  wasm.slimcConvKernels =
+    exports === null
+      ? null
+      : {
+          blocks: [1, 2, 3, 4].map((vectors) => /** @type {ConvBlock} */ (exports['conv_' + vectors])),
+          pad: /** @type {PadImages} */ (exports.pad),
+        };
+  return wasm.slimcConvKernels;
+}
+
+/**
+ * Whether slimc's kernels run a conv step: a dense conv (no dilation) with no activation, relu or
+ * relu6, from some input channels, where they were measured faster than XNNPACK's (whole pruned
+ * networks, the same module run both ways, predicts interleaved):
+ * - 3x3 convs of up to 128 output channels on outputs at least 16 pixels wide (pruned ResNet-164
+ *   layers of 3-24 channels ran 1.1-1.8x faster, VGG-19 layers of 25-67 at 32x32 1.1-1.2x);
+ * - narrow convs (one block, up to 16 output channels) on outputs at least 4 pixels wide: these are
+ *   what XNNPACK's tiles of 8 output channels waste most on (DenseNet-40's 12-channel layers at 8x8
+ *   gained 1.15x more than at 16x16 and up alone);
+ * - not 1x1 convs from few channels to many (7 -> 64, 9 -> 128: 0.65-0.95x, each block re-reads
+ *   the input for a short sum where XNNPACK's GEMM tiles do better), nor wide layers on small
+ *   outputs (VGG-19's 100-180 channel layers at 8x8 and below: 0.3-0.9x; with few pixels per row
+ *   a tile reuses each weight too few times).
+ * @param {EncodedStep} step
+ * @param {number} cin
+ * @param {readonly number[]} out the output's [H, W, C]
+ */
+function slimcConvRuns(step, cin, out) {
+  if (step[0] !== 'conv2d') return false;
+  const [, , , , , , kh, kw, sh, sw, dh, dw, , , , , act] = step;
+  const [, wo, cout] = out;
+  if (!(dh === 1 && dw === 1 && act <= 2 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && cin > 0 && cout > 0)) return false;
+  if (cout <= CONV_BLOCK_CHANNELS) return wo >= CONV_MIN_WIDTH;
+  return kh * kw > 1 && cout <= CONV_MAX_CHANNELS && wo >= 16;
 }
 
 /** Bytes of one gather_vectors record (copy_runs.wat). */
@@ -484,8 +605,8 @@ function gatherRecords(indices, channels) {
   return bytes;
 }
 
-/** The clamp of a fused gather's activation (plan_types.ts GatherAffine): [lo, hi]. */
-const GATHER_CLAMPS = /** @type {const} */ ([
+/** The clamp of activation codes 0 (none), 1 (relu) and 2 (relu6), of fused gathers and of slimc's convs: [lo, hi]. */
+const ACTIVATION_CLAMPS = /** @type {const} */ ([
   [-Infinity, Infinity],
   [0, Infinity],
   [0, 6],
@@ -578,9 +699,10 @@ function channelRuns(indices) {
  * @param {number[]} weightIds backend tensor ids of the uploaded weights
  * @param {number[]} weightPointers where each uploaded weight's floats sit on the heap
  * @param {(k: number) => readonly number[]} selection the channel list of constant k
+ * @param {ConvKernels | null} convs slimc's conv kernels, for the convs they run (null: XNNPACK runs all)
  * @returns {PlanInstance | null} null when the heap cannot hold the arena
  */
-function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
+function instantiatePlan(plan, batch, weightIds, weightPointers, selection, convs) {
   const backend = wasmBackend();
   const wasm = backend.wasm;
   const asm = /** @type {Record<string, WasmExport>} */ (wasm.asm);
@@ -591,6 +713,11 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
     const shape = plan.values[value].shape;
     return shape[shape.length - 1];
   };
+  /** [H, W, C] of a value per sample ([1, 1, C] for rank 2). @param {number} value */
+  const hwc = (value) => {
+    const shape = plan.values[value].shape;
+    return shape.length === 3 ? shape : [1, 1, shape[0]];
+  };
   // Gathers with a batch norm, or of short runs, from 4 channels or more run 4 output channels at
   // a time; the others copy runs (memory.copy beats shuffles on runs of 8 channels or more).
   /** @param {EncodedStep} step */
@@ -599,6 +726,28 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
     const indices = selection(step[4]);
     return step.length > 5 || indices.length < 8 * channelRuns(indices).length;
   };
+  // The convs slimc's kernels run, and the zero-bordered copy of the input those that pad read:
+  // one buffer, as large as the largest such input.
+  /** @param {EncodedStep} step */
+  const bySlimcConv = (step) => {
+    if (convs === null || step[0] !== 'conv2d') return false;
+    const [filter, bias] = [step[4], step[5]];
+    // The last block reads up to 3 floats past the filter's and the bias's ends (lanes it never
+    // stores): never past the heap's end.
+    const heapEnd = wasm.HEAPU8.length - 16;
+    if (weightPointers[filter] + 4 * product([step[6], step[7], hwc(step[2])[2], hwc(step[3])[2]]) > heapEnd) return false;
+    if (bias >= 0 && weightPointers[bias] + 4 * hwc(step[3])[2] > heapEnd) return false;
+    return slimcConvRuns(step, hwc(step[2])[2], hwc(step[3]));
+  };
+  const slimcConvs = plan.steps.map(bySlimcConv);
+  let padFloats = 0;
+  plan.steps.forEach((step, i) => {
+    if (!slimcConvs[i] || step[0] !== 'conv2d') return;
+    const [, , xValue, , , , , , , , , , top, right, bottom, left] = step;
+    const [h, w, cin] = hwc(xValue);
+    // The pad kernel zeroes `left` pixels past the last row of the last image: slack for them.
+    if (top + right + bottom + left > 0) padFloats = Math.max(padFloats, (batch * (h + top + bottom) * (w + left + right) + left) * cin);
+  });
   // Each gather's and copy's channel runs ([from, to, length]), one list per source.
   const runLists = plan.steps.map((step) => {
     if (step[0] === 'gather') return byVectors(step) ? [] : [channelRuns(selection(step[4]))];
@@ -616,6 +765,8 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
     if (vectors > 0) scratchInts += (GATHER_RECORD_BYTES / 4 + 8) * vectors + 12;
   }
   if (kernels !== null) for (const lists of runLists) for (const runs of lists) scratchInts += 3 * runs.length;
+  // The padded input and 16 zeros (the bias of convs without one), each aligned to 16 bytes.
+  if (slimcConvs.includes(true)) scratchInts += padFloats + 3 + 3 + CONV_BLOCK_CHANNELS;
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
   const base = asm.malloc(bytes) >>> 0;
@@ -637,6 +788,16 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
     scratch += data.length / 4;
     return pointer;
   };
+  // slimc's convs: the padded input's buffer and the zero bias, 16-byte aligned.
+  let [padBuffer, zeroBias] = [0, 0];
+  if (slimcConvs.includes(true)) {
+    scratch = Math.ceil(scratch / 4) * 4;
+    padBuffer = scratch * 4;
+    scratch += Math.ceil(padFloats / 4) * 4;
+    zeroBias = scratch * 4;
+    wasm.HEAPF32.fill(0, scratch, scratch + CONV_BLOCK_CHANNELS);
+    scratch += CONV_BLOCK_CHANNELS;
+  }
   const slotIds = plan.slots.map((slot) => {
     const id = backend.dataIdNextNumber++;
     asm.register_tensor(id, slot.size * batch, arena + slot.offset * batch * 4);
@@ -646,17 +807,12 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
   const idOf = (value) => slotIds[plan.values[value].slot];
   /** @param {number} value */
   const pointerOf = (value) => arena + plan.slots[plan.values[value].slot].offset * batch * 4;
-  /** [H, W, C] of a value per sample ([1, 1, C] for rank 2). @param {number} value */
-  const hwc = (value) => {
-    const shape = plan.values[value].shape;
-    return shape.length === 3 ? shape : [1, 1, shape[0]];
-  };
   /** @param {number} value */
   const sizeOf = (value) => batch * product(plan.values[value].shape);
   /** @param {number} w */
   const weightId = (w) => (w < 0 ? 0 : weightIds[w]);
 
-  const steps = plan.steps.map((step, i) => stepClosure(step, runLists[i]));
+  const steps = plan.steps.map((step, i) => stepClosure(step, runLists[i], slimcConvs[i]));
 
   /**
    * A copy of channel runs from a value with `channels` channels into one with `yChannels`, every
@@ -709,7 +865,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
       return scratchVectors(new Uint8Array(floats.buffer));
     };
     const [scale, shift] = [vector(norm.scale), vector(norm.shift)];
-    const [lo, hi] = GATHER_CLAMPS[norm.act];
+    const [lo, hi] = ACTIVATION_CLAMPS[norm.act];
     return () => gather(from, 4 * channels, to, 4 * yChannels, pixels, table, end, scale, shift, lo, hi);
   }
 
@@ -725,7 +881,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
     if (norm === null) return copy;
     const channels = channelsOf(yValue);
     const size = sizeOf(yValue);
-    const [lo, hi] = GATHER_CLAMPS[norm.act];
+    const [lo, hi] = ACTIVATION_CLAMPS[norm.act];
     const [y, scale, shift] = [pointerOf(yValue) >>> 2, norm.scale >>> 2, norm.shift >>> 2];
     return () => {
       copy();
@@ -739,14 +895,56 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection) {
   }
 
   /**
-   * @param {EncodedStep} step
-   * @param {readonly (readonly (readonly [number, number, number])[])[]} runLists the step's channel runs, per source
+   * A conv by slimc's kernels: the input copied into the zero-bordered buffer if the conv pads,
+   * then one kernel call per block of up to 16 output channels.
+   * @param {EncodedConv} step
    * @returns {() => void}
    */
-  function stepClosure(step, runLists) {
+  function slimcConv(step) {
+    const [, , xValue, yValue, filterIndex, biasIndex, kh, kw, sh, sw, , , top, right, bottom, left, act] = step;
+    const { blocks, pad } = /** @type {ConvKernels} */ (convs);
+    const [h, w, cin] = hwc(xValue);
+    const [ho, wo, cout] = hwc(yValue);
+    // slimcConvRuns took only activations 0-2.
+    const [lo, hi] = ACTIVATION_CLAMPS[/** @type {0 | 1 | 2} */ (act)];
+    const pads = top + right + bottom + left > 0;
+    const [hp, wp] = [h + top + bottom, w + left + right];
+    const x = pointerOf(xValue);
+    const source = pads ? padBuffer : x;
+    const row = 4 * cin * wp;
+    const image = row * hp;
+    const [filter, bias, y] = [weightPointers[filterIndex], biasIndex < 0 ? -1 : weightPointers[biasIndex], pointerOf(yValue)];
+    /** @type {(() => void)[]} */
+    const calls = [];
+    for (let first = 0; first < cout; first += CONV_BLOCK_CHANNELS) {
+      const channels = Math.min(CONV_BLOCK_CHANNELS, cout - first);
+      const vectors = Math.ceil(channels / 4);
+      const block = blocks[vectors - 1];
+      const lanes = channels - 4 * (vectors - 1);
+      const [wAt, biasAt, yAt] = [filter + 4 * first, bias < 0 ? zeroBias : bias + 4 * first, y + 4 * first];
+      calls.push(() =>
+        block(source, batch, image, row, sh * row, 4 * cin * sw, wAt, 4 * cout, biasAt, yAt, 4 * cout, lanes, kh, kw * cin, ho, wo, lo, hi),
+      );
+    }
+    const padInput = () => pad(x, padBuffer, batch, h, 4 * w * cin, top, 4 * left * cin, hp, row);
+    if (pads) calls.unshift(padInput);
+    if (calls.length === 1) return calls[0];
+    return () => {
+      for (const call of calls) call();
+    };
+  }
+
+  /**
+   * @param {EncodedStep} step
+   * @param {readonly (readonly (readonly [number, number, number])[])[]} runLists the step's channel runs, per source
+   * @param {boolean} bySlimc whether slimc's kernels run the step (a conv)
+   * @returns {() => void}
+   */
+  function stepClosure(step, runLists, bySlimc) {
     switch (step[0]) {
       case 'conv2d':
       case 'depthwise': {
+        if (bySlimc) return slimcConv(step);
         const [op, , xValue, yValue, filterIndex, biasIndex, kh, kw, sh, sw, dh, dw, top, right, bottom, left, act] = step;
         const f = asm[op === 'conv2d' ? 'FusedConv2D' : 'FusedDepthwiseConv2D'];
         const [h, w, cin] = hwc(xValue);
@@ -955,6 +1153,20 @@ const PLAN_CACHE_SIZE = 4;
 /** @param {unknown} e */
 const isWasmTrap = (e) => e instanceof WebAssembly.RuntimeError || (e instanceof Error && /^Aborted\(/.test(e.message));
 
+/**
+ * Which kernels run the plan's convolutions: slimc's on one thread (they run on one, and beat
+ * XNNPACK's there on the layers they take), XNNPACK's with threads, or as asked.
+ * @param {LoadOptions} opts
+ * @param {BackendInfo} backend
+ * @returns {Pick<RuntimeInfo, 'convolutions' | 'note'>}
+ */
+function planConvolutions(opts, backend) {
+  const wanted = opts.convolutions ?? (backend.threads > 1 ? 'xnnpack' : 'slimc');
+  if (wanted === 'xnnpack') return { convolutions: 'xnnpack' };
+  if (convKernels(wasmBackend().wasm) !== null) return { convolutions: 'slimc' };
+  return { convolutions: 'xnnpack', note: "XNNPACK runs every convolution: slimc's narrow_conv.wasm could not be instantiated" };
+}
+
 class Model {
   /** @type {ModelSpec} */
   #model;
@@ -1132,12 +1344,13 @@ class Model {
     const entries = this.#weights.map((t) => wasmBackend().dataIdMap.get(t.dataId));
     const [ids, pointers] = [entries.map((e) => e.id), entries.map((e) => e.memoryOffset)];
     const selection = (/** @type {number} */ k) => constantValues(this.#model.constants[k][1]);
-    let instance = instantiatePlan(plan, batch, ids, pointers, selection);
+    const convs = this.info.runtime.convolutions === 'slimc' ? convKernels(wasmBackend().wasm) : null;
+    let instance = instantiatePlan(plan, batch, ids, pointers, selection, convs);
     if (instance === null && this.#instances.size > 0) {
       // Free the other batch sizes' arenas and try once more.
       for (const other of this.#instances.values()) other.dispose();
       this.#instances.clear();
-      instance = instantiatePlan(plan, batch, ids, pointers, selection);
+      instance = instantiatePlan(plan, batch, ids, pointers, selection, convs);
     }
     if (instance === null) this.#refuseBatch(batch, plan.arena * 4);
     if (this.#instances.size >= PLAN_CACHE_SIZE) {
@@ -1284,6 +1497,9 @@ export async function loadModel(model, opts = {}) {
   if (opts.runtime !== undefined && opts.runtime !== 'plan' && opts.runtime !== 'engine') {
     throw new SlimcModelError("load: runtime must be 'plan' or 'engine', got " + String(opts.runtime));
   }
+  if (opts.convolutions !== undefined && opts.convolutions !== 'slimc' && opts.convolutions !== 'xnnpack') {
+    throw new SlimcModelError("load: convolutions must be 'slimc' or 'xnnpack', got " + String(opts.convolutions));
+  }
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights, model.weightsFile)]);
   const decoded = decodeWeights(bytes, file, model.weightsLayout);
   /** @type {RuntimeInfo} */
@@ -1293,8 +1509,9 @@ export async function loadModel(model, opts = {}) {
   else {
     const mismatch = planMismatch(model, model.plan);
     runtime = mismatch === null ? { name: 'plan' } : { name: 'engine', note: 'the plan was not run: ' + mismatch };
+    if (runtime.name === 'plan') runtime = { ...runtime, ...planConvolutions(opts, backend) };
     if (runtime.name === 'plan' && channelKernels(wasmBackend().wasm) === null)
-      runtime = { name: 'plan', note: 'channel gathers and concats run in JS, slower: copy_runs.wasm could not be instantiated' };
+      runtime = { ...runtime, note: 'channel gathers and concats run in JS, slower: copy_runs.wasm could not be instantiated' };
   }
   if (runtime.name === 'engine') registerChannelKernels();
   const weights = Array.from({ length: model.weightCount }, (_, i) => {

@@ -42,6 +42,11 @@ export interface ModelInfo {
 /** What runs the model: the compiled plan (kernel exports called directly) or the engine path. */
 export interface RuntimeInfo {
   readonly name: 'plan' | 'engine';
+  /**
+   * The plan's convolution kernels: 'slimc' (its own wasm SIMD kernels run the dense convs of up to
+   * 128 output channels, XNNPACK the rest) or 'xnnpack' (all of them). Absent on the engine path.
+   */
+  readonly convolutions?: 'slimc' | 'xnnpack';
   /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
   readonly note?: string;
 }
@@ -55,6 +60,12 @@ export interface LoadOptions {
   readonly threads?: number;
   /** 'plan' (default): the compiled plan, checked against the backend at load; 'engine': one tfjs kernel call per node. */
   readonly runtime?: 'plan' | 'engine';
+  /**
+   * Who runs the plan's convolutions: 'slimc' (default on one thread: slimc's direct SIMD kernels
+   * for the dense convs of up to 128 output channels, faster there than XNNPACK's, whose tiles of 8
+   * channels waste work on pruned layers) or 'xnnpack' (default with threads: slimc's run on one).
+   */
+  readonly convolutions?: 'slimc' | 'xnnpack';
 }
 
 /** One step of the plan (a node, or a channel copy the plan adds) and its median time. */
