@@ -6,8 +6,8 @@
 // baseline.slim / pruned.slim into --publish (default: this directory).
 //
 //   npx tsx examples/fashion-mnist/run.ts [--resume] [--until STAGE] [--out DIR] [--publish DIR]
-//       [--epochs 8] [--finetune-epochs 8] [--pass2-epochs 4] [--lambdas 1e-3,3e-3]
-//       [--prune-lambda 1e-3] [--ratios 0.5,0.7] [--pass2-ratio 0.5] [--batch-size 64]
+//       [--epochs 8] [--finetune-epochs 8] [--pass2-epochs 4] [--lambdas 5e-4,1e-3,3e-3]
+//       [--prune-lambda 5e-4] [--ratios 0.5,0.7] [--pass2-ratio 0.5] [--batch-size 64]
 //       [--data fashion-mnist | idx:DIR] [--only STAGE,...] [--tiny]
 //
 // --only runs just the named stages (reading back finished ones as sources), so that two
@@ -49,8 +49,8 @@ export async function main({ argv, log = console.log, shouldStop }: RunArguments
       epochs: { type: 'string', default: '8' },
       'finetune-epochs': { type: 'string', default: '8' },
       'pass2-epochs': { type: 'string', default: '4' },
-      lambdas: { type: 'string', default: '1e-3,3e-3' },
-      'prune-lambda': { type: 'string', default: '1e-3' },
+      lambdas: { type: 'string', default: '5e-4,1e-3,3e-3' },
+      'prune-lambda': { type: 'string', default: '5e-4' },
       ratios: { type: 'string', default: '0.5,0.7' },
       'pass2-ratio': { type: 'string', default: '0.5' },
       'batch-size': { type: 'string', default: '64' },
