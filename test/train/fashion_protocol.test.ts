@@ -4,11 +4,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../examples/fashion-mnist/run.ts';
 import { loadModel } from '../../src/cli/load_model.ts';
 import { cost } from '../../src/ir/cost.ts';
+import { graphInputs } from '../../src/ir/node.ts';
 import { scratchDir } from '../codegen/emitted.ts';
 
 /** An IDX file of unsigned bytes. */
@@ -117,4 +119,23 @@ describe('examples/fashion-mnist/run.ts --tiny', () => {
     // Without the baseline, the table prints no size ratios (and does not fail).
     expect(lines.some((l) => /^\| sparsity-0\.001 \|.*\| 77,786 \|/m.test(l))).toBe(true);
   }, 600_000);
+});
+
+describe('the committed Fashion-MNIST run (examples/fashion-mnist)', () => {
+  it("publishes models that are what results.json says, the pruned one within the issue's bar", async () => {
+    const dir = fileURLToPath(new URL('../../examples/fashion-mnist/', import.meta.url));
+    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as {
+      stages: { stage: string; params: number; accuracy: number }[];
+      pruned: { stage: string; paramsFraction: number; accuracyDrop: number; meetsTarget: boolean };
+    };
+    const byStage = Object.fromEntries(results.stages.map((s) => [s.stage, s]));
+    const [baseline, pruned] = [await loadModel(join(dir, 'baseline.slim')), await loadModel(join(dir, 'pruned.slim'))];
+    for (const m of [baseline, pruned]) expect(graphInputs(m).map((i) => i.type.shape.slice(1))).toEqual([[28, 28, 1]]);
+    expect(cost(baseline).params).toBe(byStage.baseline.params);
+    expect(cost(pruned).params).toBe(byStage[results.pruned.stage].params);
+    // At most a third of the baseline's params, within 0.5 points of its compiled-module accuracy.
+    expect(cost(pruned).params / cost(baseline).params).toBeLessThanOrEqual(1 / 3);
+    expect(byStage.baseline.accuracy - byStage[results.pruned.stage].accuracy).toBeLessThanOrEqual(0.005);
+    expect(results.pruned.meetsTarget).toBe(true);
+  });
 });
