@@ -28,61 +28,52 @@ const get = (name: string): string => `(local.get $${name})`;
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
- * `mr` pixels x `nv` vectors: the bias, then kh kernel rows of klen taps, then clamp and store.
- * The last vector stores only its first `lanes` (1-4) lanes, so nothing past a pixel's channels
- * is written.
+ * The code of one tile, `mr` pixels x `nv` vectors, inlined in conv_<nv>'s tile loop (a call per
+ * tile cost a third of a 1x1 conv's time on short sums): the bias, then kh kernel rows of klen taps
+ * from $tip (input) and $twp (weights), then clamp and store at $typ. The last vector stores only
+ * its first `lanes` (1-4) lanes, so nothing past a pixel's channels is written.
  */
-function tileFunction(mr: number, nv: number): string {
+function tileCode(mr: number, nv: number): { readonly locals: string; readonly body: readonly string[] } {
   const acc = (p: number, v: number): string => `a${p}v${v}`;
-  const lines = [
-    `  (func $tile_${mr}x${nv}`,
-    `    (param $ip i32) (param $wp i32) (param $bias i32) (param $yp i32) (param $ypix i32) (param $lanes i32)`,
-    `    (param $kh i32) (param $klen i32) (param $pix i32) (param $row i32) (param $wrow i32) (param $lo v128) (param $hi v128)`,
-    ...range(mr).map(
-      (p) =>
-        `    ${range(nv)
-          .map((v) => `(local $${acc(p, v)} v128)`)
-          .join(' ')}`,
-    ),
-    `    ${range(nv)
-      .map((v) => `(local $w${v} v128)`)
-      .join(' ')} (local $s v128)`,
-    `    (local $i i32) (local $j i32) (local $k i32) (local $ky i32)`,
-  ];
+  const locals = [
+    ...range(mr).flatMap((p) => range(nv).map((v) => `(local $${acc(p, v)} v128)`)),
+    ...range(nv).map((v) => `(local $w${v} v128)`),
+    '(local $s v128) (local $tip i32) (local $twp i32) (local $typ i32) (local $i i32) (local $j i32) (local $k i32) (local $ky i32)',
+  ].join(' ');
+  const body: string[] = [];
   for (const v of range(nv)) {
-    lines.push(`    (local.set $s (v128.load offset=${16 * v} ${get('bias')}))`);
-    for (const p of range(mr)) lines.push(`    (local.set $${acc(p, v)} ${get('s')})`);
+    body.push(`(local.set $s (v128.load offset=${16 * v} ${get('bias')}))`);
+    for (const p of range(mr)) body.push(`(local.set $${acc(p, v)} ${get('s')})`);
   }
-  lines.push(`    (local.set $ky ${get('kh')})`, `    (loop $rows`, `      (local.set $i ${get('ip')}) (local.set $k ${get('klen')})`);
-  lines.push(`      (loop $taps`);
-  for (const v of range(nv)) lines.push(`        (local.set $w${v} (v128.load offset=${16 * v} ${get('wp')}))`);
-  lines.push(`        (local.set $j ${get('i')})`);
+  body.push(`(local.set $ky ${get('kh')})`, `(loop $rows`, `  (local.set $i ${get('tip')}) (local.set $k ${get('klen')})`, `  (loop $taps`);
+  for (const v of range(nv)) body.push(`    (local.set $w${v} (v128.load offset=${16 * v} ${get('twp')}))`);
+  body.push(`    (local.set $j ${get('i')})`);
   for (const p of range(mr)) {
-    if (p > 0) lines.push(`        (local.set $j (i32.add ${get('j')} ${get('pix')}))`);
-    lines.push(`        (local.set $s (v128.load32_splat ${get('j')}))`);
+    if (p > 0) body.push(`    (local.set $j (i32.add ${get('j')} ${get('pix')}))`);
+    body.push(`    (local.set $s (v128.load32_splat ${get('j')}))`);
     for (const v of range(nv))
-      lines.push(`        (local.set $${acc(p, v)} (f32x4.add ${get(acc(p, v))} (f32x4.mul ${get('s')} ${get(`w${v}`)})))`);
+      body.push(`    (local.set $${acc(p, v)} (f32x4.add ${get(acc(p, v))} (f32x4.mul ${get('s')} ${get(`w${v}`)})))`);
   }
-  lines.push(
-    `        (local.set $i (i32.add ${get('i')} (i32.const 4)))`,
-    `        (local.set $wp (i32.add ${get('wp')} ${get('wrow')}))`,
-    `        (br_if $taps (local.tee $k (i32.sub ${get('k')} (i32.const 1)))))`,
-    `      (local.set $ip (i32.add ${get('ip')} ${get('row')}))`,
-    `      (br_if $rows (local.tee $ky (i32.sub ${get('ky')} (i32.const 1)))))`,
+  body.push(
+    `    (local.set $i (i32.add ${get('i')} (i32.const 4)))`,
+    `    (local.set $twp (i32.add ${get('twp')} ${get('wrow')}))`,
+    `    (br_if $taps (local.tee $k (i32.sub ${get('k')} (i32.const 1)))))`,
+    `  (local.set $tip (i32.add ${get('tip')} ${get('row')}))`,
+    `  (br_if $rows (local.tee $ky (i32.sub ${get('ky')} (i32.const 1)))))`,
   );
   for (const p of range(mr)) {
-    if (p > 0) lines.push(`    (local.set $yp (i32.add ${get('yp')} ${get('ypix')}))`);
+    if (p > 0) body.push(`(local.set $typ (i32.add ${get('typ')} ${get('ypix')}))`);
     for (const v of range(nv)) {
-      const value = `(f32x4.min ${get('hi')} (f32x4.max ${get('lo')} ${get(acc(p, v))}))`;
-      if (v < nv - 1) {
-        lines.push(`    (v128.store offset=${16 * v} align=4 ${get('yp')} ${value})`);
-        continue;
-      }
-      lines.push(`    (call $store_last (i32.add ${get('yp')} (i32.const ${16 * v})) ${value} ${get('lanes')})`);
+      body.push(`(local.set $s (f32x4.min ${get('hi4')} (f32x4.max ${get('lo4')} ${get(acc(p, v))})))`);
+      if (v < nv - 1) body.push(`(v128.store offset=${16 * v} align=4 ${get('typ')} ${get('s')})`);
+      else
+        body.push(
+          `(if (i32.eq ${get('lanes')} (i32.const 4)) (then (v128.store offset=${16 * v} align=4 ${get('typ')} ${get('s')}))`,
+          `  (else (call $store_lanes (i32.add ${get('typ')} (i32.const ${16 * v})) ${get('s')} ${get('lanes')})))`,
+        );
     }
   }
-  lines.push(`  )`);
-  return lines.join('\n');
+  return { locals, body };
 }
 
 /**
@@ -96,12 +87,14 @@ function tileFunction(mr: number, nv: number): string {
 function convFunction(nv: number): string {
   const mr = TILE_PIXELS[nv];
   if (mr === undefined) throw new Error(`no tile size for ${nv} vectors`);
+  const tile = tileCode(mr, nv);
   return [
     `  (func (export "conv_${nv}")`,
     `    (param $x i32) (param $images i32) (param $image i32) (param $row i32) (param $row_step i32) (param $pix i32)`,
     `    (param $w i32) (param $wrow i32) (param $bias i32) (param $y i32) (param $ypix i32) (param $lanes i32)`,
     `    (param $kh i32) (param $klen i32) (param $ho i32) (param $wo i32) (param $lo f32) (param $hi f32)`,
     `    (local $n i32) (local $oy i32) (local $ox i32) (local $ip i32) (local $yrow i32) (local $lo4 v128) (local $hi4 v128)`,
+    `    ${tile.locals}`,
     `    (local.set $lo4 (f32x4.splat ${get('lo')})) (local.set $hi4 (f32x4.splat ${get('hi')}))`,
     `    (local.set $yrow ${get('y')})`,
     `    (block $done`,
@@ -114,8 +107,10 @@ function convFunction(nv: number): string {
     `          (loop $tile_loop`,
     // The last tile ends at the row's end, overlapping the one before if the row is no multiple.
     `            (if (i32.gt_u (i32.add ${get('ox')} (i32.const ${mr})) ${get('wo')}) (then (local.set $ox (i32.sub ${get('wo')} (i32.const ${mr})))))`,
-    `            (call $tile_${mr}x${nv} (i32.add ${get('ip')} (i32.mul ${get('ox')} ${get('pix')})) ${get('w')} ${get('bias')}`,
-    `              (i32.add ${get('yrow')} (i32.mul ${get('ox')} ${get('ypix')})) ${get('ypix')} ${get('lanes')} ${get('kh')} ${get('klen')} ${get('pix')} ${get('row')} ${get('wrow')} ${get('lo4')} ${get('hi4')})`,
+    `            (local.set $tip (i32.add ${get('ip')} (i32.mul ${get('ox')} ${get('pix')})))`,
+    `            (local.set $twp ${get('w')})`,
+    `            (local.set $typ (i32.add ${get('yrow')} (i32.mul ${get('ox')} ${get('ypix')})))`,
+    ...tile.body.map((line) => `            ${line}`),
     `            (br_if $tile_loop (i32.lt_u (local.tee $ox (i32.add ${get('ox')} (i32.const ${mr}))) ${get('wo')})))`,
     `          (local.set $yrow (i32.add ${get('yrow')} (i32.mul ${get('wo')} ${get('ypix')})))`,
     `          (local.set $ip (i32.add ${get('ip')} ${get('row_step')}))`,
@@ -155,9 +150,8 @@ const PAD_FUNCTION = `  (func (export "pad")
       (local.set $n (i32.add ${get('n')} (i32.const 1)))
       (br $image_loop))))`;
 
-/** The last vector of a pixel: whole, or its first `lanes` (1-3) lanes one by one. */
-const STORE_LAST_FUNCTION = `  (func $store_last (param $at i32) (param $v v128) (param $lanes i32)
-    (if (i32.eq ${get('lanes')} (i32.const 4)) (then (v128.store align=4 ${get('at')} ${get('v')}) (return)))
+/** The first `lanes` (1-3) lanes of a pixel's last vector, one by one. */
+const STORE_LANES_FUNCTION = `  (func $store_lanes (param $at i32) (param $v v128) (param $lanes i32)
     (v128.store32_lane align=4 0 ${get('at')} ${get('v')})
     (if (i32.ge_u ${get('lanes')} (i32.const 2)) (then (v128.store32_lane offset=4 align=4 1 ${get('at')} ${get('v')})))
     (if (i32.eq ${get('lanes')} (i32.const 3)) (then (v128.store32_lane offset=8 align=4 2 ${get('at')} ${get('v')}))))`;
@@ -169,8 +163,8 @@ export function narrowConvWat(): string {
     ';; Generated by scripts/narrow_conv_wat.ts: do not edit (see there for what these compute).',
     '(module',
     '  (import "env" "memory" MEMORY)',
-    STORE_LAST_FUNCTION,
-    ...vectors.flatMap((nv) => [tileFunction(TILE_PIXELS[nv] as number, nv), convFunction(nv)]),
+    STORE_LANES_FUNCTION,
+    ...vectors.map(convFunction),
     PAD_FUNCTION,
     ')',
     '',

@@ -100,7 +100,8 @@ const apiDeclarations = () =>
 
 /**
  * The runtime split into its imports (by package) and its body, as the emitted module inlines it:
- * without its comments (the source file keeps them; they would double the module's size).
+ * without its comments and indentation (the source file keeps them; the comments would double the
+ * module's size). Dropping indentation is safe: the runtime has no string spanning lines.
  */
 export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly string[]>; readonly body: string } {
   const imports = new Map<string, string[]>();
@@ -122,7 +123,7 @@ export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly
     if (trimmed.startsWith('import ')) throw new Error(`model_runtime.js: an import the emitter cannot inline: ${trimmed}`);
     if (inComment) inComment = !trimmed.endsWith('*/');
     else if (trimmed.startsWith('/*')) inComment = !trimmed.endsWith('*/');
-    else if (!trimmed.startsWith('//') && trimmed !== '') body.push(line);
+    else if (!trimmed.startsWith('//') && trimmed !== '') body.push(trimmed);
   }
   // The runtime exports functions for its tests; model.js exports only what module_source adds.
   const text = body.join('\n').replace(/^export (async )?function /gm, '$1function ');
