@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
 import { MIN_OUTPUT_WIDTH } from '../../scripts/narrow_conv_wat.ts';
+import { convBlocks } from '../../src/codegen/runtime/model_runtime.js';
 import { conv2d, model, relu, relu6 } from '../../src/frontends/dsl.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
@@ -69,7 +70,7 @@ function referenceConv(c: Case, x: Float32Array, filter: Float32Array, bias: Flo
 }
 
 describe('narrow_conv.wasm', () => {
-  let blocks: ConvBlock[];
+  let blocks: Record<number, ConvBlock>;
   let pad: ConvBlock;
   let memory: WebAssembly.Memory;
   beforeAll(async () => {
@@ -77,7 +78,7 @@ describe('narrow_conv.wasm', () => {
     if (built === undefined) throw new Error('narrow_conv was not assembled');
     memory = new WebAssembly.Memory({ initial: 64 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(built.plain, 'base64')), { env: { memory } });
-    blocks = [1, 2, 3, 4].map((v) => exports[`conv_${v}`] as ConvBlock);
+    blocks = Object.fromEntries([1, 2, 4].map((v) => [v, exports[`conv_${v}`] as ConvBlock]));
     pad = exports.pad as ConvBlock;
   });
 
@@ -110,10 +111,10 @@ describe('narrow_conv.wasm', () => {
     if (pads) pad(4 * xAt, 4 * paddedAt, c.batch, c.h, 4 * c.w * c.cin, top, 4 * left * c.cin, hp, row);
     const source = pads ? paddedAt : xAt;
     const [lo, hi] = CLAMPS[c.act];
-    for (let first = 0; first < c.cout; first += 16) {
-      const vectors = Math.ceil(Math.min(16, c.cout - first) / 4);
-      const lanes = Math.min(16, c.cout - first) - 4 * (vectors - 1);
-      blocks[vectors - 1](
+    for (const [first, channels] of convBlocks(c.cout)) {
+      const vectors = Math.ceil(channels / 4);
+      const lanes = channels - 4 * (vectors - 1);
+      blocks[vectors](
         4 * source,
         c.batch,
         image,
@@ -159,6 +160,20 @@ describe('narrow_conv.wasm', () => {
     })
     .filter((c) => outputSize(c)[0] >= 1 && outputSize(c)[1] >= MIN_OUTPUT_WIDTH);
 
+  it('runs every channel count as blocks of 16, 8 and up to 4 channels, in order, none of 9-12', () => {
+    for (let cout = 1; cout <= 70; cout++) {
+      const blocks = convBlocks(cout);
+      let next = 0;
+      for (const [first, channels] of blocks) {
+        expect(first, `${cout}`).toBe(next);
+        expect([1, 2, 4], `${cout}: a block of ${channels}`).toContain(Math.ceil(channels / 4));
+        expect(channels === 16 || channels <= 8 || blocks.length === 1 || first + channels === cout, `${cout}`).toBe(true);
+        next += channels;
+      }
+      expect(next, `${cout}`).toBe(cout);
+    }
+  });
+
   it('takes outputs as narrow as the runtime gives it', async () => {
     const runtime = await readFile(new URL('../../src/codegen/runtime/model_runtime.js', import.meta.url), 'utf8');
     expect(runtime).toContain(`const CONV_MIN_WIDTH = ${MIN_OUTPUT_WIDTH};`);
@@ -196,8 +211,8 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
     conv2d(x, 40, { kernel: 1, name: 'expanding' }),
     conv2d(x, 24, { stride: 8, name: 'small-output' }),
   ]);
-  /** Convs slimc's kernels run, and their blocks of 16 output channels. */
-  const SLIMC_BLOCKS = { narrow: 1, 'three-blocks': 3, pointwise: 1, strided: 1, valid: 1, even: 1 };
+  /** Convs slimc's kernels run, and their blocks (convBlocks: 10 = 8 + 2, 37 = 16 + 16 + 5). */
+  const SLIMC_BLOCKS = { narrow: 2, 'three-blocks': 3, pointwise: 1, strided: 1, valid: 1, even: 1 };
   let out: CompiledDir;
   const models: Record<string, EmittedModel> = {};
   let calls = 0;
@@ -206,13 +221,18 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
     models.slimc = await out.exports.load({ convolutions: 'slimc' });
     models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
     // Count the kernel calls: wrap the kernels the runtime made (it makes them once per backend).
-    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { blocks: ConvBlock[] } | null } }).wasm;
+    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { blocks: Record<number, ConvBlock> } | null } }).wasm;
     const kernels = wasm.slimcConvKernels;
     if (!kernels) throw new Error('the runtime made no conv kernels');
-    kernels.blocks = kernels.blocks.map((block) => (...args: number[]) => {
-      calls++;
-      block(...args);
-    });
+    kernels.blocks = Object.fromEntries(
+      Object.entries(kernels.blocks).map(([vectors, block]) => [
+        vectors,
+        (...args: number[]) => {
+          calls++;
+          block(...args);
+        },
+      ]),
+    );
   });
   afterAll(async () => {
     for (const m of Object.values(models)) m.dispose();

@@ -57,7 +57,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   bias: number, y: number, ypix: number, lanes: number, kh: number, klen: number, ho: number, wo: number, lo: number, hi: number) => void} ConvBlock
  * @typedef {(src: number, dst: number, images: number, h: number, rowBytes: number, top: number, left: number,
  *   paddedRows: number, paddedRow: number) => void} PadImages
- * @typedef {{ blocks: ConvBlock[], pad: PadImages }} ConvKernels
+ * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages }} ConvKernels
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
  */
 
@@ -510,11 +510,31 @@ export function sharedMemoryBuild(bytes) {
 // scripts/narrow_conv_wat.ts) by scripts/build_runtime_kernels.ts (a test checks these match it).
 // narrow_conv.wasm: begin
 const NARROW_CONV_WASM =
-  'AGFzbQEAAAABKANgA397fwBgEn9/f39/f39/f39/f39/f399fQBgCX9/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMHBgABAQEBAgcrBQZjb252XzEAAQZjb252XzIAAgZjb252XzMAAwZjb252XzQABANwYWQABQrnFgYtACAAIAH9WgIAACACQQJPBEAgACAB/VoCBAELIAJBA0YEQCAAIAH9WgIIAgsLqwQDBX8Iewd/IBD9EyEXIBH9EyEYIAkhFgJAIAFFIA5FIA9BBElycg0AA0AgACASIAJsaiEVQQAhEwNAQQAhFANAIBRBBGogD0sEQCAPQQRrIRQLIBUgFCAFbGohHyAGISAgFiAUIApsaiEhIAj9AAQAIR4gHiEZIB4hGiAeIRsgHiEcIAwhJQNAIB8hIiANISQDQCAg/QAEACEdICIhIyAj/QkCACEeIBkgHiAd/eYB/eQBIRkgIyAFaiEjICP9CQIAIR4gGiAeIB395gH95AEhGiAjIAVqISMgI/0JAgAhHiAbIB4gHf3mAf3kASEbICMgBWohIyAj/QkCACEeIBwgHiAd/eYB/eQBIRwgIkEEaiEiICAgB2ohICAkQQFrIiQNAAsgHyADaiEfICVBAWsiJQ0ACyAYIBcgGf3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAhIApqISEgGCAXIBr96QH96AEhHiALQQRGBEAgISAe/QsCAAUgIUEAaiAeIAsQAAsgISAKaiEhIBggFyAb/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALICEgCmohISAYIBcgHP3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwvbBQMFfw17B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiEkIAYhJSAWIBQgCmxqISYgCP0ABAAhIyAjIRkgIyEbICMhHSAjIR8gCP0ABBAhIyAjIRogIyEcICMhHiAjISAgDCEqA0AgJCEnIA0hKQNAICX9AAQAISEgJf0ABBAhIiAnISggKP0JAgAhIyAZICMgIf3mAf3kASEZIBogIyAi/eYB/eQBIRogKCAFaiEoICj9CQIAISMgGyAjICH95gH95AEhGyAcICMgIv3mAf3kASEcICggBWohKCAo/QkCACEjIB0gIyAh/eYB/eQBIR0gHiAjICL95gH95AEhHiAoIAVqISggKP0JAgAhIyAfICMgIf3mAf3kASEfICAgIyAi/eYB/eQBISAgJ0EEaiEnICUgB2ohJSApQQFrIikNAAsgJCADaiEkICpBAWsiKg0ACyAYIBcgGf3pAf3oASEjICYgI/0LAgAgGCAXIBr96QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgJiAKaiEmIBggFyAb/ekB/egBISMgJiAj/QsCACAYIBcgHP3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAmIApqISYgGCAXIB396QH96AEhIyAmICP9CwIAIBggFyAe/ekB/egBISMgC0EERgRAICYgI/0LAhAFICZBEGogIyALEAALICYgCmohJiAYIBcgH/3pAf3oASEjICYgI/0LAgAgGCAXICD96QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgFEEEaiIUIA9JDQALIBYgDyAKbGohFiAVIARqIRUgE0EBaiITIA5JDQALIBJBAWoiEiABSQ0ACwsL6QUDBX8Pewd/IBD9EyEXIBH9EyEYIAkhFgJAIAFFIA5FIA9BA0lycg0AA0AgACASIAJsaiEVQQAhEwNAQQAhFANAIBRBA2ogD0sEQCAPQQNrIRQLIBUgFCAFbGohJiAGIScgFiAUIApsaiEoIAj9AAQAISUgJSEZICUhHCAlIR8gCP0ABBAhJSAlIRogJSEdICUhICAI/QAEICElICUhGyAlIR4gJSEhIAwhLANAICYhKSANISsDQCAn/QAEACEiICf9AAQQISMgJ/0ABCAhJCApISogKv0JAgAhJSAZICUgIv3mAf3kASEZIBogJSAj/eYB/eQBIRogGyAlICT95gH95AEhGyAqIAVqISogKv0JAgAhJSAcICUgIv3mAf3kASEcIB0gJSAj/eYB/eQBIR0gHiAlICT95gH95AEhHiAqIAVqISogKv0JAgAhJSAfICUgIv3mAf3kASEfICAgJSAj/eYB/eQBISAgISAlICT95gH95AEhISApQQRqISkgJyAHaiEnICtBAWsiKw0ACyAmIANqISYgLEEBayIsDQALIBggFyAZ/ekB/egBISUgKCAl/QsCACAYIBcgGv3pAf3oASElICggJf0LAhAgGCAXIBv96QH96AEhJSALQQRGBEAgKCAl/QsCIAUgKEEgaiAlIAsQAAsgKCAKaiEoIBggFyAc/ekB/egBISUgKCAl/QsCACAYIBcgHf3pAf3oASElICggJf0LAhAgGCAXIB796QH96AEhJSALQQRGBEAgKCAl/QsCIAUgKEEgaiAlIAsQAAsgKCAKaiEoIBggFyAf/ekB/egBISUgKCAl/QsCACAYIBcgIP3pAf3oASElICggJf0LAhAgGCAXICH96QH96AEhJSALQQRGBEAgKCAl/QsCIAUgKEEgaiAlIAsQAAsgFEEDaiIUIA9JDQALIBYgDyAKbGohFiAVIARqIRUgE0EBaiITIA5JDQALIBJBAWoiEiABSQ0ACwsLpwUDBX8Pewd/IBD9EyEXIBH9EyEYIAkhFgJAIAFFIA5FIA9BAklycg0AA0AgACASIAJsaiEVQQAhEwNAQQAhFANAIBRBAmogD0sEQCAPQQJrIRQLIBUgFCAFbGohJiAGIScgFiAUIApsaiEoIAj9AAQAISUgJSEZICUhHSAI/QAEECElICUhGiAlIR4gCP0ABCAhJSAlIRsgJSEfIAj9AAQwISUgJSEcICUhICAMISwDQCAmISkgDSErA0AgJ/0ABAAhISAn/QAEECEiICf9AAQgISMgJ/0ABDAhJCApISogKv0JAgAhJSAZICUgIf3mAf3kASEZIBogJSAi/eYB/eQBIRogGyAlICP95gH95AEhGyAcICUgJP3mAf3kASEcICogBWohKiAq/QkCACElIB0gJSAh/eYB/eQBIR0gHiAlICL95gH95AEhHiAfICUgI/3mAf3kASEfICAgJSAk/eYB/eQBISAgKUEEaiEpICcgB2ohJyArQQFrIisNAAsgJiADaiEmICxBAWsiLA0ACyAYIBcgGf3pAf3oASElICggJf0LAgAgGCAXIBr96QH96AEhJSAoICX9CwIQIBggFyAb/ekB/egBISUgKCAl/QsCICAYIBcgHP3pAf3oASElIAtBBEYEQCAoICX9CwIwBSAoQTBqICUgCxAACyAoIApqISggGCAXIB396QH96AEhJSAoICX9CwIAIBggFyAe/ekB/egBISUgKCAl/QsCECAYIBcgH/3pAf3oASElICggJf0LAiAgGCAXICD96QH96AEhJSALQQRGBEAgKCAl/QsCMAUgKEEwaiAlIAsQAAsgFEECaiIUIA9JDQALIBYgDyAKbGohFiAVIARqIRUgE0EBaiITIA5JDQALIBJBAWoiEiABSQ0ACwsLmAEBA38CQANAIAkgAk8NASABIAcgCGxqIQsgAUEAIAUgCGwgBmr8CwAgASAFIAhsIAZqaiEBQQAhCgJAA0AgCiADTw0BIAEgACAE/AoAACABIARqQQAgCCAEa/wLACAAIARqIQAgASAIaiEBIApBAWohCgwACwsgASAGayEBIAFBACALIAFr/AsAIAshASAJQQFqIQkMAAsLCw==';
+  'AGFzbQEAAAABKANgA397fwBgEn9/f39/f39/f39/f39/f399fQBgCX9/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMGBQABAQECByIEBmNvbnZfMQABBmNvbnZfMgACBmNvbnZfNAADA3BhZAAECvwQBS0AIAAgAf1aAgAAIAJBAk8EQCAAIAH9WgIEAQsgAkEDRgRAIAAgAf1aAggCCwurBAMFfwh7B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiEfIAYhICAWIBQgCmxqISEgCP0ABAAhHiAeIRkgHiEaIB4hGyAeIRwgDCElA0AgHyEiIA0hJANAICD9AAQAIR0gIiEjICP9CQIAIR4gGSAeIB395gH95AEhGSAjIAVqISMgI/0JAgAhHiAaIB4gHf3mAf3kASEaICMgBWohIyAj/QkCACEeIBsgHiAd/eYB/eQBIRsgIyAFaiEjICP9CQIAIR4gHCAeIB395gH95AEhHCAiQQRqISIgICAHaiEgICRBAWsiJA0ACyAfIANqIR8gJUEBayIlDQALIBggFyAZ/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALICEgCmohISAYIBcgGv3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAhIApqISEgGCAXIBv96QH96AEhHiALQQRGBEAgISAe/QsCAAUgIUEAaiAeIAsQAAsgISAKaiEhIBggFyAc/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALIBRBBGoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC9sFAwV/DXsHfyAQ/RMhFyAR/RMhGCAJIRYCQCABRSAORSAPQQRJcnINAANAIAAgEiACbGohFUEAIRMDQEEAIRQDQCAUQQRqIA9LBEAgD0EEayEUCyAVIBQgBWxqISQgBiElIBYgFCAKbGohJiAI/QAEACEjICMhGSAjIRsgIyEdICMhHyAI/QAEECEjICMhGiAjIRwgIyEeICMhICAMISoDQCAkIScgDSEpA0AgJf0ABAAhISAl/QAEECEiICchKCAo/QkCACEjIBkgIyAh/eYB/eQBIRkgGiAjICL95gH95AEhGiAoIAVqISggKP0JAgAhIyAbICMgIf3mAf3kASEbIBwgIyAi/eYB/eQBIRwgKCAFaiEoICj9CQIAISMgHSAjICH95gH95AEhHSAeICMgIv3mAf3kASEeICggBWohKCAo/QkCACEjIB8gIyAh/eYB/eQBIR8gICAjICL95gH95AEhICAnQQRqIScgJSAHaiElIClBAWsiKQ0ACyAkIANqISQgKkEBayIqDQALIBggFyAZ/ekB/egBISMgJiAj/QsCACAYIBcgGv3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAmIApqISYgGCAXIBv96QH96AEhIyAmICP9CwIAIBggFyAc/ekB/egBISMgC0EERgRAICYgI/0LAhAFICZBEGogIyALEAALICYgCmohJiAYIBcgHf3pAf3oASEjICYgI/0LAgAgGCAXIB796QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgJiAKaiEmIBggFyAf/ekB/egBISMgJiAj/QsCACAYIBcgIP3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwunBQMFfw97B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0ECSXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEECaiAPSwRAIA9BAmshFAsgFSAUIAVsaiEmIAYhJyAWIBQgCmxqISggCP0ABAAhJSAlIRkgJSEdIAj9AAQQISUgJSEaICUhHiAI/QAEICElICUhGyAlIR8gCP0ABDAhJSAlIRwgJSEgIAwhLANAICYhKSANISsDQCAn/QAEACEhICf9AAQQISIgJ/0ABCAhIyAn/QAEMCEkICkhKiAq/QkCACElIBkgJSAh/eYB/eQBIRkgGiAlICL95gH95AEhGiAbICUgI/3mAf3kASEbIBwgJSAk/eYB/eQBIRwgKiAFaiEqICr9CQIAISUgHSAlICH95gH95AEhHSAeICUgIv3mAf3kASEeIB8gJSAj/eYB/eQBIR8gICAlICT95gH95AEhICApQQRqISkgJyAHaiEnICtBAWsiKw0ACyAmIANqISYgLEEBayIsDQALIBggFyAZ/ekB/egBISUgKCAl/QsCACAYIBcgGv3pAf3oASElICggJf0LAhAgGCAXIBv96QH96AEhJSAoICX9CwIgIBggFyAc/ekB/egBISUgC0EERgRAICggJf0LAjAFIChBMGogJSALEAALICggCmohKCAYIBcgHf3pAf3oASElICggJf0LAgAgGCAXIB796QH96AEhJSAoICX9CwIQIBggFyAf/ekB/egBISUgKCAl/QsCICAYIBcgIP3pAf3oASElIAtBBEYEQCAoICX9CwIwBSAoQTBqICUgCxAACyAUQQJqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwuYAQEDfwJAA0AgCSACTw0BIAEgByAIbGohCyABQQAgBSAIbCAGavwLACABIAUgCGwgBmpqIQFBACEKAkADQCAKIANPDQEgASAAIAT8CgAAIAEgBGpBACAIIARr/AsAIAAgBGohACABIAhqIQEgCkEBaiEKDAALCyABIAZrIQEgAUEAIAsgAWv8CwAgCyEBIAlBAWohCQwACwsL';
 // narrow_conv.wasm: end
 
 /** Output channels one block of narrow_conv.wat computes at most (4 vectors of 4). */
 const CONV_BLOCK_CHANNELS = 16;
+
+/**
+ * How a conv's output channels split into kernel calls: [first channel, channels] per block.
+ * Blocks of 16 (conv_4) while 13 or more are left, then 8 (conv_2) and up to 4 (conv_1): there is
+ * no 3-vector kernel, which ran layers of 9-12 channels 20-45% slower than 8 + the rest.
+ * @param {number} cout
+ * @returns {[number, number][]}
+ */
+export function convBlocks(cout) {
+  /** @type {[number, number][]} */
+  const blocks = [];
+  let first = 0;
+  for (; cout - first >= 13; first += Math.min(16, cout - first)) blocks.push([first, Math.min(16, cout - first)]);
+  if (cout - first > 4) {
+    blocks.push([first, Math.min(8, cout - first)]);
+    first += Math.min(8, cout - first);
+  }
+  if (cout - first > 0) blocks.push([first, cout - first]);
+  return blocks;
+}
 
 /** Output width below which a conv stays with XNNPACK: the kernels' widest tile (narrow_conv_wat.ts MIN_OUTPUT_WIDTH). */
 const CONV_MIN_WIDTH = 4;
@@ -539,7 +559,8 @@ function convKernels(wasm) {
     exports === null
       ? null
       : {
-          blocks: [1, 2, 3, 4].map((vectors) => /** @type {ConvBlock} */ (exports['conv_' + vectors])),
+          // By vectors per block: conv_1, conv_2 and conv_4 (convBlocks makes no 3-vector block).
+          blocks: Object.fromEntries([1, 2, 4].map((vectors) => [vectors, /** @type {ConvBlock} */ (exports['conv_' + vectors])])),
           pad: /** @type {PadImages} */ (exports.pad),
         };
   return wasm.slimcConvKernels;
@@ -897,7 +918,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
 
   /**
    * A conv by slimc's kernels: the input copied into the zero-bordered buffer if the conv pads,
-   * then one kernel call per block of up to 16 output channels.
+   * then one kernel call per block of output channels (convBlocks).
    * @param {EncodedConv} step
    * @returns {() => void}
    */
@@ -917,10 +938,9 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const [filter, bias, y] = [weightPointers[filterIndex], biasIndex < 0 ? -1 : weightPointers[biasIndex], pointerOf(yValue)];
     /** @type {(() => void)[]} */
     const calls = [];
-    for (let first = 0; first < cout; first += CONV_BLOCK_CHANNELS) {
-      const channels = Math.min(CONV_BLOCK_CHANNELS, cout - first);
+    for (const [first, channels] of convBlocks(cout)) {
       const vectors = Math.ceil(channels / 4);
-      const block = blocks[vectors - 1];
+      const block = blocks[vectors];
       const lanes = channels - 4 * (vectors - 1);
       const [wAt, biasAt, yAt] = [filter + 4 * first, bias < 0 ? zeroBias : bias + 4 * first, y + 4 * first];
       calls.push(() =>
