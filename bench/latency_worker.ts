@@ -1,11 +1,16 @@
 // One benchmark process: one network, one thread setting. The wasm backend starts once per
 // process, so threads off and on are separate processes; everything compared within a row
-// (pruned module, unpruned module, interpreter, onnxruntime-web) runs in this same process,
-// interleaved run by run so that machine noise hits all of them alike.
+// (pruned module, unpruned module, interpreter, onnxruntime-web) runs in this same process.
+// Two schedules: `interleaved` (default) runs one inference of each candidate per round, so that
+// machine noise hits all alike, but each run finds the caches full of the other candidates'
+// weights; `alone` times each candidate in blocks of consecutive runs (its caches warm, as for
+// an app that calls one model repeatedly), the blocks rotating between candidates so that drift
+// still hits all alike.
 //
-//   node --import tsx bench/latency_worker.ts --net mobilenet --threads 1 --ratios 0,0.4,0.7 --runs 30 --warmup 5
+//   node --import tsx bench/latency_worker.ts --net mobilenet --threads 1 --ratios 0,0.4,0.7 --runs 30 --warmup 5 [--schedule alone]
 // Prints one JSON object (WorkerResult) on stdout.
 import { mkdir, rm } from 'node:fs/promises';
+import { parseSchedule, type Schedule } from './schedule.ts';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-web';
@@ -54,6 +59,7 @@ interface Flags {
   readonly runs: number;
   readonly warmup: number;
   readonly ort: boolean;
+  readonly schedule: Schedule;
 }
 
 function parseFlags(argv: readonly string[]): Flags {
@@ -70,6 +76,7 @@ function parseFlags(argv: readonly string[]): Flags {
     runs: Math.max(1, Number(value('runs', '30'))),
     warmup: Number(value('warmup', '5')),
     ort: !argv.includes('--no-ort'),
+    schedule: parseSchedule(value('schedule', 'interleaved')),
   };
 }
 
@@ -93,6 +100,32 @@ async function timeInterleaved(candidates: readonly Candidate[], runs: number, w
       const start = performance.now();
       await candidates[i]();
       samples[i].push(performance.now() - start);
+    }
+  }
+  return samples;
+}
+
+/** Blocks per candidate in the `alone` schedule. */
+const ALONE_BLOCKS = 5;
+
+/**
+ * Warms each candidate up, then times each in ALONE_BLOCKS blocks of consecutive runs (the first
+ * run of a block untimed: it refills the caches the previous block's candidate emptied), the
+ * order of the candidates rotating block by block: raw samples.
+ */
+async function timeAlone(candidates: readonly Candidate[], runs: number, warmup: number): Promise<number[][]> {
+  for (const c of candidates) for (let i = 0; i < warmup; i++) await c();
+  const samples = candidates.map(() => [] as number[]);
+  const perBlock = Math.ceil(runs / ALONE_BLOCKS);
+  for (let b = 0; b < ALONE_BLOCKS; b++) {
+    for (let k = 0; k < candidates.length; k++) {
+      const i = (b + k) % candidates.length;
+      await candidates[i]();
+      for (let r = 0; r < perBlock; r++) {
+        const start = performance.now();
+        await candidates[i]();
+        samples[i].push(performance.now() - start);
+      }
     }
   }
   return samples;
@@ -152,8 +185,8 @@ async function main(): Promise<void> {
           return Object.values(out)[0].data;
         });
       }
-      progress(`ratio ${ratio}: timing ${candidates.length} candidates, ${flags.runs} runs each`);
-      const samples = await timeInterleaved(candidates, flags.runs, flags.warmup);
+      progress(`ratio ${ratio}: timing ${candidates.length} candidates, ${flags.runs} runs each (${flags.schedule})`);
+      const samples = await (flags.schedule === 'alone' ? timeAlone : timeInterleaved)(candidates, flags.runs, flags.warmup);
       pooled.compiled.push(...samples[1]);
       pooled.interpreter.push(...samples[2]);
       const c = cost(compiled.compact);

@@ -9,6 +9,7 @@
 //   npm run bench                      # the full run: 4 networks x ratios 0, 0.4, 0.7 x threads 1, 2
 //   npm run bench -- --quick           # MobileNet only, ratios 0 and 0.7, one thread
 //   npm run bench -- --nets vgg19,mobilenet --ratios 0,0.5 --threads 1 --runs 50 --warmup 5 --no-ort
+//   npm run bench -- --threads 1 --schedule alone --out bench/results.alone.json   # each candidate timed alone
 //
 // Each (network, threads) pair runs in its own process (bench/latency_worker.ts), one after the
 // other: the wasm backend starts once per process, and a 2-core machine has no core to spare.
@@ -18,6 +19,7 @@ import os from 'node:os';
 import { relative } from 'node:path';
 import { COST_CONVENTION } from '../src/ir/cost.ts';
 import type { RatioResult, WorkerResult } from './latency_worker.ts';
+import { parseSchedule, type Schedule } from './schedule.ts';
 import type { OpOverhead } from './op_overhead.ts';
 import { NETWORKS, type NetworkName } from './networks.ts';
 
@@ -28,6 +30,7 @@ interface Options {
   readonly runs: number;
   readonly warmup: number;
   readonly ort: boolean;
+  readonly schedule: Schedule;
   readonly out: string;
 }
 
@@ -46,6 +49,7 @@ function options(argv: readonly string[]): Options {
     runs: Number(value('runs', '30', '30')),
     warmup: Number(value('warmup', '5', '3')),
     ort: !argv.includes('--no-ort'),
+    schedule: parseSchedule(value('schedule', 'interleaved', 'interleaved')),
     // A quick run does not overwrite the full run's record.
     out: value('out', new URL('./results.json', import.meta.url).pathname, new URL('./results.quick.json', import.meta.url).pathname),
   };
@@ -53,7 +57,8 @@ function options(argv: readonly string[]): Options {
 
 function runWorker(net: NetworkName, threads: number, opts: Options): Promise<WorkerResult> {
   const args = ['--net', net, '--threads', String(threads)];
-  args.push('--ratios', opts.ratios, '--runs', String(opts.runs), '--warmup', String(opts.warmup), ...(opts.ort ? [] : ['--no-ort']));
+  args.push('--ratios', opts.ratios, '--runs', String(opts.runs), '--warmup', String(opts.warmup), '--schedule', opts.schedule);
+  if (!opts.ort) args.push('--no-ort');
   return runScript<WorkerResult>('./latency_worker.ts', args, `benchmark of ${net} (threads ${threads})`);
 }
 
@@ -139,7 +144,7 @@ function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): str
       );
   });
   return [
-    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, candidates interleaved in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end.`,
+    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, ${opts.schedule === 'alone' ? 'each candidate timed alone (blocks of consecutive runs, rotating)' : 'candidates interleaved run by run'} in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end.`,
     `MACs: ${COST_CONVENTION}.`,
     '',
     `Per-op cost of a 1x1 conv [1,8,8,16] -> 16 with bias and relu (kernel included; ${overhead.layers}-layer chain less a 1-layer one, median of ${overhead.runs} interleaved runs): plan ${overhead.planUsPerOp.toFixed(2)} us, engine path (runKernel) ${overhead.engineUsPerOp.toFixed(2)} us (${x2(overhead.engineUsPerOp / overhead.planUsPerOp)}).`,
