@@ -14,7 +14,7 @@
 /**
  * Pixels per tile for each block width in vectors (1, 2 and 4: conv_1, conv_2, conv_4), the
  * accumulators plus the weights fitting the x64 JIT's 16 vector registers. No 3-vector kernel:
- * 3 vectors x 3 pixels ran layers of 9-12 channels 20-45% slower than a 2-vector block (4 pixels)
+ * 3 vectors x 3 pixels took 1.2-1.8x as long on layers of 9-12 channels as a 2-vector block (4 pixels)
  * and a 1-vector one (the runtime's convBlocks splits them so).
  */
 export const TILE_PIXELS: Readonly<Record<number, number>> = { 1: 4, 2: 4, 4: 2 };
@@ -31,7 +31,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
  * The code of one tile, `mr` pixels x `nv` vectors, inlined in conv_<nv>'s tile loop (a call per
- * tile cost a third of a 1x1 conv's time on short sums): the bias, then kh kernel rows of klen taps
+ * tile cost a 1x1 conv on short sums up to a fifth of its time): the bias, then kh kernel rows of klen taps
  * from $tip (input) and $twp (weights), then clamp and store at $typ. The last vector stores only
  * its first `lanes` (1-4) lanes, so nothing past a pixel's channels is written.
  */

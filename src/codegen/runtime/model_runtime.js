@@ -519,7 +519,7 @@ const CONV_BLOCK_CHANNELS = 16;
 /**
  * How a conv's output channels split into kernel calls: [first channel, channels] per block.
  * Blocks of 16 (conv_4) while 13 or more are left, then 8 (conv_2) and up to 4 (conv_1): there is
- * no 3-vector kernel, which ran layers of 9-12 channels 20-45% slower than 8 + the rest.
+ * no 3-vector kernel, which took 1.2-1.8x as long on layers of 9-12 channels as 8 + the rest.
  * @param {number} cout
  * @returns {[number, number][]}
  */
