@@ -1,6 +1,7 @@
-// Assembles src/train/kernels/train_kernels.wat (assemble_wat.ts) in its two builds and writes them
-// as base64 into src/train/kernels/train_kernels_wasm.ts, which training loads: `slimc train` needs
-// no assembler.
+// Assembles src/train/kernels/train_kernels.wat (assemble_wat.ts) and writes its plain-memory
+// build as base64 into src/train/kernels/train_kernels_wasm.ts, which training loads: `slimc train`
+// needs no assembler (the shared-memory build, for a threaded backend, is derived at run time as
+// for the emitted runtime's kernels).
 //
 //   node --import tsx scripts/build_train_kernels.ts           # after editing train_kernels.wat
 //   node --import tsx scripts/build_train_kernels.ts --check   # exit 1 if train_kernels_wasm.ts is stale
@@ -14,12 +15,11 @@ const OUT = fileURLToPath(new URL('../src/train/kernels/train_kernels_wasm.ts', 
 
 /** The text of train_kernels_wasm.ts for the current train_kernels.wat (in the formatter's layout). */
 export async function trainKernelsWasmSource(): Promise<string> {
-  const { plain, shared } = await assembleWat(WAT);
+  const { plain } = await assembleWat(WAT);
   return [
-    '// train_kernels.wasm, plain and shared-memory builds: made from train_kernels.wat by',
-    '// scripts/build_train_kernels.ts (a test checks these match it). Do not edit.',
+    '// train_kernels.wasm, its plain-memory build: made from train_kernels.wat by',
+    '// scripts/build_train_kernels.ts (a test checks it matches). Do not edit.',
     `export const TRAIN_KERNELS_WASM =\n  '${plain}';`,
-    `export const TRAIN_KERNELS_WASM_SHARED =\n  '${shared}';`,
     '',
   ].join('\n');
 }

@@ -2,8 +2,10 @@
 // those copy_runs.wat assembles to, and the kernel copies exactly what a plain JS loop does, for
 // runs of every length class (one float, two, odd, 8-byte words, memory.copy) and many pixels.
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { assembleWat } from '../../scripts/assemble_wat.ts';
 import { narrowConvWat } from '../../scripts/narrow_conv_wat.ts';
 import { assembleRuntimeKernels, runtimeWith } from '../../scripts/build_runtime_kernels.ts';
 import { sharedMemoryBuild } from '../../src/codegen/runtime/model_runtime.js';
@@ -21,7 +23,8 @@ describe('copy_runs.wasm', () => {
   });
 
   it('the runtime makes each shared-memory build (threaded backends) from the plain one it ships, byte for byte', async () => {
-    for (const [name, built] of await assembleRuntimeKernels()) {
+    const training = await assembleWat(fileURLToPath(new URL('../../src/train/kernels/train_kernels.wat', import.meta.url)));
+    for (const [name, built] of [...(await assembleRuntimeKernels()), ['train_kernels', training] as const]) {
       const made = sharedMemoryBuild(Uint8Array.from(Buffer.from(built.plain, 'base64')));
       expect(made && Buffer.from(made).toString('base64'), name).toBe(built.shared);
     }

@@ -3,12 +3,14 @@
 // gradient registration they rely on. Every wasm run must leave no tensor behind.
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../../src/interp/backend.ts';
 import { flippedFilter } from '../../src/train/kernels/conv_backprop.ts';
 import { prepareTraining } from '../../src/train/setup.ts';
 import { Rng } from '../../src/util/random.ts';
 import { trainKernelsWasmSource } from '../../scripts/build_train_kernels.ts';
+import { trainKernels } from '../../src/train/kernels/wasm_kernels.ts';
 
 interface Data {
   readonly data: Float32Array | Int32Array;
@@ -204,9 +206,13 @@ describe('wasm backward kernels match tfjs-backend-cpu', () => {
     }
   });
 
-  it('the wasm training kernels: the bytes training loads are what train_kernels.wat assembles to', async () => {
+  it('the wasm training kernels: the bytes training loads are what train_kernels.wat assembles to, and they load', async () => {
     const shipped = await readFile(new URL('../../src/train/kernels/train_kernels_wasm.ts', import.meta.url), 'utf8');
     expect(shipped, 'run node --import tsx scripts/build_train_kernels.ts').toBe(await trainKernelsWasmSource());
+    // On wasm the SIMD module runs, not the JS loops (which give the same numbers, slower).
+    await initBackend('wasm');
+    const kernels = trainKernels(tf.backend() as BackendWasm);
+    expect(kernels && Object.keys(kernels).sort()).toEqual(['bn_affine', 'bn_grad_sums', 'bn_sums', 'max_pool_grad']);
   });
 
   it('training batch norm, forward and backward, on 10 random shapes (rank 2 and 4, every channel count mod 4)', async () => {

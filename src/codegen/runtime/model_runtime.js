@@ -446,12 +446,13 @@ function channelKernels(wasm) {
 
 /**
  * One of slimc's kernel modules instantiated over the backend's memory (for a threaded backend,
- * whose memory is shared, the shared-memory build); null where that cannot be done.
- * @param {WasmModule} wasm
+ * whose memory is shared, the shared-memory build); null where that cannot be done. Training's
+ * kernels (src/train/kernels/wasm_kernels.ts) are made here too.
+ * @param {Pick<WasmModule, 'asm' | 'slimcMemory'>} wasm
  * @param {string} plain the plain build, base64
  * @returns {WebAssembly.Exports | null}
  */
-function kernelModule(wasm, plain) {
+export function kernelModule(wasm, plain) {
   const memory = /** @type {unknown} */ (wasm.asm.memory) ?? wasm.slimcMemory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   try {

@@ -4,7 +4,8 @@
 // memory), so memory-bound kernels that tfjs lacks or gets wrong are written there.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { TRAIN_KERNELS_WASM, TRAIN_KERNELS_WASM_SHARED } from './train_kernels_wasm.ts';
+import { kernelModule } from '../../codegen/runtime/model_runtime.js';
+import { TRAIN_KERNELS_WASM } from './train_kernels_wasm.ts';
 
 /** train_kernels.wat's exports (pointers are byte offsets in the backend's memory). */
 export interface TrainKernels {
@@ -56,7 +57,7 @@ export interface TrainKernels {
 
 /** The parts of the backend's emscripten module the kernels use. */
 interface WasmHeap {
-  readonly asm?: { readonly memory?: unknown };
+  readonly asm: Record<string, unknown>;
   readonly HEAPU8: Uint8Array;
   _malloc(bytes: number): number;
   _free(pointer: number): void;
@@ -64,22 +65,18 @@ interface WasmHeap {
 
 const instances = new WeakMap<object, TrainKernels | null>();
 
-/** train_kernels.wat over `backend`'s memory; null where it cannot be made (callers loop in JS). */
+/**
+ * train_kernels.wat over `backend`'s memory, made as the emitted runtime makes its own kernel
+ * modules (kernelModule); null where it cannot be made (callers loop in JS).
+ */
 export function trainKernels(backend: BackendWasm): TrainKernels | null {
   const module = backend.wasm as unknown as WasmHeap;
   const known = instances.get(module);
   if (known !== undefined) return known;
-  let kernels: TrainKernels | null = null;
-  const memory = module.asm?.memory;
-  if (memory instanceof WebAssembly.Memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const bytes = Uint8Array.from(atob(shared ? TRAIN_KERNELS_WASM_SHARED : TRAIN_KERNELS_WASM), (c) => c.charCodeAt(0));
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as TrainKernels;
-    } catch {
-      kernels = null;
-    }
-  }
+  const kernels = kernelModule(
+    module as unknown as Parameters<typeof kernelModule>[0],
+    TRAIN_KERNELS_WASM,
+  ) as unknown as TrainKernels | null;
   instances.set(module, kernels);
   return kernels;
 }
