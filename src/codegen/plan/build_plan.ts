@@ -3,11 +3,14 @@
 // memory planner. Flatten is free (its value aliases its input's slot: NHWC is row-major); an
 // add or relu whose input dies at that step writes over it (elementwise kernels read each
 // element before writing it); gathers and concats become copies of channel runs, and a gather
-// followed by the batch norm that reads only it (a 1x1 depthwise conv) becomes one step.
+// followed by the batch norm that reads only it (a 1x1 depthwise conv) becomes one step. Concats
+// and selections read only by gathers and concats are column views (column_views.ts): no step,
+// or a copy of just the channels new to their shared buffer.
 import { match } from 'ts-pattern';
 import { channelsOf, inputsOf, isElementwise, usersOf } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
 import type { Activation, Conv2dNode, GatherNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
+import { columnViews, runsOf } from './column_views.ts';
 import { planMemory, type BufferRequest } from './memory_planner.ts';
 import type { ActivationCode, EncodedStep, GatherAffine, Pads, PlanSpec, PlanStep, PlanValue } from './plan_types.ts';
 
@@ -83,16 +86,18 @@ function fusedGatherStep(
   gather: GatherNode,
   norm: Conv2dNode,
   v: (id: ValueId) => number,
+  read: ReadValue,
   weight: WeightRef,
   selection: SelectionRef,
 ): PlanStep {
   const channels = channelsOf(norm.type.shape);
+  const source = read(gather.input);
   return {
     op: 'gather',
     name: norm.id,
-    x: v(gather.input),
+    x: source.value,
     y: v(norm.id),
-    indices: selection(gather.indices),
+    indices: selection(pick(source, gather.indices)),
     affine: {
       scale: weight(norm.filter, [1, 1, channels, 1]),
       shift: norm.bias === null ? -1 : weight(norm.bias),
@@ -100,6 +105,17 @@ function fusedGatherStep(
     },
   };
 }
+
+/** Where a value's channels are: a plan value, and its channels there (null: all, in order). */
+interface ValueSource {
+  readonly value: number;
+  readonly columns: readonly number[] | null;
+}
+type ReadValue = (id: ValueId) => ValueSource;
+
+/** The source channels of `indices` of a value read from `source`. */
+const pick = (source: ValueSource, indices: readonly number[]): readonly number[] =>
+  source.columns === null ? indices : indices.map((k) => (source.columns as readonly number[])[k]);
 
 /**
  * The plan of a lowered, verified graph, and the first op it does not cover (the graph then runs
@@ -115,6 +131,7 @@ export function buildPlan(
   const types = new Map(nodes.map((n) => [n.id, n.type]));
   const fused = gathersToFuse(graph);
   const fusedGathers = new Set([...fused.values()].map((g) => g.id));
+  const { views, writes, buffers } = columnViews(graph, fusedGathers);
   const lastUse = new Map<ValueId, number>();
   nodes.forEach((n, i) => {
     lastUse.set(n.id, Math.max(lastUse.get(n.id) ?? i, i));
@@ -122,6 +139,10 @@ export function buildPlan(
     for (const v of inputsOf(n)) lastUse.set(v, fusedGathers.has(n.id) ? i + 1 : i);
   });
   for (const v of graph.outputs) lastUse.set(v, end);
+  // A column buffer lives until the last read of any view of it.
+  const bufferLast = buffers.map(() => 0);
+  for (const [id, view] of views) bufferLast[view.buffer] = Math.max(bufferLast[view.buffer], lastUse.get(id) ?? 0);
+  const bufferValues: number[] = [];
 
   const slots: { size: number; first: number; last: number }[] = [];
   const values: PlanValue[] = [];
@@ -137,6 +158,29 @@ export function buildPlan(
     addValue(id, slots.length - 1);
   };
   const v = (id: ValueId) => valueIndex.get(id) as number;
+  const read: ReadValue = (id) => {
+    const view = views.get(id);
+    return view === undefined ? { value: v(id), columns: null } : { value: bufferValues[view.buffer], columns: view.columns };
+  };
+  /** The copy of a view concat's inputs that are not in its buffer yet, if any. */
+  const columnWrite = (node: Node, i: number): PlanStep | null => {
+    const view = views.get(node.id) as { buffer: number };
+    const buffer = buffers[view.buffer];
+    if (buffer.first === i) {
+      const shape = [...buffer.shape.slice(0, -1), buffer.width];
+      slots.push({ size: shape.reduce((a, b) => a * b, 1), first: i, last: bufferLast[view.buffer] });
+      values.push({ slot: slots.length - 1, shape });
+      bufferValues[view.buffer] = values.length - 1;
+    }
+    const parts = (writes.get(node.id) ?? []).filter(({ input }) => channelsOf(type(input).shape) > 0);
+    if (parts.length === 0) return null;
+    const sources = parts.map(({ input }) => read(input));
+    const runs = parts.map(({ input, column }, k) => {
+      const all = Array.from({ length: channelsOf(type(input).shape) }, (_, c) => c);
+      return runsOf(pick(sources[k], all), column);
+    });
+    return { op: 'copy', name: node.id, xs: sources.map((s) => s.value), y: bufferValues[view.buffer], runs };
+  };
   const type = (id: ValueId) => types.get(id) as TensorType;
   /** The slot of an input that dies here and that nothing else holds past this step, if any. */
   const reusable = (inputs: readonly ValueId[], i: number, size: number) =>
@@ -150,6 +194,12 @@ export function buildPlan(
   nodes.forEach((node, i) => {
     if (node.op === 'input') return newSlot(node.id, -1);
     if (fusedGathers.has(node.id)) return; // no value: the norm's step reads the gather's source
+    if (views.has(node.id)) {
+      // Channels of a column buffer: a concat copies there what is not in it yet; a selection is free.
+      const write = node.op === 'concat' ? columnWrite(node, i) : null;
+      if (write !== null) steps.push(write);
+      return;
+    }
     if (node.op === 'flatten') return addValue(node.id, values[v(node.input)].slot);
     // Elementwise kernels may write over an operand that dies here; not AddN: it accumulates into
     // its output, so an operand sharing the output's buffer is lost (the sum comes out wrong).
@@ -160,8 +210,8 @@ export function buildPlan(
     } else newSlot(node.id, i);
     try {
       const gather = fused.get(node.id);
-      if (gather !== undefined && node.op === 'conv2d') steps.push(fusedGatherStep(gather, node, v, weight, selection));
-      else steps.push(stepOf(node, v, type, weight, selection));
+      if (gather !== undefined && node.op === 'conv2d') steps.push(fusedGatherStep(gather, node, v, read, weight, selection));
+      else steps.push(stepOf(node, v, read, type, weight, selection));
     } catch (e) {
       if (!(e instanceof Unsupported)) throw e;
       unsupported ??= e.message;
@@ -185,6 +235,7 @@ export function buildPlan(
 function stepOf(
   node: Node,
   v: (id: ValueId) => number,
+  read: ReadValue,
   type: (id: ValueId) => TensorType,
   weight: WeightRef,
   selection: SelectionRef,
@@ -253,16 +304,21 @@ function stepOf(
       bias: n.bias === null ? -1 : weight(n.bias),
       activation: activationCode(n.activation),
     }))
-    .with({ op: 'gather' }, (n): PlanStep => ({ op: 'gather', name, x: v(n.input), y, indices: selection(n.indices), affine: null }))
+    .with({ op: 'gather' }, (n): PlanStep => {
+      const source = read(n.input);
+      return { op: 'gather', name, x: source.value, y, indices: selection(pick(source, n.indices)), affine: null };
+    })
     .with({ op: 'concat' }, (n): PlanStep => {
       let column = 0;
-      const runs = n.inputs.map((x) => {
+      const sources = n.inputs.map(read);
+      const runs = n.inputs.map((x, k) => {
         const width = channelsOf(type(x).shape);
-        const run: [number, number, number][] = width === 0 ? [] : [[0, column, width]];
+        const all = Array.from({ length: width }, (_, c) => c);
+        const run = runsOf(pick(sources[k], all), column);
         column += width;
         return run;
       });
-      return { op: 'copy', name, xs: n.inputs.map(v), y, runs };
+      return { op: 'copy', name, xs: sources.map((s) => s.value), y, runs };
     })
     .with({ op: 'scale_shift' }, (n): PlanStep => {
       // Rank-2 multiply-adds (4-D ones are depthwise convs already): a 1x1 depthwise conv on [N, 1, 1, C].
