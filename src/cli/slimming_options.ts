@@ -14,11 +14,12 @@ export interface SlimmingFlags {
   readonly maxLayerRatio?: number;
   readonly exclude?: string[];
   readonly masks?: string;
+  readonly roundChannels?: number;
 }
 
 export const parseRatio = parseNumber('--ratio');
 
-/** Adds --per-layer, --min-channels, --max-layer-ratio, --exclude and --masks to a command. */
+/** Adds --per-layer, --min-channels, --max-layer-ratio, --round-channels, --exclude and --masks to a command. */
 export function addSlimmingOptions(cmd: Command): Command {
   return cmd
     .option('--per-layer', 'threshold each BN layer by its own |gamma| instead of one global ranking')
@@ -27,6 +28,12 @@ export function addSlimmingOptions(cmd: Command): Command {
       new Option('--max-layer-ratio <f>', 'prune at most this fraction of any layer (the paper uses 0.5 per pass)').argParser(
         parseNumber('--max-layer-ratio'),
       ),
+    )
+    .addOption(
+      new Option(
+        '--round-channels <n>',
+        'keep a multiple of n channels in every layer that keeps any, adding the next-largest |gamma| (4: slimc vectors, 8: XNNPACK tiles)',
+      ).argParser(parseNumber('--round-channels')),
     )
     .option('--exclude <pattern...>', 'BN layers to leave whole, by name or glob (e.g. "layer1.*")')
     .option('--masks <file>', 'explicit channel masks: JSON {"<bn name>": [1,0,...]}; replaces the ratio');
@@ -58,6 +65,7 @@ export async function slimOptionsFrom(graph: Graph, ratio: number | undefined, f
     ...(flags.minChannels !== undefined ? { minChannels: flags.minChannels } : {}),
     ...(flags.maxLayerRatio !== undefined ? { maxLayerRatio: flags.maxLayerRatio } : {}),
     ...(flags.exclude ? { exclude: flags.exclude } : {}),
+    ...(flags.roundChannels !== undefined ? { roundChannels: flags.roundChannels } : {}),
     ...(masks ? { masks } : {}),
   };
 }

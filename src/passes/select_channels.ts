@@ -6,7 +6,10 @@
 // smallest channel and its ties). Per-layer mode applies the same rule inside each layer.
 // Afterwards each layer is held to its limits: at least `minChannels` kept and at most
 // `maxLayerRatio` of its channels dropped (the paper caps multi-pass runs at 50%); a layer
-// raised to a limit keeps its largest |gamma|.
+// raised to a limit keeps its largest |gamma|. With `roundChannels` N, a layer that keeps some
+// channels keeps the next-largest |gamma| up to a multiple of N (opt-in): kernels compute output
+// channels in SIMD vectors and tiles (4 per vector in slimc's convs, 8 per tile in XNNPACK's), so
+// 9-11 channels cost their conv what 12 do; the layers reading them pay per input channel.
 import { SlimcError } from '../ir/errors.ts';
 import { bnWeightNames } from '../ir/node.ts';
 import type { BatchNormNode, Graph } from '../ir/types.ts';
@@ -23,6 +26,8 @@ export interface SelectionOptions {
   readonly maxLayerRatio?: number;
   /** BN names or glob patterns (`*` matches any run of characters) to leave whole. */
   readonly exclude?: readonly string[];
+  /** Each layer that keeps channels keeps a multiple of this many (or all), 1-64. Default 1. */
+  readonly roundChannels?: number;
 }
 
 export interface LayerSelection {
@@ -32,7 +37,7 @@ export interface LayerSelection {
   /** The threshold this layer was cut at (the global one unless perLayer). */
   readonly threshold: number;
   /** Why the count differs from the plain threshold rule, if it does. */
-  readonly heldBy?: 'min-channels' | 'max-layer-ratio' | 'excluded';
+  readonly heldBy?: 'min-channels' | 'max-layer-ratio' | 'excluded' | 'round-channels';
 }
 
 export interface Selection {
@@ -58,6 +63,10 @@ export function validateSelectionOptions(opts: SelectionOptions): void {
   }
   if (opts.maxLayerRatio !== undefined && !(opts.maxLayerRatio > 0 && opts.maxLayerRatio <= 1)) {
     throw new SlimcError(`the per-layer cap must be in (0, 1], got ${opts.maxLayerRatio}`, '--max-layer-ratio');
+  }
+  const round = opts.roundChannels;
+  if (round !== undefined && !(Number.isInteger(round) && round >= 1 && round <= 64)) {
+    throw new SlimcError(`the channel rounding must be a whole number from 1 to 64, got ${round}`, '--round-channels');
   }
 }
 
@@ -123,6 +132,13 @@ export function selectChannels(graph: Graph, opts: SelectionOptions): Selection 
       heldBy = floor === Math.min(opts.minChannels ?? 0, channels) ? 'min-channels' : 'max-layer-ratio';
       keep = keepLargest(abs, floor);
       kept = floor;
+    }
+    const round = opts.roundChannels ?? 1;
+    const rounded = Math.min(channels, Math.ceil(kept / round) * round);
+    if (kept > 0 && rounded > kept) {
+      heldBy ??= 'round-channels';
+      keep = keepLargest(abs, rounded);
+      kept = rounded;
     }
     masks[bn.params] = keep;
     layers.push({ name: bn.params, channels, kept, threshold, ...(heldBy ? { heldBy } : {}) });

@@ -25,6 +25,14 @@ describe('slimc prune', () => {
     expect(JSON.parse(inspected.stdout).params).toBe(report.after.params);
   });
 
+  it('--round-channels keeps a multiple of N channels in every layer that keeps any, and says which it raised', async () => {
+    const r = await runSlimc('prune', MODEL, '--ratio', '0.5', '--round-channels', '4', '-o', join(dir, 'round.slim'), '--json');
+    expect(r.code).toBe(0);
+    const channels: { selected: number; heldBy?: string }[] = JSON.parse(r.stdout).channels;
+    expect(channels.every((c) => c.selected % 4 === 0)).toBe(true);
+    expect(channels.some((c) => c.heldBy === 'round-channels')).toBe(true);
+  });
+
   it('loads a user model that imports the DSL as slimc/dsl', async () => {
     const r = await runSlimc('inspect', new URL('../fixtures/models/package_import.ts', import.meta.url).pathname, '--json');
     expect(r.code).toBe(0);
@@ -52,6 +60,7 @@ describe('slimc prune', () => {
       [['--masks', masks], /masks\.json: names BatchNorm "no\.such\.bn"/],
       [['--ratio', 'abc'], /--ratio: expects a number/],
       [['--ratio', '0.4', '--max-layer-ratio', '2'], /--max-layer-ratio/],
+      [['--ratio', '0.4', '--round-channels', '0'], /--round-channels: the channel rounding must be a whole number from 1 to 64, got 0/],
     ];
     for (const [args, message] of cases) {
       const r = await runSlimc('prune', MODEL, ...args, '-o', out);

@@ -50,6 +50,24 @@ describe('selectChannels', () => {
     expect(capped.masks.bn2).toEqual([true, false, true, false, true, false]);
   });
 
+  it('rounds each kept count up to a multiple of --round-channels with the next-largest |gamma|, never past the layer', () => {
+    // ratio 0.4 keeps bn1 {0.9, 0.5} and bn2 {0.3, -0.7, 0.6}; rounded to 4, bn1 keeps all 4 and
+    // bn2 adds 0.05, its largest dropped |gamma|.
+    const s = selectChannels(g, { ratio: 0.4, roundChannels: 4 });
+    expect(s.masks.bn1).toEqual([true, true, true, true]);
+    expect(s.masks.bn2).toEqual([true, false, true, false, true, true]);
+    expect(s.layers.map((l) => [l.kept, l.heldBy])).toEqual([
+      [4, 'round-channels'],
+      [4, 'round-channels'],
+    ]);
+    // A layer that keeps nothing stays dead; a count already a multiple is left alone.
+    const dead = selectChannels(twoLayers([0.001, 0.002], [0.5, 0.6, 0.7, 0.8]), { ratio: 0.2, roundChannels: 2 });
+    expect(dead.masks.bn1).toEqual([false, false]);
+    expect(dead.layers[1].heldBy).toBeUndefined();
+    expect(() => selectChannels(g, { ratio: 0.4, roundChannels: 0 })).toThrow(/--round-channels/);
+    expect(() => selectChannels(g, { ratio: 0.4, roundChannels: 2.5 })).toThrow(/whole number/);
+  });
+
   it('leaves excluded layers whole and out of the ranking', () => {
     const s = selectChannels(g, { ratio: 0.5, exclude: ['bn*1'] });
     expect(s.masks.bn1.every(Boolean)).toBe(true);
