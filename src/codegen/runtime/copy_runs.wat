@@ -75,13 +75,12 @@
   ;; of `pixels` pixels p: one output vector of 1-4 channels at dst + p * dst_stride + dst_off,
   ;; made from k (1, 2 or 4) 16-byte windows of the source pixel src + p * src_stride + off_i,
   ;; each shuffled by its byte mask (i8x16.swizzle: mask bytes >= 16 give zero lanes) and or-ed.
-  ;; Record: dst_off, lanes, k, unused (i32 each); off_0..off_3 (i32); mask_0..mask_3 (v128).
+  ;; Record: dst_off, lanes, k, plain (i32 each); off_0..off_3 (i32); mask_0..mask_3 (v128).
+  ;; plain = 1 marks 4 consecutive source channels at off_0 (k = 1, mask the identity): those
+  ;; vectors are loaded as they are, without the shuffle (a pruned layer keeps long runs).
   ;; If scale is not 0, each vector becomes min(max(v * scale[c] + shift[c], lo), hi) with the
   ;; scale and shift vectors read at scale + dst_off and shift + dst_off (padded to whole vectors).
   ;; Only the record's lanes are stored: the floats after a pixel's last channel are not touched.
-  ;; Pixels go in blocks of BLOCK_PIXELS, every record over one block before the next block: a
-  ;; block's source pixels stay in L1 while the records pick from them (record by record over
-  ;; all pixels walked the whole source once per 4 output channels).
   (func (export "gather_vectors")
     (param $src i32) (param $src_stride i32) (param $dst i32) (param $dst_stride i32)
     (param $pixels i32) (param $rec i32) (param $rec_end i32)
@@ -90,65 +89,68 @@
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
     (local $s v128) (local $b v128) (local $vlo v128) (local $vhi v128) (local $acc v128)
-    (local $affine i32) (local $r i32) (local $first i32) (local $count i32)
+    (local $affine i32) (local $plain i32)
     (local.set $vlo (f32x4.splat (local.get $lo)))
     (local.set $vhi (f32x4.splat (local.get $hi)))
     (local.set $affine (i32.ne (local.get $scale) (i32.const 0)))
-    (block $blocks_done
-      (loop $block
-        (br_if $blocks_done (i32.ge_u (local.get $first) (local.get $pixels)))
-        (local.set $count (i32.sub (local.get $pixels) (local.get $first)))
-        (if (i32.gt_u (local.get $count) (i32.const 16))
-          (then (local.set $count (i32.const 16))))
-        (local.set $r (local.get $rec))
-        (block $recs_done
-          (loop $record
-            (br_if $recs_done (i32.ge_u (local.get $r) (local.get $rec_end)))
-            (local.set $to (i32.add (i32.add (local.get $dst) (i32.load (local.get $r)))
-              (i32.mul (local.get $first) (local.get $dst_stride))))
-            (local.set $lanes (i32.load offset=4 (local.get $r)))
-            (local.set $k (i32.load offset=8 (local.get $r)))
-            (local.set $o0 (i32.load offset=16 (local.get $r)))
-            (local.set $o1 (i32.load offset=20 (local.get $r)))
-            (local.set $o2 (i32.load offset=24 (local.get $r)))
-            (local.set $o3 (i32.load offset=28 (local.get $r)))
-            (local.set $m0 (v128.load offset=32 (local.get $r)))
-            (local.set $m1 (v128.load offset=48 (local.get $r)))
-            (local.set $m2 (v128.load offset=64 (local.get $r)))
-            (local.set $m3 (v128.load offset=80 (local.get $r)))
+    (block $recs_done
+      (loop $record
+        (br_if $recs_done (i32.ge_u (local.get $rec) (local.get $rec_end)))
+        (local.set $to (i32.add (local.get $dst) (i32.load (local.get $rec))))
+        (local.set $lanes (i32.load offset=4 (local.get $rec)))
+        (local.set $k (i32.load offset=8 (local.get $rec)))
+        (local.set $plain (i32.load offset=12 (local.get $rec)))
+        (local.set $o0 (i32.load offset=16 (local.get $rec)))
+        (local.set $o1 (i32.load offset=20 (local.get $rec)))
+        (local.set $o2 (i32.load offset=24 (local.get $rec)))
+        (local.set $o3 (i32.load offset=28 (local.get $rec)))
+        (local.set $m0 (v128.load offset=32 (local.get $rec)))
+        (local.set $m1 (v128.load offset=48 (local.get $rec)))
+        (local.set $m2 (v128.load offset=64 (local.get $rec)))
+        (local.set $m3 (v128.load offset=80 (local.get $rec)))
+        (if (local.get $affine) (then
+          (local.set $s (v128.load (i32.add (local.get $scale) (i32.load (local.get $rec)))))
+          (local.set $b (v128.load (i32.add (local.get $shift) (i32.load (local.get $rec)))))))
+        (local.set $from (local.get $src))
+        (local.set $p (local.get $pixels))
+        (if (local.get $plain) (then
+          (block $done (loop $pixel
+            (br_if $done (i32.eqz (local.get $p)))
+            (local.set $acc (v128.load align=4 (i32.add (local.get $from) (local.get $o0))))
             (if (local.get $affine) (then
-              (local.set $s (v128.load (i32.add (local.get $scale) (i32.load (local.get $r)))))
-              (local.set $b (v128.load (i32.add (local.get $shift) (i32.load (local.get $r)))))))
-            (local.set $from (i32.add (local.get $src) (i32.mul (local.get $first) (local.get $src_stride))))
-            (local.set $p (local.get $count))
-            (block $done (loop $pixel
-              (br_if $done (i32.eqz (local.get $p)))
-              (local.set $acc (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o0))) (local.get $m0)))
-              (if (i32.ge_u (local.get $k) (i32.const 2)) (then
-                (local.set $acc (v128.or (local.get $acc)
-                  (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o1))) (local.get $m1))))
-                (if (i32.ge_u (local.get $k) (i32.const 3)) (then
-                  (local.set $acc (v128.or (v128.or (local.get $acc)
-                    (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o2))) (local.get $m2)))
-                    (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o3))) (local.get $m3))))))))
-              (if (local.get $affine) (then
-                (local.set $acc (f32x4.pmin (f32x4.pmax
-                  (f32x4.add (f32x4.mul (local.get $acc) (local.get $s)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))))
-              (if (i32.eq (local.get $lanes) (i32.const 4))
-                (then (v128.store align=4 (local.get $to) (local.get $acc)))
-                (else
-                  (if (i32.ge_u (local.get $lanes) (i32.const 2))
-                    (then
-                      (v128.store64_lane align=4 0 (local.get $to) (local.get $acc))
-                      (if (i32.eq (local.get $lanes) (i32.const 3))
-                        (then (v128.store32_lane offset=8 2 (local.get $to) (local.get $acc)))))
-                    (else (v128.store32_lane 0 (local.get $to) (local.get $acc))))))
-              (local.set $from (i32.add (local.get $from) (local.get $src_stride)))
-              (local.set $to (i32.add (local.get $to) (local.get $dst_stride)))
-              (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-              (br $pixel)))
-            (local.set $r (i32.add (local.get $r) (i32.const 96)))
-            (br $record)))
-        (local.set $first (i32.add (local.get $first) (local.get $count)))
-        (br $block))))
-)
+              (local.set $acc (f32x4.pmin (f32x4.pmax
+                (f32x4.add (f32x4.mul (local.get $acc) (local.get $s)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))))
+            (v128.store align=4 (local.get $to) (local.get $acc))
+            (local.set $from (i32.add (local.get $from) (local.get $src_stride)))
+            (local.set $to (i32.add (local.get $to) (local.get $dst_stride)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $pixel)))
+          (local.set $p (i32.const 0))))
+        (block $done (loop $pixel
+          (br_if $done (i32.eqz (local.get $p)))
+          (local.set $acc (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o0))) (local.get $m0)))
+          (if (i32.ge_u (local.get $k) (i32.const 2)) (then
+            (local.set $acc (v128.or (local.get $acc)
+              (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o1))) (local.get $m1))))
+            (if (i32.ge_u (local.get $k) (i32.const 3)) (then
+              (local.set $acc (v128.or (v128.or (local.get $acc)
+                (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o2))) (local.get $m2)))
+                (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o3))) (local.get $m3))))))))
+          (if (local.get $affine) (then
+            (local.set $acc (f32x4.pmin (f32x4.pmax
+              (f32x4.add (f32x4.mul (local.get $acc) (local.get $s)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))))
+          (if (i32.eq (local.get $lanes) (i32.const 4))
+            (then (v128.store align=4 (local.get $to) (local.get $acc)))
+            (else
+              (if (i32.ge_u (local.get $lanes) (i32.const 2))
+                (then
+                  (v128.store64_lane align=4 0 (local.get $to) (local.get $acc))
+                  (if (i32.eq (local.get $lanes) (i32.const 3))
+                    (then (v128.store32_lane offset=8 2 (local.get $to) (local.get $acc)))))
+                (else (v128.store32_lane 0 (local.get $to) (local.get $acc))))))
+          (local.set $from (i32.add (local.get $from) (local.get $src_stride)))
+          (local.set $to (i32.add (local.get $to) (local.get $dst_stride)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br $pixel)))
+        (local.set $rec (i32.add (local.get $rec) (i32.const 96)))
+        (br $record)))))
