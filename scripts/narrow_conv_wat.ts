@@ -11,6 +11,8 @@
 // each tap's row. Past the layer's last channel those are the next row's (or, for the last row,
 // the next 1-3 floats of memory), and they only reach lanes that are never stored.
 
+import { winogradFunctions } from './winograd_wat.ts';
+
 /**
  * Pixels per tile for each block width in vectors (1, 2 and 4: conv_1, conv_2, conv_4), the
  * accumulators plus the weights fitting the x64 JIT's 16 vector registers. No 3-vector kernel:
@@ -168,6 +170,7 @@ export function narrowConvWat(): string {
     STORE_LANES_FUNCTION,
     ...vectors.map(convFunction),
     PAD_FUNCTION,
+    ...winogradFunctions(),
     ')',
     '',
   ].join('\n');

@@ -172,8 +172,8 @@ function assemble(graph: Graph, forward: ForwardCode, annotated: boolean): Emitt
       : [
           '  plan: {',
           `    arena: ${plan.arena},`,
-          `    slots: ${json(plan.slots)},`,
-          `    values: ${json(plan.values)},`,
+          `    slots: ${json(plan.slots.map((s) => [s.offset, s.size]))},`,
+          `    values: ${json(plan.values.map((v) => [v.slot, v.shape]))},`,
           `    inputs: ${json(plan.inputs)},`,
           `    outputs: ${json(plan.outputs)},`,
           `    exports: ${json(plan.exports)},`,

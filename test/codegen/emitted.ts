@@ -17,7 +17,12 @@ export interface EmittedModel {
     readonly flops: number;
     readonly peakActivationBytes: number;
     readonly backend: { readonly name: string; readonly variant: string; readonly simd: boolean; readonly threads: number };
-    readonly runtime: { readonly name: 'plan' | 'engine'; readonly note?: string };
+    readonly runtime: {
+      readonly name: 'plan' | 'engine';
+      readonly convolutions?: string;
+      readonly winograd?: boolean;
+      readonly note?: string;
+    };
   };
   predict(x: unknown, opts?: { into?: Float32Array | Record<string, Float32Array> }): Promise<Float32Array | Record<string, Float32Array>>;
   profile(
@@ -34,6 +39,7 @@ export interface EmittedExports {
     threads?: number;
     runtime?: 'plan' | 'engine';
     convolutions?: 'slimc' | 'xnnpack';
+    winograd?: boolean;
   }): Promise<EmittedModel>;
   SlimcModelError: new (message: string) => Error;
 }

@@ -237,8 +237,8 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
   });
 
   it('says which kernels run, and refuses an unknown choice', async () => {
-    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
-    expect(models.xnnpack.info.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack' });
+    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
+    expect(models.xnnpack.info.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack', winograd: false });
     await expect(out.exports.load({ convolutions: 'fast' as 'slimc' })).rejects.toThrow(
       /convolutions must be 'slimc' or 'xnnpack', got fast/,
     );

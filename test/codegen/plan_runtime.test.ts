@@ -121,7 +121,7 @@ describe('an NCHW border (as imported from ONNX) on the plan', () => {
     const out = await compileToScratch(nchw);
     const [plan, engine] = [await out.exports.load(), await out.exports.load({ runtime: 'engine' })];
     try {
-      expect(plan.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
+      expect(plan.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
       const nhwc = randomData(2 * 6 * 5 * 3, 8);
       const expected = await interpret(graph, nhwc);
       for (const m of [plan, engine]) {
@@ -205,7 +205,7 @@ describe('the version guard', () => {
       await writeFile(other, js.replace('backendVersion: "4.22.0"', 'backendVersion: "4.21.0"'));
       const exports = (await import(pathToFileURL(other).href)) as EmittedExports;
       const [planned, guarded] = [await out.exports.load(), await exports.load({ weights: join(out.dir, 'model.weights.bin') })];
-      expect(planned.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
+      expect(planned.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
       expect(guarded.info.runtime).toEqual({
         name: 'engine',
         note: 'the plan was not run: tfjs-backend-wasm 4.22.0 runs, the plan was compiled for 4.21.0',

@@ -64,9 +64,9 @@ describe('threads in Node', () => {
     // The plan runs on all, its channel copies in wasm too (the shared-memory build of copy_runs);
     // its convs on slimc's kernels on one thread, on XNNPACK's with threads unless asked (the
     // shared-memory build of narrow_conv).
-    expect(a.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
-    expect(b.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack' });
-    expect(c.runtime).toEqual({ name: 'plan', convolutions: 'slimc' });
+    expect(a.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
+    expect(b.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack', winograd: false });
+    expect(c.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
     expect(a.backend).toEqual({ name: 'wasm', variant: 'wasm-simd', simd: true, threads: 1 });
     for (const run of [b, c]) expect(run.backend).toEqual({ name: 'wasm', variant: 'wasm-threaded-simd', simd: true, threads: 2 });
     for (const run of [b, c]) {

@@ -175,7 +175,17 @@ export type EncodedStep =
   | readonly ['gather', string, number, number, number, number, number, GatherAffine['activation']]
   | readonly ['copy', string, number, ...(readonly [number, readonly (readonly [number, number, number])[]])[]];
 
-/** The plan as the emitted module carries it: steps as tuples. */
-export interface EncodedPlan extends Omit<PlanSpec, 'steps'> {
+/** The plan as the runtime walks it: steps as tuples. */
+export interface RuntimePlan extends Omit<PlanSpec, 'steps'> {
   readonly steps: readonly EncodedStep[];
+}
+
+/**
+ * The plan as the emitted module carries it: steps as tuples, slots as [offset, size] and values
+ * as [slot, shape] (a ResNet-164's few hundred values as objects took 7 KB of model.js); the
+ * runtime decodes it into a RuntimePlan at load.
+ */
+export interface EncodedPlan extends Omit<RuntimePlan, 'slots' | 'values'> {
+  readonly slots: readonly (readonly [number, number])[];
+  readonly values: readonly (readonly [number, readonly number[]])[];
 }

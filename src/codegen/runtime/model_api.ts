@@ -50,6 +50,12 @@ export interface RuntimeInfo {
    * 128 output channels, XNNPACK the rest) or 'xnnpack' (all of them). Absent on the engine path.
    */
   readonly convolutions?: 'slimc' | 'xnnpack';
+  /**
+   * Whether 3x3 stride-1 convs of 32 channels or more in and out run as Winograd F(2x2, 3x3) (with
+   * slimc's convolutions): 2.25x fewer multiply-adds, for their filters held a second time,
+   * transformed (16/9 of their size, and XNNPACK packs that copy too). Absent on the engine path.
+   */
+  readonly winograd?: boolean;
   /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
   readonly note?: string;
 }
@@ -69,6 +75,12 @@ export interface LoadOptions {
    * channels waste work on pruned layers) or 'xnnpack' (default with threads: slimc's run on one).
    */
   readonly convolutions?: 'slimc' | 'xnnpack';
+  /**
+   * With slimc's convolutions, run 3x3 stride-1 convs of 32+ channels as Winograd F(2x2, 3x3)
+   * (default true): faster (VGG-19 1.5-1.8x), for about 3.6x those convs' filter memory on the
+   * wasm heap; false keeps them direct.
+   */
+  readonly winograd?: boolean;
 }
 
 /** One step of the plan (a node, or a channel copy the plan adds) and its median time. */

@@ -26,7 +26,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 
-/** @typedef {import('../plan/plan_types.ts').EncodedPlan} PlanSpec */
+/** @typedef {import('../plan/plan_types.ts').RuntimePlan} PlanSpec */
+/** @typedef {import('../plan/plan_types.ts').EncodedPlan} EncodedPlan */
 /** @typedef {import('../plan/plan_types.ts').EncodedStep} EncodedStep */
 /** @typedef {Extract<EncodedStep, readonly ['conv2d' | 'depthwise', ...unknown[]]>} EncodedConv */
 /** @typedef {import('./model_spec.ts').ModelSpec} ModelSpec */
@@ -57,7 +58,15 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   bias: number, y: number, ypix: number, lanes: number, kh: number, klen: number, ho: number, wo: number, lo: number, hi: number) => void} ConvBlock
  * @typedef {(src: number, dst: number, images: number, h: number, rowBytes: number, top: number, left: number,
  *   paddedRows: number, paddedRow: number) => void} PadImages
- * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages }} ConvKernels
+ * @typedef {(src: number, pix: number, row: number, image: number, images: number, th: number, tw: number,
+ *   vectors: number, lanes: number, dst: number, estride: number) => void} WinogradIn
+ * @typedef {(src: number, estride: number, tile: number, bias: number, y: number, ypix: number, yrow: number,
+ *   yimage: number, images: number, th: number, tw: number, ho: number, wo: number, vectors: number, lanes: number,
+ *   lo: number, hi: number) => void} WinogradOut
+ * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages, winogradIn: WinogradIn, winogradOut: WinogradOut }} ConvKernels
+ * @typedef {{ memory: number, ids: number[], bytes: number }} WinogradFilter the 16 transformed
+ *   filters of a conv, each registered as a backend tensor, in one malloc'd block until XNNPACK
+ *   has packed them (memory 0 after)
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
  */
 
@@ -511,7 +520,7 @@ export function sharedMemoryBuild(bytes) {
 // scripts/narrow_conv_wat.ts) by scripts/build_runtime_kernels.ts (a test checks these match it).
 // narrow_conv.wasm: begin
 const NARROW_CONV_WASM =
-  'AGFzbQEAAAABKANgA397fwBgEn9/f39/f39/f39/f39/f399fQBgCX9/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMGBQABAQECByIEBmNvbnZfMQABBmNvbnZfMgACBmNvbnZfNAADA3BhZAAECvwQBS0AIAAgAf1aAgAAIAJBAk8EQCAAIAH9WgIEAQsgAkEDRgRAIAAgAf1aAggCCwurBAMFfwh7B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiEfIAYhICAWIBQgCmxqISEgCP0ABAAhHiAeIRkgHiEaIB4hGyAeIRwgDCElA0AgHyEiIA0hJANAICD9AAQAIR0gIiEjICP9CQIAIR4gGSAeIB395gH95AEhGSAjIAVqISMgI/0JAgAhHiAaIB4gHf3mAf3kASEaICMgBWohIyAj/QkCACEeIBsgHiAd/eYB/eQBIRsgIyAFaiEjICP9CQIAIR4gHCAeIB395gH95AEhHCAiQQRqISIgICAHaiEgICRBAWsiJA0ACyAfIANqIR8gJUEBayIlDQALIBggFyAZ/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALICEgCmohISAYIBcgGv3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAhIApqISEgGCAXIBv96QH96AEhHiALQQRGBEAgISAe/QsCAAUgIUEAaiAeIAsQAAsgISAKaiEhIBggFyAc/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALIBRBBGoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC9sFAwV/DXsHfyAQ/RMhFyAR/RMhGCAJIRYCQCABRSAORSAPQQRJcnINAANAIAAgEiACbGohFUEAIRMDQEEAIRQDQCAUQQRqIA9LBEAgD0EEayEUCyAVIBQgBWxqISQgBiElIBYgFCAKbGohJiAI/QAEACEjICMhGSAjIRsgIyEdICMhHyAI/QAEECEjICMhGiAjIRwgIyEeICMhICAMISoDQCAkIScgDSEpA0AgJf0ABAAhISAl/QAEECEiICchKCAo/QkCACEjIBkgIyAh/eYB/eQBIRkgGiAjICL95gH95AEhGiAoIAVqISggKP0JAgAhIyAbICMgIf3mAf3kASEbIBwgIyAi/eYB/eQBIRwgKCAFaiEoICj9CQIAISMgHSAjICH95gH95AEhHSAeICMgIv3mAf3kASEeICggBWohKCAo/QkCACEjIB8gIyAh/eYB/eQBIR8gICAjICL95gH95AEhICAnQQRqIScgJSAHaiElIClBAWsiKQ0ACyAkIANqISQgKkEBayIqDQALIBggFyAZ/ekB/egBISMgJiAj/QsCACAYIBcgGv3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAmIApqISYgGCAXIBv96QH96AEhIyAmICP9CwIAIBggFyAc/ekB/egBISMgC0EERgRAICYgI/0LAhAFICZBEGogIyALEAALICYgCmohJiAYIBcgHf3pAf3oASEjICYgI/0LAgAgGCAXIB796QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgJiAKaiEmIBggFyAf/ekB/egBISMgJiAj/QsCACAYIBcgIP3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwunBQMFfw97B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0ECSXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEECaiAPSwRAIA9BAmshFAsgFSAUIAVsaiEmIAYhJyAWIBQgCmxqISggCP0ABAAhJSAlIRkgJSEdIAj9AAQQISUgJSEaICUhHiAI/QAEICElICUhGyAlIR8gCP0ABDAhJSAlIRwgJSEgIAwhLANAICYhKSANISsDQCAn/QAEACEhICf9AAQQISIgJ/0ABCAhIyAn/QAEMCEkICkhKiAq/QkCACElIBkgJSAh/eYB/eQBIRkgGiAlICL95gH95AEhGiAbICUgI/3mAf3kASEbIBwgJSAk/eYB/eQBIRwgKiAFaiEqICr9CQIAISUgHSAlICH95gH95AEhHSAeICUgIv3mAf3kASEeIB8gJSAj/eYB/eQBIR8gICAlICT95gH95AEhICApQQRqISkgJyAHaiEnICtBAWsiKw0ACyAmIANqISYgLEEBayIsDQALIBggFyAZ/ekB/egBISUgKCAl/QsCACAYIBcgGv3pAf3oASElICggJf0LAhAgGCAXIBv96QH96AEhJSAoICX9CwIgIBggFyAc/ekB/egBISUgC0EERgRAICggJf0LAjAFIChBMGogJSALEAALICggCmohKCAYIBcgHf3pAf3oASElICggJf0LAgAgGCAXIB796QH96AEhJSAoICX9CwIQIBggFyAf/ekB/egBISUgKCAl/QsCICAYIBcgIP3pAf3oASElIAtBBEYEQCAoICX9CwIwBSAoQTBqICUgCxAACyAUQQJqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwuYAQEDfwJAA0AgCSACTw0BIAEgByAIbGohCyABQQAgBSAIbCAGavwLACABIAUgCGwgBmpqIQFBACEKAkADQCAKIANPDQEgASAAIAT8CgAAIAEgBGpBACAIIARr/AsAIAAgBGohACABIAhqIQEgCkEBaiEKDAALCyABIAZrIQEgAUEAIAsgAWv8CwAgCyEBIAlBAWohCQwACwsL';
+  'AGFzbQEAAAABSgVgA397fwBgEn9/f39/f39/f39/f39/f399fQBgCX9/f39/f39/fwBgC39/f39/f39/f39/AGARf39/f39/f39/f39/f39/fX0AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQEBAgMEBzcGBmNvbnZfMQABBmNvbnZfMgACBmNvbnZfNAADA3BhZAAEB3dpbm9faW4ABQh3aW5vX291dAAGCpghBy0AIAAgAf1aAgAAIAJBAk8EQCAAIAH9WgIEAQsgAkEDRgRAIAAgAf1aAggCCwurBAMFfwh7B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiEfIAYhICAWIBQgCmxqISEgCP0ABAAhHiAeIRkgHiEaIB4hGyAeIRwgDCElA0AgHyEiIA0hJANAICD9AAQAIR0gIiEjICP9CQIAIR4gGSAeIB395gH95AEhGSAjIAVqISMgI/0JAgAhHiAaIB4gHf3mAf3kASEaICMgBWohIyAj/QkCACEeIBsgHiAd/eYB/eQBIRsgIyAFaiEjICP9CQIAIR4gHCAeIB395gH95AEhHCAiQQRqISIgICAHaiEgICRBAWsiJA0ACyAfIANqIR8gJUEBayIlDQALIBggFyAZ/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALICEgCmohISAYIBcgGv3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAhIApqISEgGCAXIBv96QH96AEhHiALQQRGBEAgISAe/QsCAAUgIUEAaiAeIAsQAAsgISAKaiEhIBggFyAc/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALIBRBBGoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC9sFAwV/DXsHfyAQ/RMhFyAR/RMhGCAJIRYCQCABRSAORSAPQQRJcnINAANAIAAgEiACbGohFUEAIRMDQEEAIRQDQCAUQQRqIA9LBEAgD0EEayEUCyAVIBQgBWxqISQgBiElIBYgFCAKbGohJiAI/QAEACEjICMhGSAjIRsgIyEdICMhHyAI/QAEECEjICMhGiAjIRwgIyEeICMhICAMISoDQCAkIScgDSEpA0AgJf0ABAAhISAl/QAEECEiICchKCAo/QkCACEjIBkgIyAh/eYB/eQBIRkgGiAjICL95gH95AEhGiAoIAVqISggKP0JAgAhIyAbICMgIf3mAf3kASEbIBwgIyAi/eYB/eQBIRwgKCAFaiEoICj9CQIAISMgHSAjICH95gH95AEhHSAeICMgIv3mAf3kASEeICggBWohKCAo/QkCACEjIB8gIyAh/eYB/eQBIR8gICAjICL95gH95AEhICAnQQRqIScgJSAHaiElIClBAWsiKQ0ACyAkIANqISQgKkEBayIqDQALIBggFyAZ/ekB/egBISMgJiAj/QsCACAYIBcgGv3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAmIApqISYgGCAXIBv96QH96AEhIyAmICP9CwIAIBggFyAc/ekB/egBISMgC0EERgRAICYgI/0LAhAFICZBEGogIyALEAALICYgCmohJiAYIBcgHf3pAf3oASEjICYgI/0LAgAgGCAXIB796QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgJiAKaiEmIBggFyAf/ekB/egBISMgJiAj/QsCACAYIBcgIP3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwunBQMFfw97B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0ECSXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEECaiAPSwRAIA9BAmshFAsgFSAUIAVsaiEmIAYhJyAWIBQgCmxqISggCP0ABAAhJSAlIRkgJSEdIAj9AAQQISUgJSEaICUhHiAI/QAEICElICUhGyAlIR8gCP0ABDAhJSAlIRwgJSEgIAwhLANAICYhKSANISsDQCAn/QAEACEhICf9AAQQISIgJ/0ABCAhIyAn/QAEMCEkICkhKiAq/QkCACElIBkgJSAh/eYB/eQBIRkgGiAlICL95gH95AEhGiAbICUgI/3mAf3kASEbIBwgJSAk/eYB/eQBIRwgKiAFaiEqICr9CQIAISUgHSAlICH95gH95AEhHSAeICUgIv3mAf3kASEeIB8gJSAj/eYB/eQBIR8gICAlICT95gH95AEhICApQQRqISkgJyAHaiEnICtBAWsiKw0ACyAmIANqISYgLEEBayIsDQALIBggFyAZ/ekB/egBISUgKCAl/QsCACAYIBcgGv3pAf3oASElICggJf0LAhAgGCAXIBv96QH96AEhJSAoICX9CwIgIBggFyAc/ekB/egBISUgC0EERgRAICggJf0LAjAFIChBMGogJSALEAALICggCmohKCAYIBcgHf3pAf3oASElICggJf0LAgAgGCAXIB796QH96AEhJSAoICX9CwIQIBggFyAf/ekB/egBISUgKCAl/QsCICAYIBcgIP3pAf3oASElIAtBBEYEQCAoICX9CwIwBSAoQTBqICUgCxAACyAUQQJqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwuYAQEDfwJAA0AgCSACTw0BIAEgByAIbGohCyABQQAgBSAIbCAGavwLACABIAUgCGwgBmpqIQFBACEKAkADQCAKIANPDQEgASAAIAT8CgAAIAEgBGpBACAIIARr/AsAIAAgBGohACABIAhqIQEgCkEBaiEKDAALCyABIAZrIQEgAUEAIAsgAWv8CwAgCyEBIAlBAWohCQwACwsL/wgCInsof0EAIAJsQQAgAWxqIS1BACACbEEBIAFsaiEvQQAgAmxBAiABbGohMUEAIAJsQQMgAWxqITNBASACbEEAIAFsaiE1QQEgAmxBASABbGohN0EBIAJsQQIgAWxqITlBASACbEEDIAFsaiE7QQIgAmxBACABbGohPUECIAJsQQEgAWxqIT9BAiACbEECIAFsaiFBQQIgAmxBAyABbGohQ0EDIAJsQQAgAWxqIUVBAyACbEEBIAFsaiFHQQMgAmxBAiABbGohSUEDIAJsQQMgAWxqIUtBACAKbCEuQQEgCmwhMEECIApsITJBAyAKbCE0QQQgCmwhNkEFIApsIThBBiAKbCE6QQcgCmwhPEEIIApsIT5BCSAKbCFAQQogCmwhQkELIApsIURBDCAKbCFGQQ0gCmwhSEEOIApsIUpBDyAKbCFMIAj9Ef0MAAAAAAEAAAACAAAAAwAAAP07IQwgACFRIAkhVANAIFEhUkEAIU4DQEEAIU8DQCBSIE9BAXQgAWxqIVNBACFQA0AgDP0M/////////////////////yBQIAdBAWtGGyELIAsgUyAtav0AAgD9TiENIAsgUyAvav0AAgD9TiEPIAsgUyAxav0AAgD9TiERIAsgUyAzav0AAgD9TiETIAsgUyA1av0AAgD9TiEVIAsgUyA3av0AAgD9TiEXIAsgUyA5av0AAgD9TiEZIAsgUyA7av0AAgD9TiEbIAsgUyA9av0AAgD9TiEdIAsgUyA/av0AAgD9TiEfIAsgUyBBav0AAgD9TiEhIAsgUyBDav0AAgD9TiEjIAsgUyBFav0AAgD9TiElIAsgUyBHav0AAgD9TiEnIAsgUyBJav0AAgD9TiEpIAsgUyBLav0AAgD9TiErIA0gHf3lASEOIBUgHf3kASEWIB0gFf3lASEeIBUgJf3lASEmIA8gH/3lASEQIBcgH/3kASEYIB8gF/3lASEgIBcgJ/3lASEoIBEgIf3lASESIBkgIf3kASEaICEgGf3lASEiIBkgKf3lASEqIBMgI/3lASEUIBsgI/3kASEcICMgG/3lASEkIBsgK/3lASEsIFQgLmogDiAS/eUB/QsCACBUIDBqIBAgEv3kAf0LAgAgVCAyaiASIBD95QH9CwIAIFQgNGogECAU/eUB/QsCACBUIDZqIBYgGv3lAf0LAgAgVCA4aiAYIBr95AH9CwIAIFQgOmogGiAY/eUB/QsCACBUIDxqIBggHP3lAf0LAgAgVCA+aiAeICL95QH9CwIAIFQgQGogICAi/eQB/QsCACBUIEJqICIgIP3lAf0LAgAgVCBEaiAgICT95QH9CwIAIFQgRmogJiAq/eUB/QsCACBUIEhqICggKv3kAf0LAgAgVCBKaiAqICj95QH9CwIAIFQgTGogKCAs/eUB/QsCACBTQRBqIVMgVEEQaiFUIFBBAWoiUCAHSQ0ACyBPQQFqIk8gBkkNAAsgUiACQQF0aiFSIE5BAWoiTiAFSQ0ACyBRIANqIVEgTUEBaiJNIARJDQALC5kHAhx7Hn8gD/0TISsgEP0TISxBACABbCEtQQEgAWwhLkECIAFsIS9BAyABbCEwQQQgAWwhMUEFIAFsITJBBiABbCEzQQcgAWwhNEEIIAFsITVBCSABbCE2QQogAWwhN0ELIAFsIThBDCABbCE5QQ0gAWwhOkEOIAFsITtBDyABbCE8QQAgBmxBACAFbGohPUEAIAZsQQEgBWxqIT5BASAGbEEAIAVsaiE/QQEgBmxBASAFbGohQCAAIUYgBCFIA0AgSCFJQQAhQgNAQQAhQwNAQQAhRCBGIUUgSSBDQQF0IAVsaiFHA0AgDkEERiBEQQFqIA1JciFKIAMgREEEdGr9AAIAISogRSAtav0AAgAhESBFIC5q/QACACESIEUgL2r9AAIAIRMgRSAwav0AAgAhFCBFIDFq/QACACEVIEUgMmr9AAIAIRYgRSAzav0AAgAhFyBFIDRq/QACACEYIEUgNWr9AAIAIRkgRSA2av0AAgAhGiBFIDdq/QACACEbIEUgOGr9AAIAIRwgRSA5av0AAgAhHSBFIDpq/QACACEeIEUgO2r9AAIAIR8gRSA8av0AAgAhICARIBX95AEgGf3kASEhIBUgGf3lASAd/eUBISUgEiAW/eQBIBr95AEhIiAWIBr95QEgHv3lASEmIBMgF/3kASAb/eQBISMgFyAb/eUBIB/95QEhJyAUIBj95AEgHP3kASEkIBggHP3lASAg/eUBISggISAi/eQBICP95AEgKv3kASAr/esBICz96gEhKSBKBEAgRyA9aiAp/QsCAAUgRyA9aiApIA4QAAsgQ0EBdEEBaiAMSQRAICIgI/3lASAk/eUBICr95AEgK/3rASAs/eoBISkgSgRAIEcgPmogKf0LAgAFIEcgPmogKSAOEAALCyBCQQF0QQFqIAtJBEAgJSAm/eQBICf95AEgKv3kASAr/esBICz96gEhKSBKBEAgRyA/aiAp/QsCAAUgRyA/aiApIA4QAAsLIEJBAXRBAWogC0kgQ0EBdEEBaiAMSXEEQCAmICf95QEgKP3lASAq/eQBICv96wEgLP3qASEpIEoEQCBHIEBqICn9CwIABSBHIEBqICkgDhAACwsgRUEQaiFFIEdBEGohRyBEQQFqIkQgDUkNAAsgRiACaiFGIENBAWoiQyAKSQ0ACyBJIAZBAXRqIUkgQkEBaiJCIAlJDQALIEggB2ohSCBBQQFqIkEgCEkNAAsL';
 // narrow_conv.wasm: end
 
 /** Output channels one block of narrow_conv.wat computes at most (4 vectors of 4). */
@@ -563,6 +572,8 @@ function convKernels(wasm) {
           // By vectors per block: conv_1, conv_2 and conv_4 (convBlocks makes no 3-vector block).
           blocks: Object.fromEntries([1, 2, 4].map((vectors) => [vectors, /** @type {ConvBlock} */ (exports['conv_' + vectors])])),
           pad: /** @type {PadImages} */ (exports.pad),
+          winogradIn: /** @type {WinogradIn} */ (exports.wino_in),
+          winogradOut: /** @type {WinogradOut} */ (exports.wino_out),
         };
   return wasm.slimcConvKernels;
 }
@@ -592,6 +603,63 @@ function slimcConvRuns(step, cin, out) {
   if (!(dh === 1 && dw === 1 && act <= 2 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && cin > 0 && cout > 0)) return false;
   if (cout <= CONV_BLOCK_CHANNELS) return wo >= CONV_MIN_WIDTH;
   return kh * kw > 1 && cout <= CONV_MAX_CHANNELS && wo >= 16;
+}
+
+/**
+ * Whether a conv runs as Winograd F(2x2, 3x3) (scripts/winograd_wat.ts): 3x3, stride 1, not
+ * dilated, activation none/relu/relu6, with enough channels on both sides that the 16 matrix
+ * products (2.25x fewer multiply-adds than the direct conv) outweigh the transforms and XNNPACK's
+ * GEMM stays efficient, on outputs of WINOGRAD_MIN_SIZE pixels a side or more.
+ * @param {EncodedStep} step
+ * @param {number} cin
+ * @param {readonly number[]} out the output's [H, W, C]
+ */
+export function winogradConvRuns(step, cin, out) {
+  if (step[0] !== 'conv2d') return false;
+  const [, , , , , , kh, kw, sh, sw, dh, dw, , , , , act] = step;
+  const [ho, wo, cout] = out;
+  if (!(kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && act <= 2)) return false;
+  return cin >= WINOGRAD_MIN_CHANNELS && cout >= WINOGRAD_MIN_CHANNELS && Math.min(ho, wo) >= WINOGRAD_MIN_SIZE;
+}
+
+/** Input and output channels below which a 3x3 conv stays direct. */
+const WINOGRAD_MIN_CHANNELS = 32;
+/** Output height and width below which a 3x3 conv stays direct. */
+const WINOGRAD_MIN_SIZE = 2;
+
+/**
+ * The Winograd F(2x2, 3x3) filters U[e] = (G g G^T)[e], e = 0..15, of an HWIO 3x3 filter, each
+ * [cin4][cout] (rows past cin zero), written at `out` (floats).
+ * @param {Float32Array} heap
+ * @param {number} filter the filter's first float
+ * @param {number} cin
+ * @param {number} cout
+ * @param {number} cin4
+ * @param {number} out
+ */
+export function winogradFilters(heap, filter, cin, cout, cin4, out) {
+  const matrix = cin4 * cout;
+  heap.fill(0, out, out + 16 * matrix);
+  const g = new Float64Array(9);
+  const t = new Float64Array(12);
+  for (let ci = 0; ci < cin; ci++)
+    for (let co = 0; co < cout; co++) {
+      for (let k = 0; k < 9; k++) g[k] = heap[filter + k * cin * cout + ci * cout + co];
+      // t = G g (4 x 3), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
+      for (let x = 0; x < 3; x++) {
+        const [a, b, c] = [g[x], g[3 + x], g[6 + x]];
+        t[x] = a;
+        t[3 + x] = 0.5 * (a + b + c);
+        t[6 + x] = 0.5 * (a - b + c);
+        t[9 + x] = c;
+      }
+      // U = t G^T (4 x 4).
+      for (let y = 0; y < 4; y++) {
+        const [a, b, c] = [t[3 * y], t[3 * y + 1], t[3 * y + 2]];
+        const row = [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c];
+        for (let x = 0; x < 4; x++) heap[out + (4 * y + x) * matrix + ci * cout + co] = row[x];
+      }
+    }
 }
 
 /** Bytes of one gather_vectors record (copy_runs.wat). */
@@ -663,14 +731,15 @@ const EXPORT_ARITY = /** @type {Readonly<Record<string, number>>} */ ({
 });
 
 /** The exports every plan calls besides those of its steps. */
-const PLAN_BASE_EXPORTS = ['malloc', 'free', 'register_tensor', 'dispose_data'];
+// _FusedMatMul: Winograd convs' products (winogradConv), whatever steps the plan has.
+const PLAN_BASE_EXPORTS = ['malloc', 'free', 'register_tensor', 'dispose_data', '_FusedMatMul'];
 
 /**
  * Why the plan cannot run against this backend, or null when it can: the backend must be the
  * version the module was compiled for, and every export the plan calls must be there with the
  * arity it has in that version.
  * @param {ModelSpec} model
- * @param {PlanSpec} plan
+ * @param {EncodedPlan} plan
  * @returns {string | null}
  */
 function planMismatch(model, plan) {
@@ -725,9 +794,11 @@ function channelRuns(indices) {
  * @param {number[]} weightPointers where each uploaded weight's floats sit on the heap
  * @param {(k: number) => readonly number[]} selection the channel list of constant k
  * @param {ConvKernels | null} convs slimc's conv kernels, for the convs they run (null: XNNPACK runs all)
+ * @param {Map<number, WinogradFilter> | null} winograd the model's transformed filters by filter
+ *   index, shared by its plans, for Winograd convs (null: none runs as Winograd)
  * @returns {PlanInstance | null} null when the heap cannot hold the arena
  */
-function instantiatePlan(plan, batch, weightIds, weightPointers, selection, convs) {
+function instantiatePlan(plan, batch, weightIds, weightPointers, selection, convs, winograd) {
   const backend = wasmBackend();
   const wasm = backend.wasm;
   const asm = /** @type {Record<string, WasmExport>} */ (wasm.asm);
@@ -764,8 +835,38 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     if (bias >= 0 && weightPointers[bias] + 4 * hwc(step[3])[2] > heapEnd) return false;
     return slimcConvRuns(step, hwc(step[2])[2], hwc(step[3]));
   };
-  const slimcConvs = plan.steps.map(bySlimcConv);
+  // Winograd convs (winogradConvRuns): a padded copy of the input to whole tiles, the transformed
+  // input V and the products M (16 matrices each, one buffer each as large as the largest), and
+  // the transformed filters U of every such conv.
+  /** @param {EncodedStep} step */
+  const byWinograd = (step) => {
+    if (convs === null || winograd === null || step[0] !== 'conv2d') return false;
+    const bias = step[5];
+    const cout = hwc(step[3])[2];
+    // wino_out reads the bias in whole vectors: never past the heap's end.
+    if (bias >= 0 && weightPointers[bias] + 16 * Math.ceil(cout / 4) > wasm.HEAPU8.length - 16) return false;
+    return winogradConvRuns(step, hwc(step[2])[2], hwc(step[3]));
+  };
+  const winogradConvs = plan.steps.map(byWinograd);
+  /** [tile rows, tile columns, cin4] of a Winograd conv. @param {EncodedStep} step */
+  const tilesOf = (step) => {
+    const [ho, wo] = hwc(/** @type {number} */ (step[3]));
+    return [Math.ceil(ho / 2), Math.ceil(wo / 2), 4 * Math.ceil(hwc(/** @type {number} */ (step[2]))[2] / 4)];
+  };
+  let [vFloats, mFloats, zeroFloats, shapeInts] = [0, 0, CONV_BLOCK_CHANNELS, 0];
+  const slimcConvs = plan.steps.map((step, i) => !winogradConvs[i] && bySlimcConv(step));
   let padFloats = 0;
+  plan.steps.forEach((step, i) => {
+    if (!winogradConvs[i]) return;
+    const [th, tw, cin4] = tilesOf(step);
+    const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], hwc(/** @type {number} */ (step[3]))[2]];
+    // The last vector of a pixel reads up to 3 floats past it: slack after the padded input and M.
+    padFloats = Math.max(padFloats, batch * (2 * th + 2) * (2 * tw + 2) * cin + 4);
+    vFloats = Math.max(vFloats, 16 * batch * th * tw * cin4);
+    mFloats = Math.max(mFloats, 16 * batch * th * tw * cout + 4);
+    shapeInts += 6; // the two shapes _FusedMatMul takes
+    zeroFloats = Math.max(zeroFloats, 4 * Math.ceil(cout / 4));
+  });
   plan.steps.forEach((step, i) => {
     if (!slimcConvs[i] || step[0] !== 'conv2d') return;
     const [, , xValue, , , , , , , , , , top, right, bottom, left] = step;
@@ -790,8 +891,10 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     if (vectors > 0) scratchInts += (GATHER_RECORD_BYTES / 4 + 8) * vectors + 12;
   }
   if (kernels !== null) for (const lists of runLists) for (const runs of lists) scratchInts += 3 * runs.length;
-  // The padded input and 16 zeros (the bias of convs without one), each aligned to 16 bytes.
-  if (slimcConvs.includes(true)) scratchInts += padFloats + 3 + 3 + CONV_BLOCK_CHANNELS;
+  // The padded input and zeros (the bias of convs without one), each aligned to 16 bytes; V, M, U.
+  const directConvs = slimcConvs.includes(true) || winogradConvs.includes(true);
+  if (directConvs) scratchInts += padFloats + 3 + 3 + zeroFloats;
+  if (winogradConvs.includes(true)) scratchInts += vFloats + mFloats + shapeInts + 8;
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
   const base = asm.malloc(bytes) >>> 0;
@@ -814,14 +917,57 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     return pointer;
   };
   // slimc's convs: the padded input's buffer and the zero bias, 16-byte aligned.
-  let [padBuffer, zeroBias] = [0, 0];
-  if (slimcConvs.includes(true)) {
+  let [padBuffer, zeroBias, vBuffer, mBuffer] = [0, 0, 0, 0];
+  if (directConvs) {
     scratch = Math.ceil(scratch / 4) * 4;
     padBuffer = scratch * 4;
     scratch += Math.ceil(padFloats / 4) * 4;
     zeroBias = scratch * 4;
-    wasm.HEAPF32.fill(0, scratch, scratch + CONV_BLOCK_CHANNELS);
-    scratch += CONV_BLOCK_CHANNELS;
+    wasm.HEAPF32.fill(0, scratch, scratch + zeroFloats);
+    scratch += zeroFloats;
+  }
+  if (winogradConvs.includes(true)) {
+    scratch = Math.ceil(scratch / 4) * 4;
+    vBuffer = scratch * 4;
+    scratch += vFloats;
+    mBuffer = scratch * 4;
+    scratch += Math.ceil(mFloats / 4) * 4;
+  }
+  /** Tensor ids registered for Winograd convs' matrices (disposed with the plan). */
+  const matrixIds = /** @type {number[]} */ ([]);
+  /** @param {number} floats @param {number} pointer */
+  const registered = (floats, pointer) => {
+    const id = backend.dataIdNextNumber++;
+    asm.register_tensor(id, floats, pointer);
+    matrixIds.push(id);
+    return id;
+  };
+  /**
+   * The transformed filters of a Winograd conv: made on the first plan that needs them, kept by
+   * the model for its other batch sizes (XNNPACK packs each of the 16 once, by tensor id).
+   * @param {Map<number, WinogradFilter>} filters
+   * @param {number} filterIndex
+   * @param {number} cin
+   * @param {number} cout
+   * @returns {WinogradFilter}
+   */
+  function winogradFilterOf(filters, filterIndex, cin, cout) {
+    const made = filters.get(filterIndex);
+    if (made !== undefined) return made;
+    const cin4 = 4 * Math.ceil(cin / 4);
+    const matrix = cin4 * cout;
+    const memory = asm.malloc(4 * 16 * matrix + 16) >>> 0;
+    if (memory === 0) throw new SlimcModelError('the wasm heap cannot hold the transformed filters of a Winograd conv');
+    const u = Math.ceil(memory / 16) * 4;
+    winogradFilters(wasm.HEAPF32, weightPointers[filterIndex] >>> 2, cin, cout, cin4, u);
+    const ids = Array.from({ length: 16 }, (_, e) => {
+      const id = backend.dataIdNextNumber++;
+      asm.register_tensor(id, matrix, 4 * (u + e * matrix));
+      return id;
+    });
+    const entry = { memory, ids, bytes: 4 * 16 * matrix };
+    filters.set(filterIndex, entry);
+    return entry;
   }
   const slotIds = plan.slots.map((slot) => {
     const id = backend.dataIdNextNumber++;
@@ -837,7 +983,74 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   /** @param {number} w */
   const weightId = (w) => (w < 0 ? 0 : weightIds[w]);
 
-  const steps = plan.steps.map((step, i) => stepClosure(step, runLists[i], slimcConvs[i]));
+  const steps = plan.steps.map((step, i) =>
+    winogradConvs[i] ? winogradConv(/** @type {EncodedConv} */ (step)) : stepClosure(step, runLists[i], slimcConvs[i]),
+  );
+
+  /**
+   * A conv as Winograd F(2x2, 3x3): the input padded to whole tiles, transformed (wino_in), 16
+   * products by XNNPACK's GEMM (`_FusedMatMul`, with the model's transformed filters), and the
+   * output transform with bias and clamp (wino_out).
+   * @param {EncodedConv} step
+   * @returns {() => void}
+   */
+  function winogradConv(step) {
+    const [, , xValue, yValue, filterIndex, biasIndex, , , , , , , top, , , left, act] = step;
+    const { pad, winogradIn, winogradOut } = /** @type {ConvKernels} */ (convs);
+    const gemm = asm._FusedMatMul;
+    const [h, w, cin] = hwc(xValue);
+    const [ho, wo, cout] = hwc(yValue);
+    const [th, tw, cin4] = tilesOf(step);
+    const [hp, wp] = [2 * th + 2, 2 * tw + 2];
+    const rows = batch * th * tw;
+    const [vStride, mStride] = [rows * cin4, rows * cout];
+    const filters = winogradFilterOf(/** @type {Map<number, WinogradFilter>} */ (winograd), filterIndex, cin, cout);
+    const aShape = scratchArray([1, rows, cin4]);
+    const bShape = scratchArray([1, cin4, cout]);
+    const products = Array.from({ length: 16 }, (_, e) => [
+      registered(vStride, vBuffer + 4 * e * vStride),
+      filters.ids[e],
+      registered(mStride, mBuffer + 4 * e * mStride),
+    ]);
+    if (filters.memory !== 0) {
+      // XNNPACK packs a GEMM's weights into its own buffer on the first call, keyed by the tensor
+      // id, and never reads them again (tfjs-backend-wasm 4.22.0 batch_mat_mul_impl.cc): one call
+      // each now (on scratch data), then the transformed filters' memory goes back to the heap.
+      for (const [a, b, m] of products) gemm(a, aShape, 3, b, bShape, 3, 0, 0, 0, 0, 0, 0, m);
+      asm.free(filters.memory);
+      filters.memory = 0;
+    }
+    const [lo, hi] = ACTIVATION_CLAMPS[/** @type {0 | 1 | 2} */ (act)];
+    const row = 4 * cin * wp;
+    const x = pointerOf(xValue);
+    const [vin, vout] = [Math.ceil(cin / 4), Math.ceil(cout / 4)];
+    const bias = biasIndex < 0 ? zeroBias : weightPointers[biasIndex];
+    const y = pointerOf(yValue);
+    return () => {
+      pad(x, padBuffer, batch, h, 4 * w * cin, top, 4 * left * cin, hp, row);
+      winogradIn(padBuffer, 4 * cin, row, row * hp, batch, th, tw, vin, cin - 4 * (vin - 1), vBuffer, 4 * vStride);
+      for (const [a, b, m] of products) gemm(a, aShape, 3, b, bShape, 3, 0, 0, 0, 0, 0, 0, m);
+      winogradOut(
+        mBuffer,
+        4 * mStride,
+        4 * cout,
+        bias,
+        y,
+        4 * cout,
+        4 * cout * wo,
+        4 * cout * wo * ho,
+        batch,
+        th,
+        tw,
+        ho,
+        wo,
+        vout,
+        cout - 4 * (vout - 1),
+        lo,
+        hi,
+      );
+    };
+  }
 
   /**
    * A copy of channel runs from a value with `channels` channels into one with `yChannels`, every
@@ -1082,7 +1295,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     inputPointers: plan.inputs.map(pointerOf),
     outputPointers: plan.outputs.map(pointerOf),
     dispose: () => {
-      for (const id of slotIds) asm.dispose_data(id);
+      for (const id of [...slotIds, ...matrixIds]) asm.dispose_data(id);
       asm.free(base);
     },
   };
@@ -1171,6 +1384,19 @@ function inputData(data, input, where) {
   return [values, values.length / perSample];
 }
 
+/**
+ * The plan with its slots and values as objects (model.js carries them as tuples).
+ * @param {EncodedPlan} plan
+ * @returns {PlanSpec}
+ */
+function decodePlan(plan) {
+  return {
+    ...plan,
+    slots: plan.slots.map(([offset, size]) => ({ offset, size })),
+    values: plan.values.map(([slot, shape]) => ({ slot, shape })),
+  };
+}
+
 /** Plans for this many batch sizes stay built; the least recently used one goes first. */
 const PLAN_CACHE_SIZE = 4;
 
@@ -1182,13 +1408,17 @@ const isWasmTrap = (e) => e instanceof WebAssembly.RuntimeError || (e instanceof
  * XNNPACK's there on the layers they take), XNNPACK's with threads, or as asked.
  * @param {LoadOptions} opts
  * @param {BackendInfo} backend
- * @returns {Pick<RuntimeInfo, 'convolutions' | 'note'>}
+ * @returns {Pick<RuntimeInfo, 'convolutions' | 'winograd' | 'note'>}
  */
 function planConvolutions(opts, backend) {
   const wanted = opts.convolutions ?? (backend.threads > 1 ? 'xnnpack' : 'slimc');
-  if (wanted === 'xnnpack') return { convolutions: 'xnnpack' };
-  if (convKernels(wasmBackend().wasm) !== null) return { convolutions: 'slimc' };
-  return { convolutions: 'xnnpack', note: "XNNPACK runs every convolution: slimc's narrow_conv.wasm could not be instantiated" };
+  if (wanted === 'xnnpack') return { convolutions: 'xnnpack', winograd: false };
+  if (convKernels(wasmBackend().wasm) !== null) return { convolutions: 'slimc', winograd: opts.winograd ?? true };
+  return {
+    convolutions: 'xnnpack',
+    winograd: false,
+    note: "XNNPACK runs every convolution: slimc's narrow_conv.wasm could not be instantiated",
+  };
 }
 
 class Model {
@@ -1202,6 +1432,8 @@ class Model {
   #plan;
   /** @type {Map<number, PlanInstance>} */
   #instances = new Map();
+  /** @type {Map<number, WinogradFilter>} Winograd convs' transformed filters, by filter index. */
+  #winogradFilters = new Map();
   #disposed = false;
 
   /**
@@ -1213,7 +1445,7 @@ class Model {
   constructor(model, weights, backend, runtime) {
     this.#model = model;
     this.#weights = weights;
-    this.#plan = runtime.name === 'plan' ? model.plan : null;
+    this.#plan = runtime.name === 'plan' && model.plan !== null ? decodePlan(model.plan) : null;
     this.#constants = this.#plan === null ? makeConstants(model.constants) : [];
     this.info = Object.freeze({ ...model.info, backend: Object.freeze(backend), runtime: Object.freeze(runtime) });
   }
@@ -1369,12 +1601,13 @@ class Model {
     const [ids, pointers] = [entries.map((e) => e.id), entries.map((e) => e.memoryOffset)];
     const selection = (/** @type {number} */ k) => constantValues(this.#model.constants[k][1]);
     const convs = this.info.runtime.convolutions === 'slimc' ? convKernels(wasmBackend().wasm) : null;
-    let instance = instantiatePlan(plan, batch, ids, pointers, selection, convs);
+    const winograd = this.info.runtime.winograd === true ? this.#winogradFilters : null;
+    let instance = instantiatePlan(plan, batch, ids, pointers, selection, convs, winograd);
     if (instance === null && this.#instances.size > 0) {
       // Free the other batch sizes' arenas and try once more.
       for (const other of this.#instances.values()) other.dispose();
       this.#instances.clear();
-      instance = instantiatePlan(plan, batch, ids, pointers, selection, convs);
+      instance = instantiatePlan(plan, batch, ids, pointers, selection, convs, winograd);
     }
     if (instance === null) this.#refuseBatch(batch, plan.arena * 4);
     if (this.#instances.size >= PLAN_CACHE_SIZE) {
@@ -1470,6 +1703,12 @@ class Model {
     this.#disposed = true;
     for (const instance of this.#instances.values()) instance.dispose();
     this.#instances.clear();
+    const asm = /** @type {Record<string, WasmExport>} */ (wasmBackend().wasm.asm);
+    for (const { memory, ids } of this.#winogradFilters.values()) {
+      for (const id of ids) asm.dispose_data(id);
+      if (memory !== 0) asm.free(memory);
+    }
+    this.#winogradFilters.clear();
     this.#weights.forEach((t) => t.dispose());
     this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
   }
@@ -1523,6 +1762,9 @@ export async function loadModel(model, opts = {}) {
   }
   if (opts.convolutions !== undefined && opts.convolutions !== 'slimc' && opts.convolutions !== 'xnnpack') {
     throw new SlimcModelError("load: convolutions must be 'slimc' or 'xnnpack', got " + String(opts.convolutions));
+  }
+  if (opts.winograd !== undefined && typeof opts.winograd !== 'boolean') {
+    throw new SlimcModelError('load: winograd must be true or false, got ' + String(opts.winograd));
   }
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights, model.weightsFile)]);
   const decoded = decodeWeights(bytes, file, model.weightsLayout);

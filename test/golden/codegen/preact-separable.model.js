@@ -36,8 +36,8 @@ const MODEL = {
   backendVersion: "4.22.0",
   plan: {
     arena: 1280,
-    slots: [{"offset":512,"size":192},{"offset":0,"size":512},{"offset":512,"size":512},{"offset":1024,"size":256},{"offset":512,"size":512},{"offset":0,"size":512},{"offset":512,"size":128},{"offset":48,"size":32},{"offset":0,"size":48},{"offset":48,"size":12},{"offset":0,"size":5},{"offset":16,"size":5}],
-    values: [{"slot":0,"shape":[8,8,3]},{"slot":1,"shape":[8,8,8]},{"slot":2,"shape":[8,8,8]},{"slot":3,"shape":[8,8,4]},{"slot":4,"shape":[8,8,8]},{"slot":4,"shape":[8,8,8]},{"slot":5,"shape":[8,8,8]},{"slot":6,"shape":[4,4,8]},{"slot":7,"shape":[2,2,8]},{"slot":8,"shape":[2,2,12]},{"slot":9,"shape":[1,1,12]},{"slot":9,"shape":[12]},{"slot":10,"shape":[5]},{"slot":11,"shape":[5]}],
+    slots: [[512,192],[0,512],[512,512],[1024,256],[512,512],[0,512],[512,128],[48,32],[0,48],[48,12],[0,5],[16,5]],
+    values: [[0,[8,8,3]],[1,[8,8,8]],[2,[8,8,8]],[3,[8,8,4]],[4,[8,8,8]],[4,[8,8,8]],[5,[8,8,8]],[6,[4,4,8]],[7,[2,2,8]],[8,[2,2,12]],[9,[1,1,12]],[9,[12]],[10,[5]],[11,[5]]],
     inputs: [0],
     outputs: [13],
     exports: ["Add","AvgPool","FusedConv2D","FusedDepthwiseConv2D","MaxPool","Softmax","_FusedMatMul"],

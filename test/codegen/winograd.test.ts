@@ -1,0 +1,243 @@
+// Winograd F(2x2, 3x3) convs (scripts/winograd_wat.ts, model_runtime.js winogradConv):
+// - the transforms alone, as the runtime chains them (pad, wino_in, the 16 products, wino_out), on
+//   random shapes, paddings, activations and channel counts of every lane count, against a direct
+//   float64 convolution, with NaN canaries around the output, V and M;
+// - a module whose 3x3 convs take the route, odd sizes, batch 1 and 3, against the interpreter,
+//   with the transform calls counted so that a plan which silently ran them direct fails.
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
+import type { ActivationCode } from '../../src/codegen/plan/plan_types.ts';
+import { winogradConvRuns, winogradFilters } from '../../src/codegen/runtime/model_runtime.js';
+import { conv2d, model, relu, relu6 } from '../../src/frontends/dsl.ts';
+import { interpret } from '../../src/interp/index.ts';
+import { Rng } from '../../src/util/random.ts';
+import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
+
+type Kernel = (...args: number[]) => void;
+
+interface Case {
+  readonly batch: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cin: number;
+  readonly cout: number;
+  /** top, right, bottom, left: 0 or 1 each */
+  readonly pads: readonly [number, number, number, number];
+  readonly act: 0 | 1 | 2;
+  readonly bias: boolean;
+}
+
+const CLAMPS: Readonly<Record<Case['act'], readonly [number, number]>> = { 0: [-Infinity, Infinity], 1: [0, Infinity], 2: [0, 6] };
+
+const outputSize = (c: Case): [number, number] => [c.h + c.pads[0] + c.pads[2] - 2, c.w + c.pads[1] + c.pads[3] - 2];
+
+/** NHWC x, HWIO 3x3 filter, stride 1: the convolution in float64, then the clamp. */
+function referenceConv(c: Case, x: Float32Array, filter: Float32Array, bias: Float32Array): Float64Array {
+  const [ho, wo] = outputSize(c);
+  const [lo, hi] = CLAMPS[c.act];
+  const y = new Float64Array(c.batch * ho * wo * c.cout);
+  for (let n = 0; n < c.batch; n++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++)
+        for (let o = 0; o < c.cout; o++) {
+          let sum = c.bias ? bias[o] : 0;
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++) {
+              const [iy, ix] = [oy + ky - c.pads[0], ox + kx - c.pads[3]];
+              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+              for (let i = 0; i < c.cin; i++)
+                sum += x[((n * c.h + iy) * c.w + ix) * c.cin + i] * filter[((ky * 3 + kx) * c.cin + i) * c.cout + o];
+            }
+          y[((n * ho + oy) * wo + ox) * c.cout + o] = Math.min(Math.max(sum, lo), hi);
+        }
+  return y;
+}
+
+describe('the Winograd transforms', () => {
+  let kernels: Record<'pad' | 'wino_in' | 'wino_out', Kernel>;
+  let memory: WebAssembly.Memory;
+  beforeAll(async () => {
+    const built = (await assembleRuntimeKernels()).get('narrow_conv');
+    if (built === undefined) throw new Error('narrow_conv was not assembled');
+    memory = new WebAssembly.Memory({ initial: 128 });
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(built.plain, 'base64')), { env: { memory } });
+    kernels = { pad: exports.pad as Kernel, wino_in: exports.wino_in as Kernel, wino_out: exports.wino_out as Kernel };
+  });
+
+  /** One case as the runtime runs it (the products in float64 here), buffers between NaN canaries. */
+  function run(c: Case, x: Float32Array, filter: Float32Array, bias: Float32Array): { y: Float32Array; canariesHeld: boolean } {
+    const heap = new Float32Array(memory.buffer);
+    heap.fill(NaN);
+    const CANARY = 64;
+    let at = CANARY;
+    const place = (floats: number) => {
+      const offset = at;
+      at += Math.ceil(floats / 4) * 4 + CANARY;
+      return offset;
+    };
+    const [ho, wo] = outputSize(c);
+    const [th, tw] = [Math.ceil(ho / 2), Math.ceil(wo / 2)];
+    const [hp, wp] = [2 * th + 2, 2 * tw + 2];
+    const [cin4, vin, vout] = [4 * Math.ceil(c.cin / 4), Math.ceil(c.cin / 4), Math.ceil(c.cout / 4)];
+    const rows = c.batch * th * tw;
+    // As the runtime lays them out: slack after the padded input and M, the bias read in whole vectors.
+    const [xAt, biasAt] = [place(x.length), place(4 * vout)];
+    const padAt = place(c.batch * hp * wp * c.cin + 4);
+    const [vAt, mAt, uAt] = [place(16 * rows * cin4), place(16 * rows * c.cout + 4), place(16 * cin4 * c.cout)];
+    const yAt = place(c.batch * ho * wo * c.cout);
+    heap.set(x, xAt);
+    heap.fill(0, biasAt, biasAt + 4 * vout);
+    if (c.bias) heap.set(bias, biasAt);
+    const filterAt = place(filter.length);
+    heap.set(filter, filterAt);
+    winogradFilters(heap, filterAt, c.cin, c.cout, cin4, uAt);
+    const row = 4 * c.cin * wp;
+    kernels.pad(4 * xAt, 4 * padAt, c.batch, c.h, 4 * c.w * c.cin, c.pads[0], 4 * c.pads[3] * c.cin, hp, row);
+    kernels.wino_in(4 * padAt, 4 * c.cin, row, row * hp, c.batch, th, tw, vin, c.cin - 4 * (vin - 1), 4 * vAt, 4 * rows * cin4);
+    // M[e] = V[e] x U[e], as XNNPACK's GEMM computes it.
+    for (let e = 0; e < 16; e++)
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < c.cout; o++) {
+          let sum = 0;
+          for (let k = 0; k < cin4; k++) sum += heap[vAt + (e * rows + r) * cin4 + k] * heap[uAt + (e * cin4 + k) * c.cout + o];
+          heap[mAt + (e * rows + r) * c.cout + o] = sum;
+        }
+    const [lo, hi] = CLAMPS[c.act];
+    const yRow = 4 * c.cout * wo;
+    kernels.wino_out(
+      4 * mAt,
+      4 * rows * c.cout,
+      4 * c.cout,
+      4 * biasAt,
+      4 * yAt,
+      4 * c.cout,
+      yRow,
+      yRow * ho,
+      c.batch,
+      th,
+      tw,
+      ho,
+      wo,
+      vout,
+      c.cout - 4 * (vout - 1),
+      lo,
+      hi,
+    );
+    const ySize = c.batch * ho * wo * c.cout;
+    const canaries = [
+      [yAt - CANARY, yAt],
+      [yAt + ySize, yAt + ySize + CANARY],
+      [vAt + 16 * rows * cin4, vAt + 16 * rows * cin4 + CANARY],
+      [mAt + 16 * rows * c.cout + 4, mAt + 16 * rows * c.cout + 4 + CANARY],
+    ];
+    const canariesHeld = canaries.every(([from, to]) => heap.subarray(from, to).every(Number.isNaN));
+    return { y: heap.slice(yAt, yAt + ySize), canariesHeld };
+  }
+
+  it('compute what a direct 3x3 convolution does, and write nothing else', () => {
+    const anyCase: fc.Arbitrary<Case> = fc
+      .record({
+        batch: fc.integer({ min: 1, max: 3 }),
+        h: fc.integer({ min: 1, max: 9 }),
+        w: fc.integer({ min: 1, max: 9 }),
+        cin: fc.integer({ min: 1, max: 13 }),
+        cout: fc.integer({ min: 1, max: 13 }),
+        pads: fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), fc.nat(1)),
+        act: fc.constantFrom<Case['act']>(0, 1, 2),
+        bias: fc.boolean(),
+      })
+      .filter((c) => Math.min(...outputSize(c)) >= 1);
+    fc.assert(
+      fc.property(anyCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+        const rng = new Rng(seed);
+        const x = rng.fill(c.batch * c.h * c.w * c.cin, () => 2 * rng.normal());
+        const filter = rng.fill(9 * c.cin * c.cout, () => rng.normal());
+        const bias = rng.fill(c.cout, () => rng.normal());
+        const { y, canariesHeld } = run(c, x, filter, bias);
+        expect(canariesHeld, 'nothing written outside the output, V and M').toBe(true);
+        const expected = referenceConv(c, x, filter, bias);
+        for (let i = 0; i < y.length; i++)
+          expect(Math.abs(y[i] - expected[i]), `y[${i}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i])));
+      }),
+      { numRuns: 150, seed: 11 },
+    );
+  });
+
+  it('are taken by 3x3 stride-1 convs of 32 channels or more on both sides, on outputs at least 2 pixels a side', () => {
+    const step = (kernel: number, stride: number, dilation: number, act: ActivationCode) =>
+      ['conv2d', 'c', 0, 1, 0, -1, kernel, kernel, stride, stride, dilation, dilation, 1, 1, 1, 1, act] as const;
+    expect(winogradConvRuns(step(3, 1, 1, 1), 32, [8, 8, 64])).toBe(true);
+    expect(winogradConvRuns(step(3, 1, 1, 0), 64, [2, 2, 32])).toBe(true);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 31, [8, 8, 64])).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [8, 8, 16])).toBe(false);
+    expect(winogradConvRuns(step(3, 2, 1, 1), 64, [8, 8, 64])).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 2, 1), 64, [8, 8, 64])).toBe(false);
+    expect(winogradConvRuns(step(5, 1, 1, 1), 64, [8, 8, 64])).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 1, 5), 64, [8, 8, 64])).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [1, 8, 64])).toBe(false);
+  });
+});
+
+describe('a module whose 3x3 convs run as Winograd', () => {
+  // Odd and even sizes (half tiles at the bottom and right), same and valid padding, channel
+  // counts of every lane count, bias or not, relu and relu6 fused.
+  const graph = model('winograd-routes', { input: [7, 9, 35] }, (x) => {
+    const a = relu(conv2d(x, 33, { name: 'same-relu', bias: true }));
+    return [
+      relu6(conv2d(a, 34, { name: 'relu6' })),
+      conv2d(a, 36, { padding: 'valid', name: 'valid' }),
+      conv2d(x, 35, { kernel: 1, name: 'pointwise' }),
+    ];
+  });
+  /** Winograd convs; 'direct' is load({ winograd: false }). */
+  const WINOGRAD_CONVS = 3;
+  let out: CompiledDir;
+  const models: Record<string, EmittedModel> = {};
+  let calls = 0;
+  beforeAll(async () => {
+    out = await compileToScratch(graph);
+    models.slimc = await out.exports.load({ convolutions: 'slimc' });
+    models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
+    models.direct = await out.exports.load({ winograd: false });
+    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { winogradIn: Kernel } | null } }).wasm;
+    const kernels = wasm.slimcConvKernels;
+    if (!kernels) throw new Error('the runtime made no conv kernels');
+    const winogradIn = kernels.winogradIn;
+    kernels.winogradIn = (...args: number[]) => {
+      calls++;
+      winogradIn(...args);
+    };
+  });
+  afterAll(async () => {
+    for (const m of Object.values(models)) m.dispose();
+    await out?.cleanup();
+  });
+
+  it('says whether they do, and refuses a choice that is not a boolean', async () => {
+    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
+    expect(models.direct.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: false });
+    await expect(out.exports.load({ winograd: 'yes' as unknown as boolean })).rejects.toThrow(/winograd must be true or false, got yes/);
+  });
+
+  it.each([
+    ['slimc', 1],
+    ['slimc', 3],
+    ['xnnpack', 3],
+    ['direct', 1],
+  ] as const)('matches the interpreter (%s, batch %i)', async (kernels, batch) => {
+    const rng = new Rng(batch);
+    const x = rng.fill(batch * 7 * 9 * 35, () => 2 * rng.normal());
+    const expected = await interpret(graph, x);
+    const before = calls;
+    const actual = (await models[kernels].predict(x)) as Record<string, Float32Array>;
+    expect(calls - before, 'Winograd convs in one predict').toBe(kernels === 'slimc' ? WINOGRAD_CONVS : 0);
+    models[kernels].info.outputs.forEach(({ name }, i) => {
+      const y = actual[name];
+      expect(y.length, name).toBe(expected[i].length);
+      for (let j = 0; j < y.length; j++)
+        expect(Math.abs(y[j] - expected[i][j]), `${name}[${j}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i][j])));
+    });
+  });
+});
