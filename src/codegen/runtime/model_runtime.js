@@ -64,9 +64,8 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   yimage: number, images: number, th: number, tw: number, ho: number, wo: number, vectors: number, lanes: number,
  *   lo: number, hi: number) => void} WinogradOut
  * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages, winogradIn: WinogradIn, winogradOut: WinogradOut }} ConvKernels
- * @typedef {{ memory: number, ids: number[], bytes: number }} WinogradFilter the 16 transformed
- *   filters of a conv, each registered as a backend tensor, in one malloc'd block until XNNPACK
- *   has packed them (memory 0 after)
+ * @typedef {{ ids: number[] }} WinogradFilter the 16 transformed filters of a
+ *   conv, each registered as a backend tensor that XNNPACK has packed (packedWinogradFilters)
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
  */
 
@@ -662,6 +661,65 @@ export function winogradFilters(heap, filter, cin, cout, cin4, out) {
     }
 }
 
+/**
+ * The transformed filters of a Winograd conv, as 16 backend tensors that XNNPACK has packed: made
+ * on the first plan that needs them and kept by the model for its other batch sizes. XNNPACK packs
+ * a GEMM's weights into its own buffer on the first call, keyed by the weights' tensor id, and
+ * never reads them again (tfjs-backend-wasm 4.22.0 batch_mat_mul_impl.cc), so each is multiplied
+ * once here by a one-row matrix (a one-hot row: the product must be the matrix's first row, which
+ * checks that XNNPACK did pack it) and the transformed filters' memory goes back to the heap. Null
+ * when the heap cannot hold them or XNNPACK could not pack them.
+ * @param {Map<number, WinogradFilter>} filters the model's, by filter index
+ * @param {number} filterIndex
+ * @param {number} filterPointer where the HWIO filter is (bytes)
+ * @param {number} cin
+ * @param {number} cout
+ * @returns {WinogradFilter | null}
+ */
+function packedWinogradFilters(filters, filterIndex, filterPointer, cin, cout) {
+  const made = filters.get(filterIndex);
+  if (made !== undefined) return made;
+  const backend = wasmBackend();
+  const asm = /** @type {Record<string, WasmExport>} */ (backend.wasm.asm);
+  const cin4 = 4 * Math.ceil(cin / 4);
+  const matrix = cin4 * cout;
+  // The 16 matrices, then a row of input, a row of output and the two shapes, 16-byte aligned.
+  const floats = 16 * matrix + cin4 + cout + 6;
+  const memory = asm.malloc(4 * floats + 16) >>> 0;
+  if (memory === 0) return null;
+  const u = Math.ceil(memory / 16) * 4;
+  const heap = backend.wasm.HEAPF32;
+  winogradFilters(heap, filterPointer >>> 2, cin, cout, cin4, u);
+  const [row, out, shapes] = [u + 16 * matrix, u + 16 * matrix + cin4, u + 16 * matrix + cin4 + cout];
+  heap.fill(0, row, row + cin4);
+  heap[row] = 1;
+  backend.wasm.HEAP32.set([1, 1, cin4, 1, cin4, cout], shapes);
+  /** @param {number} size @param {number} at floats */
+  const register = (size, at) => {
+    const id = backend.dataIdNextNumber++;
+    asm.register_tensor(id, size, 4 * at);
+    return id;
+  };
+  const [a, y] = [register(cin4, row), register(cout, out)];
+  const ids = Array.from({ length: 16 }, (_, e) => register(matrix, u + e * matrix));
+  const packed = ids.every((b, e) => {
+    const now = backend.wasm.HEAPF32;
+    now.fill(NaN, out, out + cout);
+    asm._FusedMatMul(a, 4 * shapes, 3, b, 4 * (shapes + 3), 3, 0, 0, 0, 0, 0, 0, y);
+    const after = backend.wasm.HEAPF32;
+    for (let o = 0; o < cout; o++) if (after[out + o] !== after[u + e * matrix + o]) return false;
+    return true;
+  });
+  asm.dispose_data(a);
+  asm.dispose_data(y);
+  if (!packed) for (const id of ids) asm.dispose_data(id);
+  asm.free(memory);
+  if (!packed) return null;
+  const entry = { ids };
+  filters.set(filterIndex, entry);
+  return entry;
+}
+
 /** Bytes of one gather_vectors record (copy_runs.wat). */
 const GATHER_RECORD_BYTES = 96;
 
@@ -895,6 +953,14 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   const directConvs = slimcConvs.includes(true) || winogradConvs.includes(true);
   if (directConvs) scratchInts += padFloats + 3 + 3 + zeroFloats;
   if (winogradConvs.includes(true)) scratchInts += vFloats + mFloats + shapeInts + 8;
+  // The Winograd convs' filters, transformed and packed once per model (null: no heap for them).
+  for (const [i, step] of plan.steps.entries()) {
+    if (!winogradConvs[i]) continue;
+    const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], hwc(/** @type {number} */ (step[3]))[2]];
+    const filter = /** @type {number} */ (step[4]);
+    if (packedWinogradFilters(/** @type {Map<number, WinogradFilter>} */ (winograd), filter, weightPointers[filter], cin, cout) === null)
+      return null;
+  }
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
   const base = asm.malloc(bytes) >>> 0;
@@ -942,33 +1008,6 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     matrixIds.push(id);
     return id;
   };
-  /**
-   * The transformed filters of a Winograd conv: made on the first plan that needs them, kept by
-   * the model for its other batch sizes (XNNPACK packs each of the 16 once, by tensor id).
-   * @param {Map<number, WinogradFilter>} filters
-   * @param {number} filterIndex
-   * @param {number} cin
-   * @param {number} cout
-   * @returns {WinogradFilter}
-   */
-  function winogradFilterOf(filters, filterIndex, cin, cout) {
-    const made = filters.get(filterIndex);
-    if (made !== undefined) return made;
-    const cin4 = 4 * Math.ceil(cin / 4);
-    const matrix = cin4 * cout;
-    const memory = asm.malloc(4 * 16 * matrix + 16) >>> 0;
-    if (memory === 0) throw new SlimcModelError('the wasm heap cannot hold the transformed filters of a Winograd conv');
-    const u = Math.ceil(memory / 16) * 4;
-    winogradFilters(wasm.HEAPF32, weightPointers[filterIndex] >>> 2, cin, cout, cin4, u);
-    const ids = Array.from({ length: 16 }, (_, e) => {
-      const id = backend.dataIdNextNumber++;
-      asm.register_tensor(id, matrix, 4 * (u + e * matrix));
-      return id;
-    });
-    const entry = { memory, ids, bytes: 4 * 16 * matrix };
-    filters.set(filterIndex, entry);
-    return entry;
-  }
   const slotIds = plan.slots.map((slot) => {
     const id = backend.dataIdNextNumber++;
     asm.register_tensor(id, slot.size * batch, arena + slot.offset * batch * 4);
@@ -1004,7 +1043,8 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const [hp, wp] = [2 * th + 2, 2 * tw + 2];
     const rows = batch * th * tw;
     const [vStride, mStride] = [rows * cin4, rows * cout];
-    const filters = winogradFilterOf(/** @type {Map<number, WinogradFilter>} */ (winograd), filterIndex, cin, cout);
+    // Made (and packed) before the arena was allocated: see packedWinogradFilters.
+    const filters = /** @type {WinogradFilter} */ (/** @type {Map<number, WinogradFilter>} */ (winograd).get(filterIndex));
     const aShape = scratchArray([1, rows, cin4]);
     const bShape = scratchArray([1, cin4, cout]);
     const products = Array.from({ length: 16 }, (_, e) => [
@@ -1012,14 +1052,6 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
       filters.ids[e],
       registered(mStride, mBuffer + 4 * e * mStride),
     ]);
-    if (filters.memory !== 0) {
-      // XNNPACK packs a GEMM's weights into its own buffer on the first call, keyed by the tensor
-      // id, and never reads them again (tfjs-backend-wasm 4.22.0 batch_mat_mul_impl.cc): one call
-      // each now (on scratch data), then the transformed filters' memory goes back to the heap.
-      for (const [a, b, m] of products) gemm(a, aShape, 3, b, bShape, 3, 0, 0, 0, 0, 0, 0, m);
-      asm.free(filters.memory);
-      filters.memory = 0;
-    }
     const [lo, hi] = ACTIVATION_CLAMPS[/** @type {0 | 1 | 2} */ (act)];
     const row = 4 * cin * wp;
     const x = pointerOf(xValue);
@@ -1704,10 +1736,7 @@ class Model {
     for (const instance of this.#instances.values()) instance.dispose();
     this.#instances.clear();
     const asm = /** @type {Record<string, WasmExport>} */ (wasmBackend().wasm.asm);
-    for (const { memory, ids } of this.#winogradFilters.values()) {
-      for (const id of ids) asm.dispose_data(id);
-      if (memory !== 0) asm.free(memory);
-    }
+    for (const { ids } of this.#winogradFilters.values()) for (const id of ids) asm.dispose_data(id);
     this.#winogradFilters.clear();
     this.#weights.forEach((t) => t.dispose());
     this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
