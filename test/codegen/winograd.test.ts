@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
 import type { ActivationCode } from '../../src/codegen/plan/plan_types.ts';
 import { winogradConvRuns, winogradFilters } from '../../src/codegen/runtime/model_runtime.js';
-import { conv2d, model, relu, relu6 } from '../../src/frontends/dsl.ts';
+import { batchNorm, concat, conv2d, gather, model, relu, relu6 } from '../../src/frontends/dsl.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
@@ -185,14 +185,17 @@ describe('a module whose 3x3 convs run as Winograd', () => {
   // counts of every lane count, bias or not, relu and relu6 fused.
   const graph = model('winograd-routes', { input: [7, 9, 35] }, (x) => {
     const a = relu(conv2d(x, 33, { name: 'same-relu', bias: true }));
+    // Two convs whose channels a concat read only by a selection takes: they write into its buffer.
+    const joined = concat(conv2d(x, 33, { name: 'into-first' }), conv2d(x, 34, { name: 'into-second' }));
     return [
       relu6(conv2d(a, 34, { name: 'relu6' })),
       conv2d(a, 36, { padding: 'valid', name: 'valid' }),
       conv2d(x, 35, { kernel: 1, name: 'pointwise' }),
+      conv2d(relu(batchNorm(gather(joined, [0, 5, 40, 66, 3, 34]))), 8, { kernel: 1, name: 'after-columns' }),
     ];
   });
   /** Winograd convs; 'direct' is load({ winograd: false }). */
-  const WINOGRAD_CONVS = 3;
+  const WINOGRAD_CONVS = 5;
   let out: CompiledDir;
   const models: Record<string, EmittedModel> = {};
   let calls = 0;
@@ -213,6 +216,11 @@ describe('a module whose 3x3 convs run as Winograd', () => {
   afterAll(async () => {
     for (const m of Object.values(models)) m.dispose();
     await out?.cleanup();
+  });
+
+  it('writes the channels of convs read only through a concat into its buffer', () => {
+    const into = out.compiled.module.forward.plan.steps.filter((s) => s.op === 'conv2d' && s.into !== undefined).map((s) => s.name);
+    expect(into.sort()).toEqual(['into-first', 'into-second']);
   });
 
   it('says whether they do, and refuses a choice that is not a boolean', async () => {

@@ -131,7 +131,7 @@ export function buildPlan(
   const types = new Map(nodes.map((n) => [n.id, n.type]));
   const fused = gathersToFuse(graph);
   const fusedGathers = new Set([...fused.values()].map((g) => g.id));
-  const { views, writes, buffers } = columnViews(graph, fusedGathers);
+  const { views, writes, buffers, inPlace } = columnViews(graph, fusedGathers);
   const lastUse = new Map<ValueId, number>();
   nodes.forEach((n, i) => {
     lastUse.set(n.id, Math.max(lastUse.get(n.id) ?? i, i));
@@ -162,17 +162,22 @@ export function buildPlan(
     const view = views.get(id);
     return view === undefined ? { value: v(id), columns: null } : { value: bufferValues[view.buffer], columns: view.columns };
   };
-  /** The copy of a view concat's inputs that are not in its buffer yet, if any. */
-  const columnWrite = (node: Node, i: number): PlanStep | null => {
-    const view = views.get(node.id) as { buffer: number };
-    const buffer = buffers[view.buffer];
-    if (buffer.first === i) {
+  /** A column buffer's plan value, made at the buffer's first write. */
+  const bufferValue = (b: number): number => {
+    if (bufferValues[b] === undefined) {
+      const buffer = buffers[b];
       const shape = [...buffer.shape.slice(0, -1), buffer.width];
-      slots.push({ size: shape.reduce((a, b) => a * b, 1), first: i, last: bufferLast[view.buffer] });
+      slots.push({ size: shape.reduce((a, c) => a * c, 1), first: buffer.first, last: bufferLast[b] });
       values.push({ slot: slots.length - 1, shape });
-      bufferValues[view.buffer] = values.length - 1;
+      bufferValues[b] = values.length - 1;
     }
-    const parts = (writes.get(node.id) ?? []).filter(({ input }) => channelsOf(type(input).shape) > 0);
+    return bufferValues[b];
+  };
+  /** The copy of a view concat's inputs that are not in its buffer yet and not written there in place, if any. */
+  const columnWrite = (node: Node): PlanStep | null => {
+    const view = views.get(node.id) as { buffer: number };
+    bufferValue(view.buffer);
+    const parts = (writes.get(node.id) ?? []).filter(({ input, inPlace }) => !inPlace && channelsOf(type(input).shape) > 0);
     if (parts.length === 0) return null;
     const sources = parts.map(({ input }) => read(input));
     const runs = parts.map(({ input, column }, k) => {
@@ -196,11 +201,19 @@ export function buildPlan(
     if (fusedGathers.has(node.id)) return; // no value: the norm's step reads the gather's source
     if (views.has(node.id)) {
       // Channels of a column buffer: a concat copies there what is not in it yet; a selection is free.
-      const write = node.op === 'concat' ? columnWrite(node, i) : null;
+      const write = node.op === 'concat' ? columnWrite(node) : null;
       if (write !== null) steps.push(write);
       return;
     }
     if (node.op === 'flatten') return addValue(node.id, values[v(node.input)].slot);
+    const into = inPlace.get(node.id);
+    if (into !== undefined && node.op === 'conv2d') {
+      // Its output is columns of a buffer: the step writes there (its value is the buffer's).
+      valueIndex.set(node.id, bufferValue(into.buffer));
+      const step = stepOf(node, v, read, type, weight, selection);
+      if (step.op === 'conv2d') steps.push({ ...step, into: { column: into.column, channels: channelsOf(node.type.shape) } });
+      return;
+    }
     // Elementwise kernels may write over an operand that dies here; not AddN: it accumulates into
     // its output, so an operand sharing the output's buffer is lost (the sum comes out wrong).
     if ((node.op === 'add' && node.inputs.length === 2) || node.op === 'relu' || node.op === 'relu6') {
@@ -347,19 +360,10 @@ function stepOf(
 /** A step as the emitted module writes it (see EncodedStep). */
 export function encodeStep(step: PlanStep): EncodedStep {
   return match(step)
-    .with({ op: 'conv2d' }, { op: 'depthwise' }, (s): EncodedStep => [
-      s.op,
-      s.name,
-      s.x,
-      s.y,
-      s.filter,
-      s.bias,
-      ...s.kernel,
-      ...s.strides,
-      ...s.dilations,
-      ...s.pads,
-      s.activation,
-    ])
+    .with({ op: 'conv2d' }, { op: 'depthwise' }, (s): EncodedStep => {
+      const base = [s.op, s.name, s.x, s.y, s.filter, s.bias, ...s.kernel, ...s.strides, ...s.dilations, ...s.pads, s.activation] as const;
+      return s.into === undefined ? base : [...base, s.into.column, s.into.channels];
+    })
     .with({ op: 'max_pool' }, { op: 'avg_pool' }, (s): EncodedStep => [s.op, s.name, s.x, s.y, ...s.kernel, ...s.strides, ...s.pads])
     .with({ op: 'add' }, (s): EncodedStep => ['add', s.name, s.y, ...s.xs])
     .with({ op: 'relu' }, { op: 'relu6' }, { op: 'sigmoid' }, { op: 'softmax' }, (s): EncodedStep => [s.op, s.name, s.x, s.y])

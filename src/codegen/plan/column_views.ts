@@ -6,7 +6,9 @@
 // its inputs that are not in the buffer yet (one copy of those few channels) and is otherwise
 // free; a selection is its input's columns, picked; a gather from a view gathers from the buffer
 // at the composed columns. Only values whose every reader is a gather or a concat become views
-// (those steps read channels through index lists), so no other step ever sees one.
+// (those steps read channels through index lists), so no other step ever sees one. A conv whose
+// only reader is such a concat writes its output into the buffer's columns itself (in place):
+// no copy at all for a DenseNet layer's new channels.
 import { usersOf } from '../../ir/node.ts';
 import type { Graph, Node, ValueId } from '../../ir/types.ts';
 
@@ -16,15 +18,16 @@ export interface ColumnView {
   readonly columns: readonly number[];
 }
 
-/** Channels of `input` copied into the buffer's columns from `column` on, at a concat. */
+/** Channels of `input` put into the buffer's columns from `column` on: copied at the concat, or written there by the conv making them (in place). */
 export interface ColumnWrite {
   readonly input: ValueId;
   readonly column: number;
+  readonly inPlace: boolean;
 }
 
 export interface ColumnBuffer {
   /** The node at which the buffer is first written. */
-  readonly first: number;
+  first: number;
   /** Per-sample shape of the concat that opened it; its last axis grows to `width`. */
   readonly shape: readonly number[];
   width: number;
@@ -35,6 +38,8 @@ export interface ColumnViews {
   /** Per concat that is a view: its inputs not already in its buffer, copied there. */
   readonly writes: ReadonlyMap<ValueId, readonly ColumnWrite[]>;
   readonly buffers: readonly ColumnBuffer[];
+  /** Convs that write their output into a buffer's columns, by their value. */
+  readonly inPlace: ReadonlyMap<ValueId, { readonly buffer: number; readonly column: number }>;
 }
 
 const readsByColumns = (n: Node) => n.op === 'gather' || n.op === 'concat';
@@ -50,7 +55,14 @@ export function columnViews(graph: Graph, unviewable: ReadonlySet<ValueId>): Col
   const views = new Map<ValueId, ColumnView>();
   const writes = new Map<ValueId, ColumnWrite[]>();
   const buffers: ColumnBuffer[] = [];
+  const inPlace = new Map<ValueId, { buffer: number; column: number }>();
   const types = new Map(graph.nodes.map((n) => [n.id, n.type]));
+  const producers = new Map(graph.nodes.map((n, i) => [n.id, [n, i] as const]));
+  // A dense conv read only by this concat (once) can write straight into the buffer.
+  const writesInPlace = (x: ValueId) => {
+    const [producer] = producers.get(x) ?? [];
+    return producer?.op === 'conv2d' && producer.groups === 1 && !outputs.has(x) && users.get(x)?.length === 1;
+  };
   // A view is only made where every reader takes channels through an index list.
   const viewable = (n: Node) => !outputs.has(n.id) && (users.get(n.id) ?? []).every(readsByColumns);
 
@@ -77,14 +89,19 @@ export function columnViews(graph: Graph, unviewable: ReadonlySet<ValueId>): Col
         continue;
       }
       const width = channels(types.get(x)?.shape ?? [0]);
-      appended.push({ input: x, column: into.width });
+      const direct = view === undefined && writesInPlace(x);
+      appended.push({ input: x, column: into.width, inPlace: direct });
+      if (direct) {
+        inPlace.set(x, { buffer, column: into.width });
+        into.first = Math.min(into.first, producers.get(x)?.[1] ?? into.first);
+      }
       for (let c = 0; c < width; c++) columns.push(into.width + c);
       into.width += width;
     }
     views.set(node.id, { buffer, columns });
     writes.set(node.id, appended);
   });
-  return { views, writes, buffers };
+  return { views, writes, buffers, inPlace };
 }
 
 /**

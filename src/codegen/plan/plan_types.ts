@@ -41,6 +41,8 @@ export interface ConvStep extends StepBase {
   readonly dilations: readonly [number, number];
   readonly pads: Pads;
   readonly activation: ActivationCode;
+  /** When the conv writes into columns of a wider value (a column buffer): its first column and its own channels. */
+  readonly into?: { readonly column: number; readonly channels: number };
 }
 
 /** `_MaxPool` or `_AvgPool` (an average over the real positions of each window). */
@@ -165,6 +167,9 @@ export type EncodedStep =
       number,
       number,
       ActivationCode,
+      // into: column, channels (only when the conv writes into a wider value)
+      number?,
+      number?,
     ]
   | readonly [PoolStep['op'], string, number, number, number, number, number, number, number, number, number, number]
   | readonly ['add', string, number, ...number[]]

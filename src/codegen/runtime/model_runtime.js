@@ -872,6 +872,18 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const shape = plan.values[value].shape;
     return shape.length === 3 ? shape : [1, 1, shape[0]];
   };
+  /**
+   * A conv's output [H, W, C], and where it goes: its first column and the channels per pixel of
+   * its value (a conv writing into a column buffer writes C of them; others, all from 0).
+   * @param {EncodedStep} step
+   */
+  const convOutput = (step) => {
+    const [ho, wo, channels] = hwc(/** @type {number} */ (step[3]));
+    const into = step.length > 17 ? [/** @type {number} */ (step[17]), /** @type {number} */ (step[18])] : null;
+    return into === null
+      ? { ho, wo, cout: channels, column: 0, stride: channels }
+      : { ho, wo, cout: into[1], column: into[0], stride: channels };
+  };
   // Gathers with a batch norm, or of short runs, from 4 channels or more run 4 output channels at
   // a time; the others copy runs (memory.copy beats shuffles on runs of 8 channels or more).
   /** @param {EncodedStep} step */
@@ -889,9 +901,10 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     // The last block reads up to 3 floats past the filter's and the bias's ends (lanes it never
     // stores): never past the heap's end.
     const heapEnd = wasm.HEAPU8.length - 16;
-    if (weightPointers[filter] + 4 * product([step[6], step[7], hwc(step[2])[2], hwc(step[3])[2]]) > heapEnd) return false;
-    if (bias >= 0 && weightPointers[bias] + 4 * hwc(step[3])[2] > heapEnd) return false;
-    return slimcConvRuns(step, hwc(step[2])[2], hwc(step[3]));
+    const { ho, wo, cout } = convOutput(step);
+    if (weightPointers[filter] + 4 * product([step[6], step[7], hwc(step[2])[2], cout]) > heapEnd) return false;
+    if (bias >= 0 && weightPointers[bias] + 4 * cout > heapEnd) return false;
+    return slimcConvRuns(step, hwc(step[2])[2], [ho, wo, cout]);
   };
   // Winograd convs (winogradConvRuns): a padded copy of the input to whole tiles, the transformed
   // input V and the products M (16 matrices each, one buffer each as large as the largest), and
@@ -900,10 +913,10 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   const byWinograd = (step) => {
     if (convs === null || winograd === null || step[0] !== 'conv2d') return false;
     const bias = step[5];
-    const cout = hwc(step[3])[2];
+    const { ho, wo, cout } = convOutput(step);
     // wino_out reads the bias in whole vectors: never past the heap's end.
     if (bias >= 0 && weightPointers[bias] + 16 * Math.ceil(cout / 4) > wasm.HEAPU8.length - 16) return false;
-    return winogradConvRuns(step, hwc(step[2])[2], hwc(step[3]));
+    return winogradConvRuns(step, hwc(step[2])[2], [ho, wo, cout]);
   };
   const winogradConvs = plan.steps.map(byWinograd);
   /** [tile rows, tile columns, cin4] of a Winograd conv. @param {EncodedStep} step */
@@ -917,7 +930,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   plan.steps.forEach((step, i) => {
     if (!winogradConvs[i]) return;
     const [th, tw, cin4] = tilesOf(step);
-    const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], hwc(/** @type {number} */ (step[3]))[2]];
+    const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], convOutput(step).cout];
     // The last vector of a pixel reads up to 3 floats past it: slack after the padded input and M.
     padFloats = Math.max(padFloats, batch * (2 * th + 2) * (2 * tw + 2) * cin + 4);
     vFloats = Math.max(vFloats, 16 * batch * th * tw * cin4);
@@ -942,6 +955,13 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   // Shapes and id lists some exports take by pointer, copy_runs' run tables, gather_vectors'
   // records and norm vectors (16-byte aligned: 4 ints of slack each), after the arena.
   let scratchInts = 0;
+  plan.steps.forEach((step, i) => {
+    // XNNPACK's conv into columns of a wider value: its dense output, then a run table of one run.
+    if (step[0] === 'conv2d' && step.length > 17 && !slimcConvs[i] && !winogradConvs[i]) {
+      const { ho, wo, cout } = convOutput(step);
+      scratchInts += batch * ho * wo * cout + 3 + 3;
+    }
+  });
   for (const step of plan.steps) {
     scratchInts += step[0] === 'add' ? step.length - 3 : step[0] === 'dense' || step[0] === 'mul' ? 6 : 0;
     // Per 4 output channels a record and 4 floats each of scale and shift; 3 slacks to align.
@@ -956,7 +976,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   // The Winograd convs' filters, transformed and packed once per model (null: no heap for them).
   for (const [i, step] of plan.steps.entries()) {
     if (!winogradConvs[i]) continue;
-    const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], hwc(/** @type {number} */ (step[3]))[2]];
+    const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], convOutput(step).cout];
     const filter = /** @type {number} */ (step[4]);
     if (packedWinogradFilters(/** @type {Map<number, WinogradFilter>} */ (winograd), filter, weightPointers[filter], cin, cout) === null)
       return null;
@@ -1038,7 +1058,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const { pad, winogradIn, winogradOut } = /** @type {ConvKernels} */ (convs);
     const gemm = asm._FusedMatMul;
     const [h, w, cin] = hwc(xValue);
-    const [ho, wo, cout] = hwc(yValue);
+    const { ho, wo, cout, column, stride } = convOutput(step);
     const [th, tw, cin4] = tilesOf(step);
     const [hp, wp] = [2 * th + 2, 2 * tw + 2];
     const rows = batch * th * tw;
@@ -1057,7 +1077,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const x = pointerOf(xValue);
     const [vin, vout] = [Math.ceil(cin / 4), Math.ceil(cout / 4)];
     const bias = biasIndex < 0 ? zeroBias : weightPointers[biasIndex];
-    const y = pointerOf(yValue);
+    const y = pointerOf(yValue) + 4 * column;
     return () => {
       pad(x, padBuffer, batch, h, 4 * w * cin, top, 4 * left * cin, hp, row);
       winogradIn(padBuffer, 4 * cin, row, row * hp, batch, th, tw, vin, cin - 4 * (vin - 1), vBuffer, 4 * vStride);
@@ -1068,9 +1088,9 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
         4 * cout,
         bias,
         y,
-        4 * cout,
-        4 * cout * wo,
-        4 * cout * wo * ho,
+        4 * stride,
+        4 * stride * wo,
+        4 * stride * wo * ho,
         batch,
         th,
         tw,
@@ -1174,7 +1194,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const [, , xValue, yValue, filterIndex, biasIndex, kh, kw, sh, sw, , , top, right, bottom, left, act] = step;
     const { blocks, pad } = /** @type {ConvKernels} */ (convs);
     const [h, w, cin] = hwc(xValue);
-    const [ho, wo, cout] = hwc(yValue);
+    const { ho, wo, cout, column, stride } = convOutput(step);
     // slimcConvRuns took only activations 0-2.
     const [lo, hi] = ACTIVATION_CLAMPS[/** @type {0 | 1 | 2} */ (act)];
     const pads = top + right + bottom + left > 0;
@@ -1183,7 +1203,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const source = pads ? padBuffer : x;
     const row = 4 * cin * wp;
     const image = row * hp;
-    const [filter, bias, y] = [weightPointers[filterIndex], biasIndex < 0 ? -1 : weightPointers[biasIndex], pointerOf(yValue)];
+    const [filter, bias, y] = [weightPointers[filterIndex], biasIndex < 0 ? -1 : weightPointers[biasIndex], pointerOf(yValue) + 4 * column];
     /** @type {(() => void)[]} */
     const calls = [];
     for (const [first, channels] of convBlocks(cout)) {
@@ -1192,7 +1212,26 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
       const lanes = channels - 4 * (vectors - 1);
       const [wAt, biasAt, yAt] = [filter + 4 * first, bias < 0 ? zeroBias : bias + 4 * first, y + 4 * first];
       calls.push(() =>
-        block(source, batch, image, row, sh * row, 4 * cin * sw, wAt, 4 * cout, biasAt, yAt, 4 * cout, lanes, kh, kw * cin, ho, wo, lo, hi),
+        block(
+          source,
+          batch,
+          image,
+          row,
+          sh * row,
+          4 * cin * sw,
+          wAt,
+          4 * cout,
+          biasAt,
+          yAt,
+          4 * stride,
+          lanes,
+          kh,
+          kw * cin,
+          ho,
+          wo,
+          lo,
+          hi,
+        ),
       );
     }
     const padInput = () => pad(x, padBuffer, batch, h, 4 * w * cin, top, 4 * left * cin, hp, row);
@@ -1217,9 +1256,31 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
         const [op, , xValue, yValue, filterIndex, biasIndex, kh, kw, sh, sw, dh, dw, top, right, bottom, left, act] = step;
         const f = asm[op === 'conv2d' ? 'FusedConv2D' : 'FusedDepthwiseConv2D'];
         const [h, w, cin] = hwc(xValue);
-        const cout = hwc(yValue)[2];
-        const [x, filter, bias, y] = [idOf(xValue), weightId(filterIndex), weightId(biasIndex), idOf(yValue)];
-        return () => void f(x, batch, h, w, filter, kh, kw, bias, top, right, bottom, left, 0, dh, dw, sh, sw, cin, cout, act, 0, 0, y);
+        const { ho, wo, cout, column, stride } = convOutput(step);
+        const [x, filter, bias] = [idOf(xValue), weightId(filterIndex), weightId(biasIndex)];
+        /** @param {number} y */
+        const fusedConv = (y) => () =>
+          void f(x, batch, h, w, filter, kh, kw, bias, top, right, bottom, left, 0, dh, dw, sh, sw, cin, cout, act, 0, 0, y);
+        if (step.length <= 17) return fusedConv(idOf(yValue));
+        // Into columns of a wider value: XNNPACK writes a dense output, copied there as one run.
+        const pixels = batch * ho * wo;
+        scratch = Math.ceil(scratch / 4) * 4;
+        const dense = scratch * 4;
+        scratch += pixels * cout;
+        const run = fusedConv(registered(pixels * cout, dense));
+        const to = pointerOf(yValue);
+        if (kernels !== null) {
+          const copyRuns = kernels.copyRuns;
+          const table = scratchArray([0, 4 * column, 4 * cout]);
+          return () => {
+            run();
+            copyRuns(dense, 4 * cout, to, 4 * stride, pixels, table, table + 12);
+          };
+        }
+        return () => {
+          run();
+          copyRun(wasm.HEAPF32, dense >>> 2, cout, (to >>> 2) + column, stride, cout, pixels);
+        };
       }
       case 'max_pool': {
         const [, , xValue, yValue, kh, kw, sh, sw, top, right, bottom, left] = step;
