@@ -165,13 +165,17 @@ describe('the Winograd transforms', () => {
     );
   });
 
-  it('are taken by 3x3 stride-1 convs of 32 channels or more on both sides, on outputs at least 2 pixels a side', () => {
+  it('are taken by 3x3 stride-1 convs from 32 channels or more: to 32 or more on outputs 2 pixels a side, to fewer on 4 tiles', () => {
     const step = (kernel: number, stride: number, dilation: number, act: ActivationCode) =>
       ['conv2d', 'c', 0, 1, 0, -1, kernel, kernel, stride, stride, dilation, dilation, 1, 1, 1, 1, act] as const;
     expect(winogradConvRuns(step(3, 1, 1, 1), 32, [8, 8, 64])).toBe(true);
     expect(winogradConvRuns(step(3, 1, 1, 0), 64, [2, 2, 32])).toBe(true);
     expect(winogradConvRuns(step(3, 1, 1, 1), 31, [8, 8, 64])).toBe(false);
-    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [8, 8, 16])).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [8, 8, 16])).toBe(true);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [3, 3, 16])).toBe(true);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [2, 8, 16])).toBe(true);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [2, 6, 16])).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [2, 2, 32])).toBe(true);
     expect(winogradConvRuns(step(3, 2, 1, 1), 64, [8, 8, 64])).toBe(false);
     expect(winogradConvRuns(step(3, 1, 2, 1), 64, [8, 8, 64])).toBe(false);
     expect(winogradConvRuns(step(5, 1, 1, 1), 64, [8, 8, 64])).toBe(false);
@@ -185,6 +189,8 @@ describe('a module whose 3x3 convs run as Winograd', () => {
   // counts of every lane count, bias or not, relu and relu6 fused.
   const graph = model('winograd-routes', { input: [7, 9, 35] }, (x) => {
     const a = relu(conv2d(x, 33, { name: 'same-relu', bias: true }));
+    // Fewer than 32 output channels: the products run on slimc's kernels (blocks 8 + 5, 16 + 1).
+    const narrow = [conv2d(x, 13, { name: 'narrow', bias: true }), relu(conv2d(a, 17, { padding: 'valid', name: 'narrow-valid' }))];
     // Two convs whose channels a concat read only by a selection takes: they write into its buffer.
     const joined = concat(conv2d(x, 33, { name: 'into-first' }), conv2d(x, 34, { name: 'into-second' }));
     return [
@@ -192,10 +198,11 @@ describe('a module whose 3x3 convs run as Winograd', () => {
       conv2d(a, 36, { padding: 'valid', name: 'valid' }),
       conv2d(x, 35, { kernel: 1, name: 'pointwise' }),
       conv2d(relu(batchNorm(gather(joined, [0, 5, 40, 66, 3, 34]))), 8, { kernel: 1, name: 'after-columns' }),
+      ...narrow,
     ];
   });
   /** Winograd convs; 'direct' is load({ winograd: false }). */
-  const WINOGRAD_CONVS = 5;
+  const WINOGRAD_CONVS = 7;
   let out: CompiledDir;
   const models: Record<string, EmittedModel> = {};
   let calls = 0;

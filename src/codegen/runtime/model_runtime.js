@@ -64,8 +64,8 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   yimage: number, images: number, th: number, tw: number, ho: number, wo: number, vectors: number, lanes: number,
  *   lo: number, hi: number) => void} WinogradOut
  * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages, winogradIn: WinogradIn, winogradOut: WinogradOut }} ConvKernels
- * @typedef {{ ids: number[] }} WinogradFilter the 16 transformed filters of a
- *   conv, each registered as a backend tensor that XNNPACK has packed (packedWinogradFilters)
+ * @typedef {{ ids: number[], memory?: number, u?: number }} WinogradFilter the 16 transformed filters of a
+ *   conv: backend tensors XNNPACK has packed, or (memory, u) a block slimc's kernels read (winogradFiltersOf)
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
  */
 
@@ -606,9 +606,11 @@ function slimcConvRuns(step, cin, out) {
 
 /**
  * Whether a conv runs as Winograd F(2x2, 3x3) (scripts/winograd_wat.ts): 3x3, stride 1, not
- * dilated, activation none/relu/relu6, with enough channels on both sides that the 16 matrix
- * products (2.25x fewer multiply-adds than the direct conv) outweigh the transforms and XNNPACK's
- * GEMM stays efficient, on outputs of WINOGRAD_MIN_SIZE pixels a side or more.
+ * dilated, activation none/relu/relu6, from enough input channels that the 16 matrix products
+ * (2.25x fewer multiply-adds than the direct conv) outweigh the transforms: measured on whole
+ * networks, with 16 instead of WINOGRAD_MIN_CHANNELS ResNet-164's narrow layers ran slower, and
+ * from 8 its pruned ones 5-7% slower. Products of 32 output channels or more run on XNNPACK's GEMM
+ * (outputs of WINOGRAD_MIN_SIZE pixels a side or more), narrower ones on slimc's kernels.
  * @param {EncodedStep} step
  * @param {number} cin
  * @param {readonly number[]} out the output's [H, W, C]
@@ -618,13 +620,23 @@ export function winogradConvRuns(step, cin, out) {
   const [, , , , , , kh, kw, sh, sw, dh, dw, , , , , act] = step;
   const [ho, wo, cout] = out;
   if (!(kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && act <= 2)) return false;
-  return cin >= WINOGRAD_MIN_CHANNELS && cout >= WINOGRAD_MIN_CHANNELS && Math.min(ho, wo) >= WINOGRAD_MIN_SIZE;
+  if (cin < WINOGRAD_MIN_CHANNELS) return false;
+  // slimc's kernels take rows of at least CONV_MIN_WIDTH pixels: here, tiles of an image.
+  if (cout < WINOGRAD_SLIMC_PRODUCTS_BELOW) return Math.ceil(ho / 2) * Math.ceil(wo / 2) >= CONV_MIN_WIDTH;
+  return Math.min(ho, wo) >= WINOGRAD_MIN_SIZE;
 }
 
-/** Input and output channels below which a 3x3 conv stays direct. */
+/** Input channels below which a 3x3 conv stays direct. */
 const WINOGRAD_MIN_CHANNELS = 32;
 /** Output height and width below which a 3x3 conv stays direct. */
 const WINOGRAD_MIN_SIZE = 2;
+/**
+ * Output channels below which a Winograd conv's 16 products run on slimc's conv kernels (each a
+ * 1x1 conv over a one-row image of tiles) instead of XNNPACK's GEMM, whose tiles of 8 channels
+ * and per-call setup cost narrow products more (DenseNet-40's 12-channel layers ran 1.10-1.14x
+ * faster for it, VGG-19 at 0.7 1.09x; up to 64 channels VGG-19 gained nothing more).
+ */
+const WINOGRAD_SLIMC_PRODUCTS_BELOW = 32;
 
 /**
  * The Winograd F(2x2, 3x3) filters U[e] = (G g G^T)[e], e = 0..15, of an HWIO 3x3 filter, each
@@ -662,8 +674,9 @@ export function winogradFilters(heap, filter, cin, cout, cin4, out) {
 }
 
 /**
- * The transformed filters of a Winograd conv, as 16 backend tensors that XNNPACK has packed: made
- * on the first plan that needs them and kept by the model for its other batch sizes. XNNPACK packs
+ * The transformed filters of a Winograd conv: made on the first plan that needs them and kept by
+ * the model for its other batch sizes. For products on slimc's kernels, the 16 matrices in one
+ * block (`u`, bytes; `memory` to free). For XNNPACK's GEMM, 16 backend tensors it has packed: it packs
  * a GEMM's weights into its own buffer on the first call, keyed by the weights' tensor id, and
  * never reads them again (tfjs-backend-wasm 4.22.0 batch_mat_mul_impl.cc), so each is multiplied
  * once here by a one-row matrix (a one-hot row: the product must be the matrix's first row, which
@@ -676,9 +689,23 @@ export function winogradFilters(heap, filter, cin, cout, cin4, out) {
  * @param {number} cout
  * @returns {WinogradFilter | null}
  */
-function packedWinogradFilters(filters, filterIndex, filterPointer, cin, cout) {
+function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout) {
   const made = filters.get(filterIndex);
   if (made !== undefined) return made;
+  if (cout < WINOGRAD_SLIMC_PRODUCTS_BELOW) {
+    // slimc's kernels read the transformed filters where they are: kept (3 floats of slack past
+    // the last row, which the last vector of a block reads and never stores).
+    const backend = wasmBackend();
+    const asm = /** @type {Record<string, WasmExport>} */ (backend.wasm.asm);
+    const cin4 = 4 * Math.ceil(cin / 4);
+    const memory = asm.malloc(4 * 16 * cin4 * cout + 32) >>> 0;
+    if (memory === 0) return null;
+    const u = Math.ceil(memory / 16) * 4;
+    winogradFilters(backend.wasm.HEAPF32, filterPointer >>> 2, cin, cout, cin4, u);
+    const entry = { ids: [], memory, u: 4 * u };
+    filters.set(filterIndex, entry);
+    return entry;
+  }
   const backend = wasmBackend();
   const asm = /** @type {Record<string, WasmExport>} */ (backend.wasm.asm);
   const cin4 = 4 * Math.ceil(cin / 4);
@@ -978,7 +1005,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     if (!winogradConvs[i]) continue;
     const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], convOutput(step).cout];
     const filter = /** @type {number} */ (step[4]);
-    if (packedWinogradFilters(/** @type {Map<number, WinogradFilter>} */ (winograd), filter, weightPointers[filter], cin, cout) === null)
+    if (winogradFiltersOf(/** @type {Map<number, WinogradFilter>} */ (winograd), filter, weightPointers[filter], cin, cout) === null)
       return null;
   }
   const bytes = arenaBytes + 4 * scratchInts + 64;
@@ -1063,15 +1090,54 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const [hp, wp] = [2 * th + 2, 2 * tw + 2];
     const rows = batch * th * tw;
     const [vStride, mStride] = [rows * cin4, rows * cout];
-    // Made (and packed) before the arena was allocated: see packedWinogradFilters.
+    // Made (and packed) before the arena was allocated: see winogradFiltersOf.
     const filters = /** @type {WinogradFilter} */ (/** @type {Map<number, WinogradFilter>} */ (winograd).get(filterIndex));
-    const aShape = scratchArray([1, rows, cin4]);
-    const bShape = scratchArray([1, cin4, cout]);
-    const products = Array.from({ length: 16 }, (_, e) => [
-      registered(vStride, vBuffer + 4 * e * vStride),
-      filters.ids[e],
-      registered(mStride, mBuffer + 4 * e * mStride),
-    ]);
+    const small = cout < WINOGRAD_SLIMC_PRODUCTS_BELOW;
+    const aShape = small ? 0 : scratchArray([1, rows, cin4]);
+    const bShape = small ? 0 : scratchArray([1, cin4, cout]);
+    const products = small
+      ? []
+      : Array.from({ length: 16 }, (_, e) => [
+          registered(vStride, vBuffer + 4 * e * vStride),
+          filters.ids[e],
+          registered(mStride, mBuffer + 4 * e * mStride),
+        ]);
+    // Small: each product as a 1x1 conv over a one-row image of `rows` pixels, on slimc's kernels.
+    /** @type {(() => void)[]} */
+    const smallProducts = [];
+    if (small) {
+      const { blocks } = /** @type {ConvKernels} */ (convs);
+      const u = /** @type {number} */ (filters.u);
+      for (let e = 0; e < 16; e++)
+        for (const [first, channels] of convBlocks(cout)) {
+          const vectors = Math.ceil(channels / 4);
+          const block = blocks[vectors];
+          const lanes = channels - 4 * (vectors - 1);
+          const [a, wAt, mAt] = [vBuffer + 4 * e * vStride, u + 4 * (e * cin4 * cout + first), mBuffer + 4 * (e * mStride + first)];
+          smallProducts.push(() =>
+            block(
+              a,
+              1,
+              4 * vStride,
+              4 * vStride,
+              0,
+              4 * cin4,
+              wAt,
+              4 * cout,
+              zeroBias,
+              mAt,
+              4 * cout,
+              lanes,
+              1,
+              cin4,
+              1,
+              rows,
+              -Infinity,
+              Infinity,
+            ),
+          );
+        }
+    }
     const [lo, hi] = ACTIVATION_CLAMPS[/** @type {0 | 1 | 2} */ (act)];
     const row = 4 * cin * wp;
     const x = pointerOf(xValue);
@@ -1082,6 +1148,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
       pad(x, padBuffer, batch, h, 4 * w * cin, top, 4 * left * cin, hp, row);
       winogradIn(padBuffer, 4 * cin, row, row * hp, batch, th, tw, vin, cin - 4 * (vin - 1), vBuffer, 4 * vStride);
       for (const [a, b, m] of products) gemm(a, aShape, 3, b, bShape, 3, 0, 0, 0, 0, 0, 0, m);
+      for (const product of smallProducts) product();
       winogradOut(
         mBuffer,
         4 * mStride,
@@ -1797,7 +1864,10 @@ class Model {
     for (const instance of this.#instances.values()) instance.dispose();
     this.#instances.clear();
     const asm = /** @type {Record<string, WasmExport>} */ (wasmBackend().wasm.asm);
-    for (const { ids } of this.#winogradFilters.values()) for (const id of ids) asm.dispose_data(id);
+    for (const { ids, memory } of this.#winogradFilters.values()) {
+      for (const id of ids) asm.dispose_data(id);
+      if (memory !== undefined) asm.free(memory);
+    }
     this.#winogradFilters.clear();
     this.#weights.forEach((t) => t.dispose());
     this.#constants.forEach((t) => t instanceof Tensor && t.dispose());
