@@ -126,7 +126,11 @@ export function runtimeParts(): { readonly imports: ReadonlyMap<string, readonly
     else if (!trimmed.startsWith('//') && trimmed !== '') body.push(trimmed);
   }
   // The runtime exports functions for its tests; model.js exports only what module_source adds.
-  const text = body.join('\n').replace(/^export (async )?function /gm, '$1function ');
+  // Inline type casts (`/** @type {T} */ (x)`) are for tsc only: model.js keeps `(x)`.
+  const text = body
+    .join('\n')
+    .replace(/^export (async )?function /gm, '$1function ')
+    .replace(/\/\*\* @type \{[^\n]*?\} \*\/ /g, '');
   if (!text.includes('\nasync function loadModel(')) throw new Error('model_runtime.js: loadModel not found');
   return { imports, body: text };
 }

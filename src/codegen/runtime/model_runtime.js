@@ -1205,14 +1205,14 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
    * @returns {() => void}
    */
   function gatherVectors(xValue, yValue, indices, norm) {
-    const gather = /** @type {ChannelKernels} */ (kernels).gatherVectors;
+    const gatherKernel = /** @type {ChannelKernels} */ (kernels).gatherVectors;
     const [channels, yChannels] = [xValue, yValue].map(channelsOf);
     const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
     const [from, to] = [pointerOf(xValue), pointerOf(yValue)];
     const records = gatherRecords(indices, channels);
     const table = scratchVectors(records);
     const end = table + records.length;
-    if (norm === null) return () => gather(from, 4 * channels, to, 4 * yChannels, pixels, table, end, 0, 0, 0, 0);
+    if (norm === null) return () => gatherKernel(from, 4 * channels, to, 4 * yChannels, pixels, table, end, 0, 0, 0, 0);
     // The norm's vectors padded to whole vectors of 4 (the kernel reads 4 at a time).
     const padded = 4 * Math.ceil(yChannels / 4);
     /** @param {number} pointer */
@@ -1223,7 +1223,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     };
     const [scale, shift] = [vector(norm.scale), vector(norm.shift)];
     const [lo, hi] = ACTIVATION_CLAMPS[norm.act];
-    return () => gather(from, 4 * channels, to, 4 * yChannels, pixels, table, end, scale, shift, lo, hi);
+    return () => gatherKernel(from, 4 * channels, to, 4 * yChannels, pixels, table, end, scale, shift, lo, hi);
   }
 
   /**
