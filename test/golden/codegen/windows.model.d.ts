@@ -48,9 +48,9 @@ export interface RuntimeInfo {
    */
   readonly convolutions?: 'slimc' | 'xnnpack';
   /**
-   * Whether 3x3 stride-1 convs of 32 channels or more in and out run as Winograd F(2x2, 3x3) (with
-   * slimc's convolutions): 2.25x fewer multiply-adds, for their filters held a second time,
-   * transformed (16/9 of their size, and XNNPACK packs that copy too). Absent on the engine path.
+   * Whether 3x3 stride-1 convs from 32 channels or more run as Winograd F(2x2, 3x3) (with slimc's
+   * convolutions): 2.25x fewer multiply-adds, for their filters held transformed (16/9 of their
+   * size: packed by XNNPACK, or as they are for slimc's kernels). Absent on the engine path.
    */
   readonly winograd?: boolean;
   /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
@@ -73,9 +73,9 @@ export interface LoadOptions {
    */
   readonly convolutions?: 'slimc' | 'xnnpack';
   /**
-   * With slimc's convolutions, run 3x3 stride-1 convs of 32+ channels as Winograd F(2x2, 3x3)
-   * (default true): faster (VGG-19 1.5-1.8x), for about 3.6x those convs' filter memory on the
-   * wasm heap; false keeps them direct.
+   * With slimc's convolutions, run 3x3 stride-1 convs from 32+ channels as Winograd F(2x2, 3x3)
+   * (default true): faster (VGG-19 1.5-1.8x, DenseNet-40 1.1x), for their filters held transformed
+   * on the wasm heap (16/9 of their size); false keeps them direct.
    */
   readonly winograd?: boolean;
 }
