@@ -84,7 +84,9 @@ describe('the Winograd transforms', () => {
     const rows = c.batch * th * tw;
     // As the runtime lays them out: slack after the padded input and M, the bias read in whole vectors.
     const [xAt, biasAt] = [place(x.length), place(4 * vout)];
-    const padAt = place(c.batch * hp * wp * c.cin + 4);
+    // As the runtime sizes it: the pad kernel may zero `left` pixels past the last image.
+    const padFloats = (c.batch * hp * wp + c.pads[3]) * c.cin + 4;
+    const padAt = place(padFloats);
     const [vAt, mAt, uAt] = [place(16 * rows * cin4), place(16 * rows * c.cout + 4), place(16 * cin4 * c.cout)];
     const yAt = place(c.batch * ho * wo * c.cout);
     heap.set(x, xAt);
@@ -131,6 +133,7 @@ describe('the Winograd transforms', () => {
       [yAt + ySize, yAt + ySize + CANARY],
       [vAt + 16 * rows * cin4, vAt + 16 * rows * cin4 + CANARY],
       [mAt + 16 * rows * c.cout + 4, mAt + 16 * rows * c.cout + 4 + CANARY],
+      [padAt + padFloats, padAt + padFloats + CANARY],
     ];
     const canariesHeld = canaries.every(([from, to]) => heap.subarray(from, to).every(Number.isNaN));
     return { y: heap.slice(yAt, yAt + ySize), canariesHeld };
@@ -156,7 +159,7 @@ describe('the Winograd transforms', () => {
         const filter = rng.fill(9 * c.cin * c.cout, () => rng.normal());
         const bias = rng.fill(c.cout, () => rng.normal());
         const { y, canariesHeld } = run(c, x, filter, bias);
-        expect(canariesHeld, 'nothing written outside the output, V and M').toBe(true);
+        expect(canariesHeld, 'nothing written outside the output, V, M and the padded input').toBe(true);
         const expected = referenceConv(c, x, filter, bias);
         for (let i = 0; i < y.length; i++)
           expect(Math.abs(y[i] - expected[i]), `y[${i}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i])));

@@ -958,8 +958,10 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     if (!winogradConvs[i]) return;
     const [th, tw, cin4] = tilesOf(step);
     const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], convOutput(step).cout];
-    // The last vector of a pixel reads up to 3 floats past it: slack after the padded input and M.
-    padFloats = Math.max(padFloats, batch * (2 * th + 2) * (2 * tw + 2) * cin + 4);
+    // The last vector of a pixel reads up to 3 floats past it: slack after the padded input and M
+    // (and, as for slimc's convs, the `left` pixels the pad kernel may zero past the last image).
+    const left = /** @type {number} */ (step[15]);
+    padFloats = Math.max(padFloats, (batch * (2 * th + 2) * (2 * tw + 2) + left) * cin + 4);
     vFloats = Math.max(vFloats, 16 * batch * th * tw * cin4);
     mFloats = Math.max(mFloats, 16 * batch * th * tw * cout + 4);
     shapeInts += 6; // the two shapes _FusedMatMul takes
