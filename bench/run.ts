@@ -10,6 +10,7 @@
 //   npm run bench -- --quick           # MobileNet only, ratios 0 and 0.7, one thread
 //   npm run bench -- --nets vgg19,mobilenet --ratios 0,0.5 --threads 1 --runs 50 --warmup 5 --no-ort
 //   npm run bench -- --threads 1 --schedule alone --out bench/results.alone.json   # each candidate timed alone
+//   npm run bench -- --threads 1 --repeat 3   # every network 3 times, minutes apart; each ratio the median of the 3
 //
 // Each (network, threads) pair runs in its own process (bench/latency_worker.ts), one after the
 // other: the wasm backend starts once per process, and a 2-core machine has no core to spare.
@@ -18,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { relative } from 'node:path';
 import { COST_CONVENTION } from '../src/ir/cost.ts';
-import type { RatioResult, WorkerResult } from './latency_worker.ts';
+import type { RatioResult, Timing, WorkerResult } from './latency_worker.ts';
 import { parseSchedule, type Schedule } from './schedule.ts';
 import type { OpOverhead } from './op_overhead.ts';
 import { NETWORKS, type NetworkName } from './networks.ts';
@@ -31,6 +32,8 @@ interface Options {
   readonly warmup: number;
   readonly ort: boolean;
   readonly schedule: Schedule;
+  /** Whole passes over the networks; each row's figures are medians over them. */
+  readonly repeat: number;
   readonly out: string;
 }
 
@@ -50,9 +53,16 @@ function options(argv: readonly string[]): Options {
     warmup: Number(value('warmup', '5', '3')),
     ort: !argv.includes('--no-ort'),
     schedule: parseSchedule(value('schedule', 'interleaved', 'interleaved')),
+    repeat: positiveInteger('--repeat', value('repeat', '1', '1')),
     // A quick run does not overwrite the full run's record.
     out: value('out', new URL('./results.json', import.meta.url).pathname, new URL('./results.quick.json', import.meta.url).pathname),
   };
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${text}`);
+  return n;
 }
 
 function runWorker(net: NetworkName, threads: number, opts: Options): Promise<WorkerResult> {
@@ -89,6 +99,8 @@ export interface Row extends RatioResult {
   readonly overInterpreter: number;
   /** onnxruntime-web / pruned module, on the same pruned network. */
   readonly overOrt: number | null;
+  /** With --repeat: the lowest and highest speedup / MAC reduction over the passes. */
+  readonly efficiencyRange?: readonly [number, number];
 }
 
 function rows(results: readonly WorkerResult[]): Row[] {
@@ -109,6 +121,42 @@ function rows(results: readonly WorkerResult[]): Row[] {
       };
     }),
   );
+}
+
+const median = (v: readonly number[]): number => {
+  const sorted = [...v].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * One row per (network, threads, ratio) from the rows of several passes: each ratio the median of
+ * the passes' ratios (each measured within one process), each time the median of their medians.
+ */
+function mergePasses(passes: readonly (readonly Row[])[]): Row[] {
+  if (passes.length === 1) return [...passes[0]];
+  return passes[0].map((first, i) => {
+    const same = passes.map((p) => p[i]);
+    const timing = (pick: (r: Row) => Timing | null): Timing | null => {
+      const all = same.map(pick);
+      if (all.some((t) => t === null)) return null;
+      const ts = all as Timing[];
+      return { medianMs: median(ts.map((t) => t.medianMs)), runs: ts.reduce((a, t) => a + t.runs, 0) };
+    };
+    const efficiencies = same.map((r) => r.efficiency);
+    return {
+      ...first,
+      pruned: timing((r) => r.pruned) as Timing,
+      unpruned: timing((r) => r.unpruned) as Timing,
+      interpreter: timing((r) => r.interpreter) as Timing,
+      ort: timing((r) => r.ort),
+      speedup: median(same.map((r) => r.speedup)),
+      efficiency: median(efficiencies),
+      overInterpreter: median(same.map((r) => r.overInterpreter)),
+      overOrt: first.overOrt === null ? null : median(same.map((r) => r.overOrt as number)),
+      efficiencyRange: [Math.min(...efficiencies), Math.max(...efficiencies)],
+    };
+  });
 }
 
 const ms = (t: { medianMs: number } | null) => (t === null ? '-' : t.medianMs.toFixed(2));
@@ -144,7 +192,7 @@ function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): str
       );
   });
   return [
-    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, ${opts.schedule === 'alone' ? 'each candidate timed alone (blocks of consecutive runs, rotating)' : 'candidates interleaved run by run'} in the same process. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end.`,
+    `Batch 1, median of ${opts.runs} runs after ${opts.warmup} warm-up runs, ${opts.schedule === 'alone' ? 'each candidate timed alone (blocks of consecutive runs, rotating)' : 'candidates interleaved run by run'} in the same process${opts.repeat > 1 ? `; ${opts.repeat} passes over the networks, each ratio the median of the passes' ratios, each time the median of their medians` : ''}. ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end.`,
     `MACs: ${COST_CONVENTION}.`,
     '',
     `Per-op cost of a 1x1 conv [1,8,8,16] -> 16 with bias and relu (kernel included; ${overhead.layers}-layer chain less a 1-layer one, median of ${overhead.runs} interleaved runs): plan ${overhead.planUsPerOp.toFixed(2)} us, engine path (runKernel) ${overhead.engineUsPerOp.toFixed(2)} us (${x2(overhead.engineUsPerOp / overhead.planUsPerOp)}).`,
@@ -158,7 +206,10 @@ function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): str
       pruned.length > efficient.length
         ? ` (below: ${pruned
             .filter((r) => r.efficiency < 0.85)
-            .map((r) => `${r.net}@${r.ratio}/${r.threads}t ${r.efficiency.toFixed(2)}`)
+            .map(
+              (r) =>
+                `${r.net}@${r.ratio}/${r.threads}t ${r.efficiency.toFixed(2)}${r.efficiencyRange ? ` (${r.efficiencyRange.map((e) => e.toFixed(2)).join('-')})` : ''}`,
+            )
             .join(', ')})`
         : ''
     }`,
@@ -181,11 +232,18 @@ function markdown(all: readonly Row[], opts: Options, overhead: OpOverhead): str
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
   const overhead = await runScript<OpOverhead>('./op_overhead.ts', [], 'per-op overhead benchmark');
-  const results: WorkerResult[] = [];
-  for (const net of opts.nets) {
-    for (const threads of opts.threads) results.push(await runWorker(net, threads, opts));
+  // Passes outermost: a network's repeats lie minutes apart, so one slow spell of the machine
+  // reaches one pass of a row, not all of them.
+  const passes: WorkerResult[][] = [];
+  for (let pass = 0; pass < opts.repeat; pass++) {
+    const results: WorkerResult[] = [];
+    for (const net of opts.nets) {
+      for (const threads of opts.threads) results.push(await runWorker(net, threads, opts));
+    }
+    passes.push(results);
   }
-  const all = rows(results);
+  const results = passes.flat();
+  const all = mergePasses(passes.map(rows));
   const table = markdown(all, opts, overhead);
   await writeFile(
     opts.out,
