@@ -14,14 +14,12 @@ import { parseArgs } from 'node:util';
 import { importEmittedModule } from '../src/codegen/check.ts';
 import { compileGraph, writeCompiled } from '../src/compiler/compile.ts';
 import { benchNetwork, NETWORKS } from './networks.ts';
+import { alternate, median, type Predictor } from './timing.ts';
 
-interface Loaded {
-  predict(x: Float32Array): Promise<unknown>;
+interface Loaded extends Predictor {
   dispose(): void;
   info: { runtime: { convolutions?: string } };
 }
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Median milliseconds of each, and the median of the per-round ratios. */
 async function compare(net: string, ratio: number, dir: string, runs: number): Promise<{ xnnpack: number; slimc: number; ratio: number }> {
@@ -33,22 +31,8 @@ async function compare(net: string, ratio: number, dir: string, runs: number): P
   const slimc = await exports.load({ convolutions: 'slimc' });
   try {
     if (slimc.info.runtime.convolutions !== 'slimc') throw new Error(`${net}: slimc's kernels did not load`);
-    for (const m of [xnnpack, slimc]) for (let i = 0; i < 10; i++) await m.predict(x);
-    const times = { xnnpack: [] as number[], slimc: [] as number[] };
-    const timed = async (m: Loaded, into: number[]) => {
-      const start = performance.now();
-      await m.predict(x);
-      into.push(performance.now() - start);
-    };
-    for (let r = 0; r < runs; r++) {
-      if (r % 2 === 0) await timed(xnnpack, times.xnnpack).then(() => timed(slimc, times.slimc));
-      else await timed(slimc, times.slimc).then(() => timed(xnnpack, times.xnnpack));
-    }
-    return {
-      xnnpack: median(times.xnnpack),
-      slimc: median(times.slimc),
-      ratio: median(times.xnnpack.map((t, i) => t / times.slimc[i])),
-    };
+    const times = await alternate(xnnpack, slimc, x, runs);
+    return { xnnpack: median(times.a), slimc: median(times.b), ratio: times.ratio };
   } finally {
     xnnpack.dispose();
     slimc.dispose();

@@ -21,6 +21,7 @@ import { cost } from '../src/ir/cost.ts';
 import { graphInputs } from '../src/ir/node.ts';
 import { runGraph, WeightTensors } from '../src/interp/index.ts';
 import { benchNetwork, NETWORKS, type NetworkName } from './networks.ts';
+import { median } from './timing.ts';
 
 export interface Timing {
   readonly medianMs: number;
@@ -84,9 +85,7 @@ function parseFlags(argv: readonly string[]): Flags {
 type Candidate = () => Promise<unknown>;
 
 function timing(samples: readonly number[]): Timing {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return { medianMs: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, runs: sorted.length };
+  return { medianMs: median(samples), runs: samples.length };
 }
 
 /** Warms each candidate up, then times them in rounds (one run of each per round): raw samples. */

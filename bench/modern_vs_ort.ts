@@ -15,6 +15,7 @@ import { exportOnnx } from '../src/frontends/onnx/index.ts';
 import { cost } from '../src/ir/cost.ts';
 import { Rng } from '../src/util/random.ts';
 import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
+import { median } from './timing.ts';
 
 const flag = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,10 +26,6 @@ const runs = flag('runs', 50);
 const warmup = flag('warmup', 10);
 
 type Candidate = () => Promise<unknown>;
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[(s.length >> 1) - 1] + s[s.length >> 1]) / 2;
-};
 
 const graph = withSparsityLikeWeights(efficientnetSmall());
 const rng = new Rng(11);

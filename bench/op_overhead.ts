@@ -13,6 +13,7 @@ import { compileGraph, writeCompiled } from '../src/compiler/compile.ts';
 import { conv2d, model, relu, type Value } from '../src/frontends/dsl.ts';
 import type { Graph } from '../src/ir/types.ts';
 import { Rng } from '../src/util/random.ts';
+import { median } from './timing.ts';
 
 export interface OpOverhead {
   /** Microseconds per 1x1 conv [1,8,8,16] -> 16 with bias and relu, kernel included. */
@@ -31,11 +32,6 @@ function chain(layers: number): Graph {
     return y;
   });
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[(s.length >> 1) - 1] + s[s.length >> 1]) / 2;
-};
 
 interface Predictor {
   predict(x: Float32Array, opts: { into: Float32Array }): Promise<unknown>;

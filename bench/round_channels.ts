@@ -15,13 +15,11 @@ import { importEmittedModule } from '../src/codegen/check.ts';
 import { compileGraph, writeCompiled, type Compiled } from '../src/compiler/compile.ts';
 import { cost } from '../src/ir/cost.ts';
 import { benchNetwork, NETWORKS } from './networks.ts';
+import { alternate, median, type Predictor } from './timing.ts';
 
-interface Loaded {
-  predict(x: Float32Array): Promise<unknown>;
+interface Loaded extends Predictor {
   dispose(): void;
 }
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function load(compiled: Compiled, graph: Parameters<typeof writeCompiled>[1], dir: string): Promise<Loaded> {
   await writeCompiled(compiled, graph, dir, { check: false });
@@ -35,21 +33,9 @@ async function compare(net: string, ratio: number, round: number, dir: string, r
   const rounded = compileGraph(graph, { slim: { ratio, roundChannels: round } });
   const models = [await load(plain, graph, join(dir, 'plain')), await load(rounded, graph, join(dir, 'rounded'))];
   try {
-    for (const m of models) for (let i = 0; i < 10; i++) await m.predict(x);
-    const times: [number[], number[]] = [[], []];
-    for (let r = 0; r < runs; r++)
-      for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
-        const start = performance.now();
-        await models[k].predict(x);
-        times[k].push(performance.now() - start);
-      }
+    const times = await alternate(models[1], models[0], x, runs);
     const [a, b] = [cost(plain.compact), cost(rounded.compact)];
-    return {
-      params: [a.params, b.params],
-      macs: [a.macs, b.macs],
-      ms: times.map(median),
-      ratio: median(times[1].map((t, i) => t / times[0][i])),
-    };
+    return { params: [a.params, b.params], macs: [a.macs, b.macs], ms: [median(times.b), median(times.a)], ratio: times.ratio };
   } finally {
     for (const m of models) m.dispose();
   }

@@ -23,6 +23,7 @@ import type { RatioResult, Timing, WorkerResult } from './latency_worker.ts';
 import { parseSchedule, type Schedule } from './schedule.ts';
 import type { OpOverhead } from './op_overhead.ts';
 import { NETWORKS, type NetworkName } from './networks.ts';
+import { median } from './timing.ts';
 
 interface Options {
   readonly nets: NetworkName[];
@@ -122,12 +123,6 @@ function rows(results: readonly WorkerResult[]): Row[] {
     }),
   );
 }
-
-const median = (v: readonly number[]): number => {
-  const sorted = [...v].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /**
  * One row per (network, threads, ratio) from the rows of several passes: each ratio the median of

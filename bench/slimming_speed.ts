@@ -11,6 +11,7 @@ import { lowerGraph } from '../src/passes/lower/index.ts';
 import { slimGraph } from '../src/passes/slim.ts';
 import { longNetwork } from '../test/helpers/long_network.ts';
 import { withSparsityLikeWeights } from '../test/helpers/sparsity_weights.ts';
+import { median } from './timing.ts';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
@@ -27,11 +28,6 @@ function generated(nodes: number): Graph {
     }
     return dense(flatten(globalAvgPool(h)), 10);
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function time(run: () => void): number {

@@ -28,6 +28,7 @@ import { prepareTraining } from '../src/train/setup.ts';
 import { prunableGammas } from '../src/train/sparsity.ts';
 import { TrainableWeights } from '../src/train/trainable.ts';
 import { trainStep } from '../src/train/trainer.ts';
+import { median } from './timing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,11 +47,6 @@ const stepsPerRound = Number(values.steps);
 const warmup = Number(values.warmup);
 const RECORD = fileURLToPath(new URL('train_step.json', import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL('train_step_torch.py', import.meta.url));
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const graph = mnistVgg();
 const data = loadMnist();
