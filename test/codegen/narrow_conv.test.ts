@@ -8,90 +8,37 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
 import { MIN_OUTPUT_WIDTH } from '../../scripts/narrow_conv_wat.ts';
 import { convBlocks } from '../../src/codegen/runtime/model_runtime.js';
 import { conv2d, model, relu, relu6 } from '../../src/frontends/dsl.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
+import {
+  canaryHeap,
+  CLAMPS,
+  expectClose,
+  narrowConvModule,
+  outputSize,
+  referenceConv,
+  type ConvCase,
+  type Kernel,
+} from './conv_reference.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
 
-/** conv_<nv>'s arguments, as the runtime passes them (model_runtime.js slimcConv). */
-type ConvBlock = (...args: number[]) => void;
-
-interface Case {
-  readonly batch: number;
-  readonly h: number;
-  readonly w: number;
-  readonly cin: number;
-  readonly cout: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  /** top, right, bottom, left */
-  readonly pads: readonly [number, number, number, number];
-  readonly act: 0 | 1 | 2;
-  readonly bias: boolean;
-}
-
-const CLAMPS: Readonly<Record<Case['act'], readonly [number, number]>> = { 0: [-Infinity, Infinity], 1: [0, Infinity], 2: [0, 6] };
-
-/** The output's height and width. */
-function outputSize(c: Case): [number, number] {
-  const [top, right, bottom, left] = c.pads;
-  return [
-    Math.floor((c.h + top + bottom - c.kernel[0]) / c.stride[0]) + 1,
-    Math.floor((c.w + left + right - c.kernel[1]) / c.stride[1]) + 1,
-  ];
-}
-
-/** NHWC x, HWIO filter: the convolution in float64, then the clamp. */
-function referenceConv(c: Case, x: Float32Array, filter: Float32Array, bias: Float32Array): Float64Array {
-  const [ho, wo] = outputSize(c);
-  const [kh, kw] = c.kernel;
-  const [lo, hi] = CLAMPS[c.act];
-  const y = new Float64Array(c.batch * ho * wo * c.cout);
-  for (let n = 0; n < c.batch; n++)
-    for (let oy = 0; oy < ho; oy++)
-      for (let ox = 0; ox < wo; ox++)
-        for (let o = 0; o < c.cout; o++) {
-          let sum = c.bias ? bias[o] : 0;
-          for (let ky = 0; ky < kh; ky++)
-            for (let kx = 0; kx < kw; kx++) {
-              const iy = oy * c.stride[0] + ky - c.pads[0];
-              const ix = ox * c.stride[1] + kx - c.pads[3];
-              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
-              for (let i = 0; i < c.cin; i++)
-                sum += x[((n * c.h + iy) * c.w + ix) * c.cin + i] * filter[((ky * kw + kx) * c.cin + i) * c.cout + o];
-            }
-          y[((n * ho + oy) * wo + ox) * c.cout + o] = Math.min(Math.max(sum, lo), hi);
-        }
-  return y;
-}
-
 describe('narrow_conv.wasm', () => {
-  let blocks: Record<number, ConvBlock>;
-  let pad: ConvBlock;
+  let blocks: Record<number, Kernel>;
+  let pad: Kernel;
   let memory: WebAssembly.Memory;
   beforeAll(async () => {
-    const built = (await assembleRuntimeKernels()).get('narrow_conv');
-    if (built === undefined) throw new Error('narrow_conv was not assembled');
-    memory = new WebAssembly.Memory({ initial: 64 });
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(built.plain, 'base64')), { env: { memory } });
-    blocks = Object.fromEntries([1, 2, 4].map((v) => [v, exports[`conv_${v}`] as ConvBlock]));
-    pad = exports.pad as ConvBlock;
+    const module = await narrowConvModule(64);
+    memory = module.memory;
+    blocks = Object.fromEntries([1, 2, 4].map((v) => [v, module.exports[`conv_${v}`]]));
+    pad = module.exports.pad;
   });
 
   /** Runs one case as the runtime does, every buffer between NaN canaries; returns y and whether the canaries held. */
-  function run(c: Case, x: Float32Array, filter: Float32Array, bias: Float32Array): { y: Float32Array; canariesHeld: boolean } {
-    const heap = new Float32Array(memory.buffer);
-    heap.fill(NaN);
-    const CANARY = 64;
-    let at = CANARY;
-    const place = (floats: number) => {
-      const offset = at;
-      at += Math.ceil(floats / 4) * 4 + CANARY;
-      return offset;
-    };
+  function run(c: ConvCase, x: Float32Array, filter: Float32Array, bias: Float32Array): { y: Float32Array; canariesHeld: boolean } {
+    const { heap, place, canariesHeld } = canaryHeap(memory);
     const [ho, wo] = outputSize(c);
     const [top, right, bottom, left] = c.pads;
     const [hp, wp] = [c.h + top + bottom, c.w + left + right];
@@ -134,17 +81,10 @@ describe('narrow_conv.wasm', () => {
         hi,
       );
     }
-    const canaries = [
-      [yAt - CANARY, yAt],
-      [yAt + ySize, yAt + ySize + CANARY],
-      [paddedAt - CANARY, paddedAt],
-      [paddedAt + (c.batch * hp * wp + left) * c.cin, paddedAt + (c.batch * hp * wp + left) * c.cin + CANARY],
-    ];
-    const canariesHeld = canaries.every(([from, to]) => heap.subarray(from, to).every(Number.isNaN));
-    return { y: heap.slice(yAt, yAt + ySize), canariesHeld };
+    return { y: heap.slice(yAt, yAt + ySize), canariesHeld: canariesHeld() };
   }
 
-  const anyCase: fc.Arbitrary<Case> = fc
+  const anyCase: fc.Arbitrary<ConvCase> = fc
     .record({
       batch: fc.integer({ min: 1, max: 3 }),
       h: fc.integer({ min: 1, max: 9 }),
@@ -154,7 +94,7 @@ describe('narrow_conv.wasm', () => {
       kernel: fc.tuple(fc.constantFrom(1, 2, 3, 5), fc.constantFrom(1, 2, 3, 5)),
       stride: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
       pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
-      act: fc.constantFrom<Case['act']>(0, 1, 2),
+      act: fc.constantFrom<ConvCase['act']>(0, 1, 2),
       bias: fc.boolean(),
     })
     .filter((c) => outputSize(c)[0] >= 1 && outputSize(c)[1] >= MIN_OUTPUT_WIDTH);
@@ -182,9 +122,7 @@ describe('narrow_conv.wasm', () => {
         const bias = rng.fill(c.cout, () => 2 * rng.normal());
         const { y, canariesHeld } = run(c, x, filter, bias);
         expect(canariesHeld, 'a write outside the output or the padded copy').toBe(true);
-        const expected = referenceConv(c, x, filter, bias);
-        for (let i = 0; i < y.length; i++)
-          expect(Math.abs(y[i] - expected[i]), `y[${i}] of ${JSON.stringify(c)}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i])));
+        expectClose(y, referenceConv(c, x, filter, bias), `y of ${JSON.stringify(c)}`);
       }),
       { numRuns: 150 },
     );
@@ -218,7 +156,7 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
     models.slimc = await out.exports.load({ convolutions: 'slimc' });
     models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
     // Count the kernel calls: wrap the kernels the runtime made (it makes them once per backend).
-    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { blocks: Record<number, ConvBlock> } | null } }).wasm;
+    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { blocks: Record<number, Kernel> } | null } }).wasm;
     const kernels = wasm.slimcConvKernels;
     if (!kernels) throw new Error('the runtime made no conv kernels');
     kernels.blocks = Object.fromEntries(
@@ -256,11 +194,6 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
     const actual = (await models[kernels].predict(x)) as Record<string, Float32Array>;
     const blocks = Object.values(SLIMC_BLOCKS).reduce((a, b) => a + b, 0);
     expect(calls - before, 'slimc kernel calls in one predict').toBe(kernels === 'slimc' ? blocks : 0);
-    models[kernels].info.outputs.forEach(({ name }, i) => {
-      const y = actual[name];
-      expect(y.length, name).toBe(expected[i].length);
-      for (let j = 0; j < y.length; j++)
-        expect(Math.abs(y[j] - expected[i][j]), `${name}[${j}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i][j])));
-    });
+    models[kernels].info.outputs.forEach(({ name }, i) => expectClose(actual[name], expected[i], name));
   });
 });

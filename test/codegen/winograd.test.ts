@@ -1,82 +1,42 @@
 // Winograd F(2x2, 3x3) convs (scripts/winograd_wat.ts, model_runtime.js winogradConv):
 // - the transforms alone, as the runtime chains them (pad, wino_in, the 16 products, wino_out), on
 //   random shapes, paddings, activations and channel counts of every lane count, against a direct
-//   float64 convolution, with NaN canaries around the output, V and M;
+//   float64 convolution, with NaN canaries around every buffer;
 // - a module whose 3x3 convs take the route, odd sizes, batch 1 and 3, against the interpreter,
 //   with the transform calls counted so that a plan which silently ran them direct fails.
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
 import type { ActivationCode } from '../../src/codegen/plan/plan_types.ts';
 import { winogradConvRuns, winogradFilters } from '../../src/codegen/runtime/model_runtime.js';
 import { batchNorm, concat, conv2d, gather, model, relu, relu6 } from '../../src/frontends/dsl.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
+import {
+  canaryHeap,
+  CLAMPS,
+  expectClose,
+  narrowConvModule,
+  outputSize,
+  referenceConv,
+  type ConvCase,
+  type Kernel,
+} from './conv_reference.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
 
-type Kernel = (...args: number[]) => void;
-
-interface Case {
-  readonly batch: number;
-  readonly h: number;
-  readonly w: number;
-  readonly cin: number;
-  readonly cout: number;
-  /** top, right, bottom, left: 0 or 1 each */
-  readonly pads: readonly [number, number, number, number];
-  readonly act: 0 | 1 | 2;
-  readonly bias: boolean;
-}
-
-const CLAMPS: Readonly<Record<Case['act'], readonly [number, number]>> = { 0: [-Infinity, Infinity], 1: [0, Infinity], 2: [0, 6] };
-
-const outputSize = (c: Case): [number, number] => [c.h + c.pads[0] + c.pads[2] - 2, c.w + c.pads[1] + c.pads[3] - 2];
-
-/** NHWC x, HWIO 3x3 filter, stride 1: the convolution in float64, then the clamp. */
-function referenceConv(c: Case, x: Float32Array, filter: Float32Array, bias: Float32Array): Float64Array {
-  const [ho, wo] = outputSize(c);
-  const [lo, hi] = CLAMPS[c.act];
-  const y = new Float64Array(c.batch * ho * wo * c.cout);
-  for (let n = 0; n < c.batch; n++)
-    for (let oy = 0; oy < ho; oy++)
-      for (let ox = 0; ox < wo; ox++)
-        for (let o = 0; o < c.cout; o++) {
-          let sum = c.bias ? bias[o] : 0;
-          for (let ky = 0; ky < 3; ky++)
-            for (let kx = 0; kx < 3; kx++) {
-              const [iy, ix] = [oy + ky - c.pads[0], ox + kx - c.pads[3]];
-              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
-              for (let i = 0; i < c.cin; i++)
-                sum += x[((n * c.h + iy) * c.w + ix) * c.cin + i] * filter[((ky * 3 + kx) * c.cin + i) * c.cout + o];
-            }
-          y[((n * ho + oy) * wo + ox) * c.cout + o] = Math.min(Math.max(sum, lo), hi);
-        }
-  return y;
-}
+/** A 3x3 stride-1 conv: the case of the general ones the transforms compute. */
+type WinogradCase = ConvCase & { readonly kernel: readonly [3, 3]; readonly stride: readonly [1, 1] };
 
 describe('the Winograd transforms', () => {
-  let kernels: Record<'pad' | 'wino_in' | 'wino_out', Kernel>;
+  let kernels: Record<string, Kernel>;
   let memory: WebAssembly.Memory;
   beforeAll(async () => {
-    const built = (await assembleRuntimeKernels()).get('narrow_conv');
-    if (built === undefined) throw new Error('narrow_conv was not assembled');
-    memory = new WebAssembly.Memory({ initial: 128 });
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(built.plain, 'base64')), { env: { memory } });
-    kernels = { pad: exports.pad as Kernel, wino_in: exports.wino_in as Kernel, wino_out: exports.wino_out as Kernel };
+    ({ exports: kernels, memory } = await narrowConvModule(128));
   });
 
   /** One case as the runtime runs it (the products in float64 here), buffers between NaN canaries. */
-  function run(c: Case, x: Float32Array, filter: Float32Array, bias: Float32Array): { y: Float32Array; canariesHeld: boolean } {
-    const heap = new Float32Array(memory.buffer);
-    heap.fill(NaN);
-    const CANARY = 64;
-    let at = CANARY;
-    const place = (floats: number) => {
-      const offset = at;
-      at += Math.ceil(floats / 4) * 4 + CANARY;
-      return offset;
-    };
+  function run(c: WinogradCase, x: Float32Array, filter: Float32Array, bias: Float32Array): { y: Float32Array; canariesHeld: boolean } {
+    const { heap, place, canariesHeld } = canaryHeap(memory);
     const [ho, wo] = outputSize(c);
     const [th, tw] = [Math.ceil(ho / 2), Math.ceil(wo / 2)];
     const [hp, wp] = [2 * th + 2, 2 * tw + 2];
@@ -127,28 +87,21 @@ describe('the Winograd transforms', () => {
       lo,
       hi,
     );
-    const ySize = c.batch * ho * wo * c.cout;
-    const canaries = [
-      [yAt - CANARY, yAt],
-      [yAt + ySize, yAt + ySize + CANARY],
-      [vAt + 16 * rows * cin4, vAt + 16 * rows * cin4 + CANARY],
-      [mAt + 16 * rows * c.cout + 4, mAt + 16 * rows * c.cout + 4 + CANARY],
-      [padAt + padFloats, padAt + padFloats + CANARY],
-    ];
-    const canariesHeld = canaries.every(([from, to]) => heap.subarray(from, to).every(Number.isNaN));
-    return { y: heap.slice(yAt, yAt + ySize), canariesHeld };
+    return { y: heap.slice(yAt, yAt + c.batch * ho * wo * c.cout), canariesHeld: canariesHeld() };
   }
 
   it('compute what a direct 3x3 convolution does, and write nothing else', () => {
-    const anyCase: fc.Arbitrary<Case> = fc
+    const anyCase: fc.Arbitrary<WinogradCase> = fc
       .record({
+        kernel: fc.constant([3, 3] as const),
+        stride: fc.constant([1, 1] as const),
         batch: fc.integer({ min: 1, max: 3 }),
         h: fc.integer({ min: 1, max: 9 }),
         w: fc.integer({ min: 1, max: 9 }),
         cin: fc.integer({ min: 1, max: 13 }),
         cout: fc.integer({ min: 1, max: 13 }),
         pads: fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), fc.nat(1)),
-        act: fc.constantFrom<Case['act']>(0, 1, 2),
+        act: fc.constantFrom<ConvCase['act']>(0, 1, 2),
         bias: fc.boolean(),
       })
       .filter((c) => Math.min(...outputSize(c)) >= 1);
@@ -160,9 +113,7 @@ describe('the Winograd transforms', () => {
         const bias = rng.fill(c.cout, () => rng.normal());
         const { y, canariesHeld } = run(c, x, filter, bias);
         expect(canariesHeld, 'nothing written outside the output, V, M and the padded input').toBe(true);
-        const expected = referenceConv(c, x, filter, bias);
-        for (let i = 0; i < y.length; i++)
-          expect(Math.abs(y[i] - expected[i]), `y[${i}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i])));
+        expectClose(y, referenceConv(c, x, filter, bias), `y of ${JSON.stringify(c)}`);
       }),
       { numRuns: 150, seed: 11 },
     );
@@ -253,12 +204,7 @@ describe('a module whose 3x3 convs run as Winograd', () => {
     const before = calls;
     const actual = (await models[kernels].predict(x)) as Record<string, Float32Array>;
     expect(calls - before, 'Winograd convs in one predict').toBe(kernels === 'slimc' ? WINOGRAD_CONVS : 0);
-    models[kernels].info.outputs.forEach(({ name }, i) => {
-      const y = actual[name];
-      expect(y.length, name).toBe(expected[i].length);
-      for (let j = 0; j < y.length; j++)
-        expect(Math.abs(y[j] - expected[i][j]), `${name}[${j}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(expected[i][j])));
-    });
+    models[kernels].info.outputs.forEach(({ name }, i) => expectClose(actual[name], expected[i], name));
   });
 });
 
