@@ -10,7 +10,8 @@ import { match } from 'ts-pattern';
 import { channelsOf, inputsOf, isElementwise, usersOf } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
 import type { Activation, Conv2dNode, GatherNode, Graph, Node, Padding, Pair, TensorType, ValueId, WeightName } from '../../ir/types.ts';
-import { columnViews, runsOf } from './column_views.ts';
+import { channelRuns } from '../runtime/model_runtime.js';
+import { columnViews } from './column_views.ts';
 import { planMemory, type BufferRequest } from './memory_planner.ts';
 import type { ActivationCode, EncodedStep, GatherAffine, Pads, PlanSpec, PlanStep, PlanValue } from './plan_types.ts';
 
@@ -182,7 +183,7 @@ export function buildPlan(
     const sources = parts.map(({ input }) => read(input));
     const runs = parts.map(({ input, column }, k) => {
       const all = Array.from({ length: channelsOf(type(input).shape) }, (_, c) => c);
-      return runsOf(pick(sources[k], all), column);
+      return channelRuns(pick(sources[k], all), column);
     });
     return { op: 'copy', name: node.id, xs: sources.map((s) => s.value), y: bufferValues[view.buffer], runs };
   };
@@ -327,7 +328,7 @@ function stepOf(
       const runs = n.inputs.map((x, k) => {
         const width = channelsOf(type(x).shape);
         const all = Array.from({ length: width }, (_, c) => c);
-        const run = runsOf(pick(sources[k], all), column);
+        const run = channelRuns(pick(sources[k], all), column);
         column += width;
         return run;
       });

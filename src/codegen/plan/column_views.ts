@@ -103,17 +103,3 @@ export function columnViews(graph: Graph, unviewable: ReadonlySet<ValueId>): Col
   });
   return { views, writes, buffers, inPlace };
 }
-
-/**
- * Copy runs [source channel, destination column, length] that move the source channels
- * `columns` (in order) to consecutive destination columns from `to`.
- */
-export function runsOf(columns: readonly number[], to: number): [number, number, number][] {
-  const runs: [number, number, number][] = [];
-  columns.forEach((c, k) => {
-    const last = runs[runs.length - 1];
-    if (last !== undefined && last[0] + last[2] === c) last[2]++;
-    else runs.push([c, to + k, 1]);
-  });
-  return runs;
-}

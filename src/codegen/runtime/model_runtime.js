@@ -696,31 +696,25 @@ export function winogradFilters(heap, filter, cin, cout, cin4, out) {
 function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout) {
   const made = filters.get(filterIndex);
   if (made !== undefined) return made;
-  if (cout < WINOGRAD_SLIMC_PRODUCTS_BELOW) {
-    // slimc's kernels read the transformed filters where they are: kept (3 floats of slack past
-    // the last row, which the last vector of a block reads and never stores).
-    const backend = wasmBackend();
-    const asm = /** @type {Record<string, WasmExport>} */ (backend.wasm.asm);
-    const cin4 = 4 * Math.ceil(cin / 4);
-    const memory = asm.malloc(4 * 16 * cin4 * cout + 32) >>> 0;
-    if (memory === 0) return null;
-    const u = Math.ceil(memory / 16) * 4;
-    winogradFilters(backend.wasm.HEAPF32, filterPointer >>> 2, cin, cout, cin4, u);
-    const entry = { ids: [], memory, u: 4 * u };
-    filters.set(filterIndex, entry);
-    return entry;
-  }
   const backend = wasmBackend();
   const asm = /** @type {Record<string, WasmExport>} */ (backend.wasm.asm);
   const cin4 = 4 * Math.ceil(cin / 4);
   const matrix = cin4 * cout;
-  // The 16 matrices, then a row of input, a row of output and the two shapes, 16-byte aligned.
-  const floats = 16 * matrix + cin4 + cout + 6;
+  const slimcProducts = cout < WINOGRAD_SLIMC_PRODUCTS_BELOW;
+  // The 16 matrices, then: for slimc's kernels, which read them where they are, 3 floats of slack
+  // (the last vector of a block reads past the last row and never stores those lanes); for
+  // XNNPACK, a row of input, a row of output and the two shapes of the packing products.
+  const floats = 16 * matrix + (slimcProducts ? 4 : cin4 + cout + 6);
   const memory = asm.malloc(4 * floats + 16) >>> 0;
   if (memory === 0) return null;
   const u = Math.ceil(memory / 16) * 4;
   const heap = backend.wasm.HEAPF32;
   winogradFilters(heap, filterPointer >>> 2, cin, cout, cin4, u);
+  if (slimcProducts) {
+    const kept = { ids: [], memory, u: 4 * u };
+    filters.set(filterIndex, kept);
+    return kept;
+  }
   const [row, out, shapes] = [u + 16 * matrix, u + 16 * matrix + cin4, u + 16 * matrix + cin4 + cout];
   heap.fill(0, row, row + cin4);
   heap[row] = 1;
@@ -860,17 +854,19 @@ function planMismatch(model, plan) {
  */
 
 /**
- * Runs of consecutive channels of a selection: [from, to, length].
+ * Runs of consecutive channels of a selection: [from, to, length], the selected channels landing
+ * at consecutive channels from `to` (the plan builder uses this too, for the copies of concats).
  * @param {readonly number[]} indices
+ * @param {number} [to]
  * @returns {[number, number, number][]}
  */
-function channelRuns(indices) {
+export function channelRuns(indices, to = 0) {
   /** @type {[number, number, number][]} */
   const runs = [];
   for (let j = 0; j < indices.length;) {
     let length = 1;
     while (j + length < indices.length && indices[j + length] === indices[j] + length) length++;
-    runs.push([indices[j], j, length]);
+    runs.push([indices[j], to + j, length]);
     j += length;
   }
   return runs;
