@@ -5,7 +5,12 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PASS_NAMES } from '../../src/compiler/opt.ts';
-import { readPassFile, runPassFile } from '../helpers/pass_file.ts';
+import { runPasses } from '../../src/compiler/opt.ts';
+import { interpret } from '../../src/interp/index.ts';
+import { graphInputs } from '../../src/ir/node.ts';
+import { Rng } from '../../src/util/random.ts';
+import { compareOutputs } from '../helpers/compare.ts';
+import { inputGraph, readPassFile, runPassFile } from '../helpers/pass_file.ts';
 
 const dir = fileURLToPath(new URL('./ir/', import.meta.url));
 const files = readdirSync(dir)
@@ -17,6 +22,28 @@ describe.each(files)('%s', (file) => {
     const test = await readPassFile(dir + file);
     expect(test.expected, `${file} has no CHECK lines: run scripts/update_pass_tests.ts`).not.toBeNull();
     expect(runPassFile(test, file)).toBe(test.expected);
+  });
+  it('computes what its input computed (the interpreter on both, a random input)', async () => {
+    const test = await readPassFile(dir + file);
+    // Pruning (a PRUNE line) changes the function on purpose: the zoo tests check it against the masked graph.
+    if (test.prune !== null) return;
+    const before = inputGraph(test, file);
+    const after = runPasses(before, test.passes, {});
+    const rng = new Rng(file.length);
+    const inputs = Object.fromEntries(
+      graphInputs(before).map((v) => [
+        v.id,
+        rng.fill(
+          v.type.shape.reduce((a, b) => a * b, 1),
+          () => rng.normal(),
+        ),
+      ]),
+    );
+    const [expected, actual] = [await interpret(before, inputs), await interpret(after, inputs)];
+    expected.forEach((out, i) => {
+      const c = compareOutputs(out, actual[i]);
+      expect(c.ok, `output ${i}: max diff ${c.maxAbsDiff} > ${c.tolerance}`).toBe(true);
+    });
   });
 });
 

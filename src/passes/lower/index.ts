@@ -7,6 +7,7 @@ import { expandActivations } from './expand_activations.ts';
 import { foldBatchNorm } from './fold_batch_norm.ts';
 import { foldChannelSelections } from './fold_channel_selection.ts';
 import { fuseActivations } from './fuse_activation.ts';
+import { poolBeforeConv } from './pool_before_conv.ts';
 import { removeIdentities } from './identities.ts';
 import { batchNormToScaleShift } from './scale_shift.ts';
 import { scaleShiftToDepthwise } from './scale_shift_to_depthwise.ts';
@@ -15,8 +16,9 @@ import { scaleShiftToDepthwise } from './scale_shift_to_depthwise.ts';
  * In order: identities and dead code first, so folding sees each BN's real producer; activations
  * without a backend kernel are written with ones that have it (after BN folding, so that the BN
  * before them still folds into its conv); activations
- * fuse into folded convs and into the depthwise convs that replace multiply-adds; channel
- * selections fold last, through those fused per-channel convs into the convs after them.
+ * fuse into folded convs and into the depthwise convs that replace multiply-adds; an average pool
+ * moves before the 1x1 conv feeding it once activations are fused (a fused one blocks the move);
+ * channel selections fold last, through those fused per-channel convs into the convs after them.
  */
 export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'remove-identities', description: 'drop full channel selections and other identities', run: removeIdentities },
@@ -30,6 +32,11 @@ export const LOWERING_PASSES: readonly Pass[] = [
   { name: 'bn-to-scale-shift', description: 'turn the remaining BNs into one multiply-add', run: batchNormToScaleShift },
   { name: 'scale-shift-to-depthwise', description: 'run NHWC multiply-adds as 1x1 depthwise convs (XNNPACK)', run: scaleShiftToDepthwise },
   { name: 'fuse-activations', description: 'fuse relu/relu6/sigmoid into the conv/dense before them', run: fuseActivations },
+  {
+    name: 'pool-before-conv',
+    description: 'run an average pool after a 1x1 conv before it (fewer pixels to convolve)',
+    run: poolBeforeConv,
+  },
   {
     name: 'fold-channel-selections',
     description: 'drop channel selections before convs where zero weights cost less than the copy',
@@ -58,6 +65,7 @@ export {
   SELECTION_COST_PER_ELEMENT,
 } from './fold_channel_selection.ts';
 export { FUSE_ACTIVATION_RULES, fuseActivations } from './fuse_activation.ts';
+export { POOL_BEFORE_CONV_ALGEBRA, poolBeforeConv } from './pool_before_conv.ts';
 export { IDENTITY_RULES, removeIdentities } from './identities.ts';
 export { rewriteToFixpoint, type AnyPeepholeRule, type PeepholeRule, type RewriteStats } from './rewrite.ts';
 export { SCALE_SHIFT_RULES, batchNormToScaleShift } from './scale_shift.ts';
