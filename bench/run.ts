@@ -11,6 +11,7 @@
 //   npm run bench -- --nets vgg19,mobilenet --ratios 0,0.5 --threads 1 --runs 50 --warmup 5 --no-ort
 //   npm run bench -- --threads 1 --schedule alone --out bench/results.alone.json   # each candidate timed alone
 //   npm run bench -- --threads 1 --repeat 3   # every network 3 times, minutes apart; each ratio the median of the 3
+//   npm run bench -- --help
 //
 // Each (network, threads) pair runs in its own process (bench/latency_worker.ts), one after the
 // other: the wasm backend starts once per process, and a 2-core machine has no core to spare.
@@ -18,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { COST_CONVENTION } from '../src/ir/cost.ts';
 import type { RatioResult, Timing, WorkerResult } from './latency_worker.ts';
 import { parseSchedule, type Schedule } from './schedule.ts';
@@ -38,25 +40,61 @@ interface Options {
   readonly out: string;
 }
 
+const USAGE = `usage: npm run bench -- [options]
+
+  --quick              MobileNet only, ratios 0 and 0.7, one thread (writes bench/results.quick.json)
+  --nets a,b           networks (${Object.keys(NETWORKS).join(', ')}; default all)
+  --ratios r,s         pruning ratios (default 0,0.4,0.7; 0 is the unpruned row)
+  --threads n,m        thread counts (default 1,2)
+  --runs N             timed runs per candidate (default 30)
+  --warmup N           untimed runs first (default 5, 3 with --quick)
+  --no-ort             leave onnxruntime-web out
+  --schedule S         interleaved (default) or alone
+  --repeat N           N passes over the networks; each row the median of the passes (default 1)
+  --out FILE           where the results go (default bench/results.json)
+  --help               this text`;
+
+const FLAGS = {
+  quick: { type: 'boolean', default: false },
+  nets: { type: 'string' },
+  ratios: { type: 'string' },
+  threads: { type: 'string' },
+  runs: { type: 'string' },
+  warmup: { type: 'string' },
+  'no-ort': { type: 'boolean', default: false },
+  schedule: { type: 'string' },
+  repeat: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+
 function options(argv: readonly string[]): Options {
-  const quick = argv.includes('--quick');
-  const value = (name: string, full: string, short: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : quick ? short : full;
-  };
-  const nets = value('nets', Object.keys(NETWORKS).join(','), 'mobilenet').split(',') as NetworkName[];
+  // Strict: an unknown or misspelt flag stops the run before minutes of timing, not after.
+  let a: ReturnType<typeof parseArgs<{ args: string[]; options: typeof FLAGS }>>['values'];
+  try {
+    a = parseArgs({ args: [...argv], options: FLAGS }).values;
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (a.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = a.quick;
+  const nets = (a.nets ?? (quick ? 'mobilenet' : Object.keys(NETWORKS).join(','))).split(',') as NetworkName[];
   for (const n of nets) if (!(n in NETWORKS)) throw new Error(`unknown network ${n}; one of ${Object.keys(NETWORKS).join(', ')}`);
   return {
     nets,
-    ratios: value('ratios', '0,0.4,0.7', '0,0.7'),
-    threads: value('threads', '1,2', '1').split(',').map(Number),
-    runs: Number(value('runs', '30', '30')),
-    warmup: Number(value('warmup', '5', '3')),
-    ort: !argv.includes('--no-ort'),
-    schedule: parseSchedule(value('schedule', 'interleaved', 'interleaved')),
-    repeat: positiveInteger('--repeat', value('repeat', '1', '1')),
+    ratios: a.ratios ?? (quick ? '0,0.7' : '0,0.4,0.7'),
+    threads: (a.threads ?? (quick ? '1' : '1,2')).split(',').map((t) => positiveInteger('--threads', t)),
+    runs: positiveInteger('--runs', a.runs ?? '30'),
+    warmup: Number(a.warmup ?? (quick ? '3' : '5')),
+    ort: !a['no-ort'],
+    schedule: parseSchedule(a.schedule ?? 'interleaved'),
+    repeat: positiveInteger('--repeat', a.repeat ?? '1'),
     // A quick run does not overwrite the full run's record.
-    out: value('out', new URL('./results.json', import.meta.url).pathname, new URL('./results.quick.json', import.meta.url).pathname),
+    out: a.out ?? new URL(quick ? './results.quick.json' : './results.json', import.meta.url).pathname,
   };
 }
 
