@@ -433,7 +433,7 @@ function registerChannelKernels() {
 // scripts/build_runtime_kernels.ts (a test checks these match it).
 // copy_runs.wasm: begin
 const COPY_RUNS_WASM =
-  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKpgYCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC+EDAwl/CXsCfyAJ/RMhGiAK/RMhGyAHQQBHIR0CQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIMIR4gBSgCECEQIAUoAhQhESAFKAIYIRIgBSgCHCETIAX9AAQgIRQgBf0ABDAhFSAF/QAEQCEWIAX9AARQIRcgHQRAIAcgBSgCAGr9AAQAIRggCCAFKAIAav0ABAAhGQsgACELIAQhDyAeBEACQANAIA9FDQEgCyAQav0AAgAhHCAdBEAgHCAY/eYBIBn95AEgGv3rASAb/eoBIRwLIAwgHP0LAgAgCyABaiELIAwgA2ohDCAPQQFrIQ8MAAsLQQAhDwsCQANAIA9FDQEgCyAQav0AAgAgFP0OIRwgDkECTwRAIBwgCyARav0AAgAgFf0O/VAhHCAOQQNPBEAgHCALIBJq/QACACAW/Q79UCALIBNq/QACACAX/Q79UCEcCwsgHQRAIBwgGP3mASAZ/eQBIBr96wEgG/3qASEcCyANQQRGBEAgDCAc/QsCAAUgDUECTwRAIAwgHP1bAgAAIA1BA0YEQCAMIBz9WgIIAgsFIAwgHP1aAgAACwsgCyABaiELIAwgA2ohDCAPQQFrIQ8MAAsLIAVB4ABqIQUMAAsLCw==';
+  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKggYCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC70DAwl/BnsBfyAJ/RMhFyAK/RMhGCAHQQBHIRoCQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIMIRAgBSgCECERIAUoAhQhEiAFKAIYIRMgBf0ABCAhFCAaBEAgByAFKAIAav0ABAAhFSAIIAUoAgBq/QAEACEWCyAAIQsgBCEPIA5BAUYEQAJAA0AgD0UNASALIBBq/QACACEZIBoEQCAZIBX95gEgFv3kASAX/esBIBj96gEhGQsgDCAZ/QsCACALIAFqIQsgDCADaiEMIA9BAWshDwwACwtBACEPCwJAA0AgD0UNASAOQQJGBEAgCyAQav1cAgAhGSALIBFqIBn9VgIAASEZIAsgEmogGf1WAgACIRkgCyATaiAZ/VYCAAMhGQUgCyAQav0AAgAgFP0OIRkLIBoEQCAZIBX95gEgFv3kASAX/esBIBj96gEhGQsgDUEERgRAIAwgGf0LAgAFIA1BAk8EQCAMIBn9WwIAACANQQNGBEAgDCAZ/VoCCAILBSAMIBn9WgIAAAsLIAsgAWohCyAMIANqIQwgD0EBayEPDAALCyAFQTBqIQUMAAsLCw==';
 // copy_runs.wasm: end
 
 /**
@@ -746,12 +746,15 @@ function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout) {
 }
 
 /** Bytes of one gather_vectors record (copy_runs.wat). */
-const GATHER_RECORD_BYTES = 96;
+const GATHER_RECORD_BYTES = 48;
+/** gather_vectors' kinds of record: one window shuffled, 4 consecutive channels, lane by lane. */
+const [GATHER_SHUFFLED, GATHER_PLAIN, GATHER_BY_LANES] = [0, 1, 2];
 
 /**
- * gather_vectors' records for selecting `indices` from `channels` (>= 4) channels: per 4 output
- * channels, the fewest 16-byte source windows that hold them (each starting at most 4 channels
- * before the pixel's end, so no window reads past it) and each window's byte shuffle.
+ * gather_vectors' records for selecting `indices` from `channels` (>= 4) channels, one per 4
+ * output channels: from one 16-byte source window (starting at most 4 channels before the
+ * pixel's end, so that it reads nothing past it) loaded as it is or with a byte shuffle, or,
+ * when they lie further apart, one float per lane (a lane past the last reads that one again).
  * @param {readonly number[]} indices
  * @param {number} channels
  * @returns {Uint8Array}
@@ -761,22 +764,21 @@ function gatherRecords(indices, channels) {
   const bytes = new Uint8Array(GATHER_RECORD_BYTES * vectors);
   const ints = new Int32Array(bytes.buffer);
   for (let j = 0; j < vectors; j++) {
-    const lanes = Math.min(4, indices.length - 4 * j);
-    const masks = bytes.subarray(GATHER_RECORD_BYTES * j + 32, GATHER_RECORD_BYTES * (j + 1)).fill(0xff);
-    /** @type {number[]} */
-    const windows = [];
-    for (let lane = 0; lane < lanes; lane++) {
-      const channel = indices[4 * j + lane];
-      let w = windows.findIndex((first) => channel >= first && channel < first + 4);
-      if (w < 0) w = windows.push(Math.min(channel, channels - 4)) - 1;
-      for (let b = 0; b < 4; b++) masks[16 * w + 4 * lane + b] = 4 * (channel - windows[w]) + b;
-    }
-    // Three windows run as four: the fourth reads the first again under a mask of zero lanes.
-    const k = windows.length === 3 ? 4 : windows.length;
-    const offsets = [0, 1, 2, 3].map((w) => 4 * (windows[w] ?? windows[0]));
-    // Four consecutive channels from the window's first: a plain load (see copy_runs.wat).
-    const plain = lanes === 4 && k === 1 && [0, 1, 2, 3].every((lane) => indices[4 * j + lane] === windows[0] + lane) ? 1 : 0;
-    ints.set([16 * j, lanes, k, plain, ...offsets], (GATHER_RECORD_BYTES / 4) * j);
+    const wanted = indices.slice(4 * j, 4 * j + 4);
+    const first = Math.min(wanted[0], channels - 4);
+    const oneWindow = wanted.every((c) => c >= first && c < first + 4);
+    const plain = oneWindow && wanted.length === 4 && wanted.every((c, lane) => c === first + lane);
+    const kind = plain ? GATHER_PLAIN : oneWindow ? GATHER_SHUFFLED : GATHER_BY_LANES;
+    const offsets = oneWindow ? [first, first, first, first] : [0, 1, 2, 3].map((lane) => wanted[Math.min(lane, wanted.length - 1)]);
+    ints.set([16 * j, wanted.length, kind, ...offsets.map((c) => 4 * c)], (GATHER_RECORD_BYTES / 4) * j);
+    const mask = bytes.subarray(GATHER_RECORD_BYTES * j + 32, GATHER_RECORD_BYTES * (j + 1)).fill(0xff);
+    if (oneWindow)
+      wanted.forEach((c, lane) =>
+        mask.set(
+          [0, 1, 2, 3].map((b) => 4 * (c - first) + b),
+          4 * lane,
+        ),
+      );
   }
   return bytes;
 }
