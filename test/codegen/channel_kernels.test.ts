@@ -21,7 +21,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 /**
  * x [5, 3, 48] -> one output per selection, concats of selections and of x itself, and selections
  * each followed by a batch norm: of short runs with relu (4 channels at a time, in one pass with
- * the norm), of long runs with relu6, and from 3 channels with no activation (copy, then norm).
+ * the norm), of long runs with relu6, and from 3 channels with no activation.
  */
 function channelMoves(): Graph {
   const graph = model('channel-moves', { input: [5, 3, CHANNELS] }, (x) => {

@@ -1,11 +1,11 @@
 ;; Channel gathers and concats of the plan runtime (model_runtime.js), as wasm over the backend's
 ;; own memory: JS element loops on the heap run at 3-7 ns per float, which made these copies a
 ;; third of a pruned ResNet's or DenseNet's time. copy_runs copies runs of channels (concats, and
-;; gathers from fewer than 4 channels); gather_vectors gathers 4 output channels at a time with
-;; SIMD loads (a window shuffled, or lane by lane) and can apply the per-channel scale, shift and clamp of the batch norm that
-;; follows a channel selection, so that the selection and the norm are one pass. The runtime holds this module's bytes (made by
-;; scripts/build_runtime_kernels.ts); the memory import is declared plain or shared, to match the
-;; backend build that runs (plain or threaded).
+;; gathers of long runs); gather_vectors gathers 4 output channels at a time with SIMD loads
+;; (plain, or lane by lane) and can apply the per-channel scale, shift and clamp of the batch norm
+;; that follows a channel selection, so that the selection and the norm are one pass. The runtime
+;; holds this module's bytes (made by scripts/build_runtime_kernels.ts); the memory import is
+;; declared plain or shared, to match the backend build that runs (plain or threaded).
 (module
   (import "env" "memory" MEMORY)
   ;; For every run of a table of (source offset, destination offset, byte length) triples, i32
@@ -71,15 +71,12 @@
                   (br $pixel)))))))))
         (local.set $runs (i32.add (local.get $runs) (i32.const 12)))
         (br $run))))
-  ;; For every record of a table from rec to rec_end (48 bytes each, 16-byte aligned), and each
-  ;; of `pixels` pixels p: one output vector of 1-4 channels at dst + p * dst_stride + dst_off,
-  ;; loaded from the source pixel src + p * src_stride as the record's kind says:
-  ;;   0: one 16-byte window at off_0, its bytes shuffled by mask (i8x16.swizzle) into place;
-  ;;   1: plain, 4 consecutive source channels at off_0 loaded as they are (a pruned layer keeps
-  ;;      long runs);
-  ;;   2: lane by lane, lane i one float at off_i (channels from two or more windows: four
-  ;;      one-float loads cost less than a load, a shuffle and an or per window).
-  ;; Record: dst_off, lanes, kind, off_0..off_3 (i32 each), one unused i32, mask (v128).
+  ;; For every record of a table from rec to rec_end (32 bytes each), and each of `pixels`
+  ;; pixels p: one output vector of 1-4 channels at dst + p * dst_stride + dst_off, loaded from the
+  ;; source pixel src + p * src_stride either plain (4 consecutive channels at off_0, one load: a
+  ;; pruned layer keeps long runs) or lane by lane (lane i one float at off_i: four one-float loads
+  ;; cost less than a window's load, byte shuffle and or for each window the channels touch).
+  ;; Record: dst_off, lanes, plain, off_0..off_3 (i32 each), one unused i32.
   ;; If scale is not 0, each vector becomes min(max(v * scale[c] + shift[c], lo), hi) with the
   ;; scale and shift vectors read at scale + dst_off and shift + dst_off (padded to whole vectors).
   ;; Only the record's lanes are stored: the floats after a pixel's last channel are not touched.
@@ -87,8 +84,8 @@
     (param $src i32) (param $src_stride i32) (param $dst i32) (param $dst_stride i32)
     (param $pixels i32) (param $rec i32) (param $rec_end i32)
     (param $scale i32) (param $shift i32) (param $lo f32) (param $hi f32)
-    (local $from i32) (local $to i32) (local $lanes i32) (local $kind i32) (local $p i32)
-    (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $m0 v128)
+    (local $from i32) (local $to i32) (local $lanes i32) (local $p i32)
+    (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $s v128) (local $b v128) (local $vlo v128) (local $vhi v128) (local $acc v128)
     (local $affine i32)
     (local.set $vlo (f32x4.splat (local.get $lo)))
@@ -99,18 +96,16 @@
         (br_if $recs_done (i32.ge_u (local.get $rec) (local.get $rec_end)))
         (local.set $to (i32.add (local.get $dst) (i32.load (local.get $rec))))
         (local.set $lanes (i32.load offset=4 (local.get $rec)))
-        (local.set $kind (i32.load offset=8 (local.get $rec)))
         (local.set $o0 (i32.load offset=12 (local.get $rec)))
         (local.set $o1 (i32.load offset=16 (local.get $rec)))
         (local.set $o2 (i32.load offset=20 (local.get $rec)))
         (local.set $o3 (i32.load offset=24 (local.get $rec)))
-        (local.set $m0 (v128.load offset=32 (local.get $rec)))
         (if (local.get $affine) (then
           (local.set $s (v128.load (i32.add (local.get $scale) (i32.load (local.get $rec)))))
           (local.set $b (v128.load (i32.add (local.get $shift) (i32.load (local.get $rec)))))))
         (local.set $from (local.get $src))
         (local.set $p (local.get $pixels))
-        (if (i32.eq (local.get $kind) (i32.const 1)) (then
+        (if (i32.load offset=8 (local.get $rec)) (then
           (block $done (loop $pixel
             (br_if $done (i32.eqz (local.get $p)))
             (local.set $acc (v128.load align=4 (i32.add (local.get $from) (local.get $o0))))
@@ -125,14 +120,10 @@
           (local.set $p (i32.const 0))))
         (block $done (loop $pixel
           (br_if $done (i32.eqz (local.get $p)))
-          (if (i32.eq (local.get $kind) (i32.const 2))
-            (then
-              (local.set $acc (v128.load32_zero align=4 (i32.add (local.get $from) (local.get $o0))))
-              (local.set $acc (v128.load32_lane align=4 1 (i32.add (local.get $from) (local.get $o1)) (local.get $acc)))
-              (local.set $acc (v128.load32_lane align=4 2 (i32.add (local.get $from) (local.get $o2)) (local.get $acc)))
-              (local.set $acc (v128.load32_lane align=4 3 (i32.add (local.get $from) (local.get $o3)) (local.get $acc))))
-            (else
-              (local.set $acc (i8x16.swizzle (v128.load align=4 (i32.add (local.get $from) (local.get $o0))) (local.get $m0)))))
+          (local.set $acc (v128.load32_zero align=4 (i32.add (local.get $from) (local.get $o0))))
+          (local.set $acc (v128.load32_lane align=4 1 (i32.add (local.get $from) (local.get $o1)) (local.get $acc)))
+          (local.set $acc (v128.load32_lane align=4 2 (i32.add (local.get $from) (local.get $o2)) (local.get $acc)))
+          (local.set $acc (v128.load32_lane align=4 3 (i32.add (local.get $from) (local.get $o3)) (local.get $acc)))
           (if (local.get $affine) (then
             (local.set $acc (f32x4.pmin (f32x4.pmax
               (f32x4.add (f32x4.mul (local.get $acc) (local.get $s)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))))
@@ -149,5 +140,5 @@
           (local.set $to (i32.add (local.get $to) (local.get $dst_stride)))
           (local.set $p (i32.sub (local.get $p) (i32.const 1)))
           (br $pixel)))
-        (local.set $rec (i32.add (local.get $rec) (i32.const 48)))
+        (local.set $rec (i32.add (local.get $rec) (i32.const 32)))
         (br $record)))))

@@ -433,7 +433,7 @@ function registerChannelKernels() {
 // scripts/build_runtime_kernels.ts (a test checks these match it).
 // copy_runs.wasm: begin
 const COPY_RUNS_WASM =
-  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEKggYCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC70DAwl/BnsBfyAJ/RMhFyAK/RMhGCAHQQBHIRoCQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgghDiAFKAIMIRAgBSgCECERIAUoAhQhEiAFKAIYIRMgBf0ABCAhFCAaBEAgByAFKAIAav0ABAAhFSAIIAUoAgBq/QAEACEWCyAAIQsgBCEPIA5BAUYEQAJAA0AgD0UNASALIBBq/QACACEZIBoEQCAZIBX95gEgFv3kASAX/esBIBj96gEhGQsgDCAZ/QsCACALIAFqIQsgDCADaiEMIA9BAWshDwwACwtBACEPCwJAA0AgD0UNASAOQQJGBEAgCyAQav1cAgAhGSALIBFqIBn9VgIAASEZIAsgEmogGf1WAgACIRkgCyATaiAZ/VYCAAMhGQUgCyAQav0AAgAgFP0OIRkLIBoEQCAZIBX95gEgFv3kASAX/esBIBj96gEhGQsgDUEERgRAIAwgGf0LAgAFIA1BAk8EQCAMIBn9WwIAACANQQNGBEAgDCAZ/VoCCAILBSAMIBn9WgIAAAsLIAsgAWohCyAMIANqIQwgD0EBayEPDAALCyAFQTBqIQUMAAsLCw==';
+  'AGFzbQEAAAABGQJgB39/f39/f38AYAt/f39/f39/f399fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBx4CCWNvcHlfcnVucwAADmdhdGhlcl92ZWN0b3JzAAEK2wUCwAIBBX8CQANAIAUgBk8NASAAIAUoAgBqIQcgAiAFKAIEaiEIIAUoAgghCSAEIQogCUEERgRAAkADQCAKRQ0BIAggBygCADYCACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFIAlBCEYEQAJAA0AgCkUNASAIIAcpAgA3AgAgByABaiEHIAggA2ohCCAKQQFrIQoMAAsLBSAJQYABTwRAAkADQCAKRQ0BIAggByAJ/AoAACAHIAFqIQcgCCADaiEIIApBAWshCgwACwsFAkADQCAKRQ0BQQAhCwJAA0AgC0EIaiAJSw0BIAggC2ogByALaikCADcCACALQQhqIQsMAAsLIAsgCUkEQCAIIAtqIAcgC2ooAgA2AgALIAcgAWohByAIIANqIQggCkEBayEKDAALCwsLCyAFQQxqIQUMAAsLC5YDAwh/BXsBfyAJ/RMhFSAK/RMhFiAHQQBHIRgCQANAIAUgBk8NASACIAUoAgBqIQwgBSgCBCENIAUoAgwhDyAFKAIQIRAgBSgCFCERIAUoAhghEiAYBEAgByAFKAIAav0ABAAhEyAIIAUoAgBq/QAEACEUCyAAIQsgBCEOIAUoAggEQAJAA0AgDkUNASALIA9q/QACACEXIBgEQCAXIBP95gEgFP3kASAV/esBIBb96gEhFwsgDCAX/QsCACALIAFqIQsgDCADaiEMIA5BAWshDgwACwtBACEOCwJAA0AgDkUNASALIA9q/VwCACEXIAsgEGogF/1WAgABIRcgCyARaiAX/VYCAAIhFyALIBJqIBf9VgIAAyEXIBgEQCAXIBP95gEgFP3kASAV/esBIBb96gEhFwsgDUEERgRAIAwgF/0LAgAFIA1BAk8EQCAMIBf9WwIAACANQQNGBEAgDCAX/VoCCAILBSAMIBf9WgIAAAsLIAsgAWohCyAMIANqIQwgDkEBayEODAALCyAFQSBqIQUMAAsLCw==';
 // copy_runs.wasm: end
 
 /**
@@ -746,41 +746,25 @@ function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout) {
 }
 
 /** Bytes of one gather_vectors record (copy_runs.wat). */
-const GATHER_RECORD_BYTES = 48;
-/** gather_vectors' kinds of record: one window shuffled, 4 consecutive channels, lane by lane. */
-const [GATHER_SHUFFLED, GATHER_PLAIN, GATHER_BY_LANES] = [0, 1, 2];
+const GATHER_RECORD_BYTES = 32;
 
 /**
  * gather_vectors' records for selecting `indices` from `channels` (>= 4) channels, one per 4
- * output channels: from one 16-byte source window (starting at most 4 channels before the
- * pixel's end, so that it reads nothing past it) loaded as it is or with a byte shuffle, or,
- * when they lie further apart, one float per lane (a lane past the last reads that one again).
+ * output channels: plain (1) when they are 4 consecutive source channels, else lane by lane (0)
+ * from each lane's source channel (a lane past the last reads that one again).
  * @param {readonly number[]} indices
- * @param {number} channels
- * @returns {Uint8Array}
+ * @returns {Int32Array}
  */
-function gatherRecords(indices, channels) {
+function gatherRecords(indices) {
   const vectors = Math.ceil(indices.length / 4);
-  const bytes = new Uint8Array(GATHER_RECORD_BYTES * vectors);
-  const ints = new Int32Array(bytes.buffer);
+  const ints = new Int32Array((GATHER_RECORD_BYTES / 4) * vectors);
   for (let j = 0; j < vectors; j++) {
     const wanted = indices.slice(4 * j, 4 * j + 4);
-    const first = Math.min(wanted[0], channels - 4);
-    const oneWindow = wanted.every((c) => c >= first && c < first + 4);
-    const plain = oneWindow && wanted.length === 4 && wanted.every((c, lane) => c === first + lane);
-    const kind = plain ? GATHER_PLAIN : oneWindow ? GATHER_SHUFFLED : GATHER_BY_LANES;
-    const offsets = oneWindow ? [first, first, first, first] : [0, 1, 2, 3].map((lane) => wanted[Math.min(lane, wanted.length - 1)]);
-    ints.set([16 * j, wanted.length, kind, ...offsets.map((c) => 4 * c)], (GATHER_RECORD_BYTES / 4) * j);
-    const mask = bytes.subarray(GATHER_RECORD_BYTES * j + 32, GATHER_RECORD_BYTES * (j + 1)).fill(0xff);
-    if (oneWindow)
-      wanted.forEach((c, lane) =>
-        mask.set(
-          [0, 1, 2, 3].map((b) => 4 * (c - first) + b),
-          4 * lane,
-        ),
-      );
+    const plain = wanted.length === 4 && wanted.every((c, lane) => c === wanted[0] + lane) ? 1 : 0;
+    const offsets = [0, 1, 2, 3].map((lane) => 4 * wanted[Math.min(lane, wanted.length - 1)]);
+    ints.set([16 * j, wanted.length, plain, ...offsets], (GATHER_RECORD_BYTES / 4) * j);
   }
-  return bytes;
+  return ints;
 }
 
 /** The clamp of activation codes 0 (none), 1 (relu) and 2 (relu6), of fused gathers and of slimc's convs: [lo, hi]. */
@@ -913,11 +897,11 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
       ? { ho, wo, cout: channels, column: 0, stride: channels }
       : { ho, wo, cout: into[1], column: into[0], stride: channels };
   };
-  // Gathers with a batch norm, or of short runs, from 4 channels or more run 4 output channels at
-  // a time; the others copy runs (memory.copy beats shuffles on runs of 8 channels or more).
+  // Gathers with a batch norm, or of short runs, run 4 output channels at a time; the others copy
+  // runs (memory.copy beats lane loads on runs of 8 channels or more).
   /** @param {EncodedStep} step */
   const byVectors = (step) => {
-    if (step[0] !== 'gather' || kernels === null || channelsOf(step[2]) < 4) return false;
+    if (step[0] !== 'gather' || kernels === null) return false;
     const indices = selection(step[4]);
     return step.length > 5 || indices.length < 8 * channelRuns(indices).length;
   };
@@ -1213,9 +1197,9 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const [channels, yChannels] = [xValue, yValue].map(channelsOf);
     const pixels = yChannels === 0 ? 0 : sizeOf(yValue) / yChannels;
     const [from, to] = [pointerOf(xValue), pointerOf(yValue)];
-    const records = gatherRecords(indices, channels);
-    const table = scratchVectors(records);
-    const end = table + records.length;
+    const records = gatherRecords(indices);
+    const table = scratchVectors(new Uint8Array(records.buffer));
+    const end = table + records.byteLength;
     if (norm === null) return () => gatherKernel(from, 4 * channels, to, 4 * yChannels, pixels, table, end, 0, 0, 0, 0);
     // The norm's vectors padded to whole vectors of 4 (the kernel reads 4 at a time).
     const padded = 4 * Math.ceil(yChannels / 4);
@@ -1231,8 +1215,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
   }
 
   /**
-   * `copy`, then the batch norm `norm` over its output in JS (gathers from fewer than 4 channels,
-   * or where the wasm kernels are missing).
+   * `copy`, then the batch norm `norm` over its output in JS (where the wasm kernels are missing).
    * @param {() => void} copy
    * @param {number} yValue
    * @param {GatherNorm | null} norm
