@@ -68,15 +68,18 @@ const FLAGS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-function options(argv: readonly string[]): Options {
-  // Strict: an unknown or misspelt flag stops the run before minutes of timing, not after.
-  let a: ReturnType<typeof parseArgs<{ args: string[]; options: typeof FLAGS }>>['values'];
+/** The flags given; strict, so that a misspelt one stops the run before minutes of timing. */
+function parseFlags(argv: readonly string[]) {
   try {
-    a = parseArgs({ args: [...argv], options: FLAGS }).values;
+    return parseArgs({ args: [...argv], options: FLAGS }).values;
   } catch (e) {
     console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
     process.exit(2);
   }
+}
+
+function options(argv: readonly string[]): Options {
+  const a = parseFlags(argv);
   if (a.help) {
     console.log(USAGE);
     process.exit(0);

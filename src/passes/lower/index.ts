@@ -65,7 +65,7 @@ export {
   SELECTION_COST_PER_ELEMENT,
 } from './fold_channel_selection.ts';
 export { FUSE_ACTIVATION_RULES, fuseActivations } from './fuse_activation.ts';
-export { POOL_BEFORE_CONV_ALGEBRA, poolBeforeConv } from './pool_before_conv.ts';
+export { poolBeforeConv } from './pool_before_conv.ts';
 export { IDENTITY_RULES, removeIdentities } from './identities.ts';
 export { rewriteToFixpoint, type AnyPeepholeRule, type PeepholeRule, type RewriteStats } from './rewrite.ts';
 export { SCALE_SHIFT_RULES, batchNormToScaleShift } from './scale_shift.ts';

@@ -10,9 +10,6 @@ import { channelsOf, usersOf, withInputs } from '../../ir/node.ts';
 import { padAmounts } from '../../ir/shapes.ts';
 import type { AvgPoolNode, Conv2dNode, Graph, Node, Padding, Pair, ValueId } from '../../ir/types.ts';
 
-export const POOL_BEFORE_CONV_ALGEBRA =
-  'avg_pool(conv1x1(x; W, b)) = conv1x1(avg_pool(x); W, b) (no activation; padding counted in the mean only without b)';
-
 /** Whether a window op over `input` (NHWC) pads nothing, as the executors work out its padding. */
 function unpadded(input: readonly number[], kernel: Pair, strides: Pair, padding: Padding): boolean {
   const [h, w] = [input[1], input[2]];
