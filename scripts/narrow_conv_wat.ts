@@ -55,8 +55,10 @@ function tileCode(mr: number, nv: number): { readonly locals: string; readonly b
   for (const p of range(mr)) {
     if (p > 0) body.push(`    (local.set $j (i32.add ${get('j')} ${get('pix')}))`);
     body.push(`    (local.set $s (v128.load32_splat ${get('j')}))`);
+    // acc = s * w + acc, the product first: its bytes (mul, get acc, add) are what the runtime
+    // rewrites into one relaxed_madd where the host has relaxed SIMD (model_runtime.js fmaBuild).
     for (const v of range(nv))
-      body.push(`    (local.set $${acc(p, v)} (f32x4.add ${get(acc(p, v))} (f32x4.mul ${get('s')} ${get(`w${v}`)})))`);
+      body.push(`    (local.set $${acc(p, v)} (f32x4.add (f32x4.mul ${get('s')} ${get(`w${v}`)}) ${get(acc(p, v))}))`);
   }
   body.push(
     `    (local.set $i (i32.add ${get('i')} (i32.const 4)))`,

@@ -21,6 +21,7 @@ export interface EmittedModel {
       readonly name: 'plan' | 'engine';
       readonly convolutions?: string;
       readonly winograd?: boolean;
+      readonly fma?: boolean;
       readonly note?: string;
     };
   };
@@ -40,6 +41,7 @@ export interface EmittedExports {
     runtime?: 'plan' | 'engine';
     convolutions?: 'slimc' | 'xnnpack';
     winograd?: boolean;
+    fma?: boolean;
   }): Promise<EmittedModel>;
   SlimcModelError: new (message: string) => Error;
 }

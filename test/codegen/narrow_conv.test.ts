@@ -24,6 +24,7 @@ import {
   type Kernel,
 } from './conv_reference.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
+import { HOST_RELAXED_SIMD } from './model_child.ts';
 
 describe('narrow_conv.wasm', () => {
   let blocks: Record<number, Kernel>;
@@ -156,8 +157,10 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
     models.slimc = await out.exports.load({ convolutions: 'slimc' });
     models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
     // Count the kernel calls: wrap the kernels the runtime made (it makes them once per backend).
-    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { blocks: Record<number, Kernel> } | null } }).wasm;
-    const kernels = wasm.slimcConvKernels;
+    type Builds = { simd?: { blocks: Record<number, Kernel> } | null; fma?: { blocks: Record<number, Kernel> } | null };
+    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: Builds } }).wasm;
+    // The build the models run: with fused multiply-adds where the host has relaxed SIMD.
+    const kernels = wasm.slimcConvKernels?.[HOST_RELAXED_SIMD ? 'fma' : 'simd'];
     if (!kernels) throw new Error('the runtime made no conv kernels');
     kernels.blocks = Object.fromEntries(
       Object.entries(kernels.blocks).map(([vectors, block]) => [
@@ -175,8 +178,8 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
   });
 
   it('says which kernels run, and refuses an unknown choice', async () => {
-    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
-    expect(models.xnnpack.info.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack', winograd: false });
+    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true, fma: HOST_RELAXED_SIMD });
+    expect(models.xnnpack.info.runtime).toEqual({ name: 'plan', convolutions: 'xnnpack', winograd: false, fma: false });
     await expect(out.exports.load({ convolutions: 'fast' as 'slimc' })).rejects.toThrow(
       /convolutions must be 'slimc' or 'xnnpack', got fast/,
     );

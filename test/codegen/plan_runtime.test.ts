@@ -13,6 +13,7 @@ import { MODULE_FILE } from '../../src/codegen/module_source.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compileToScratch, type CompiledDir, type EmittedExports, type EmittedModel } from './emitted.ts';
+import { HOST_RELAXED_SIMD } from './model_child.ts';
 import { SMALL_NETS } from './nets.ts';
 
 const randomData = (n: number, seed: number) => {
@@ -121,7 +122,7 @@ describe('an NCHW border (as imported from ONNX) on the plan', () => {
     const out = await compileToScratch(nchw);
     const [plan, engine] = [await out.exports.load(), await out.exports.load({ runtime: 'engine' })];
     try {
-      expect(plan.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
+      expect(plan.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true, fma: HOST_RELAXED_SIMD });
       const nhwc = randomData(2 * 6 * 5 * 3, 8);
       const expected = await interpret(graph, nhwc);
       for (const m of [plan, engine]) {
@@ -205,7 +206,7 @@ describe('the version guard', () => {
       await writeFile(other, js.replace('backendVersion: "4.22.0"', 'backendVersion: "4.21.0"'));
       const exports = (await import(pathToFileURL(other).href)) as EmittedExports;
       const [planned, guarded] = [await out.exports.load(), await exports.load({ weights: join(out.dir, 'model.weights.bin') })];
-      expect(planned.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
+      expect(planned.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true, fma: HOST_RELAXED_SIMD });
       expect(guarded.info.runtime).toEqual({
         name: 'engine',
         note: 'the plan was not run: tfjs-backend-wasm 4.22.0 runs, the plan was compiled for 4.21.0',

@@ -23,6 +23,7 @@ import {
   type Kernel,
 } from './conv_reference.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
+import { HOST_RELAXED_SIMD } from './model_child.ts';
 
 /** A 3x3 stride-1 conv: the case of the general ones the transforms compute. */
 type WinogradCase = ConvCase & { readonly kernel: readonly [3, 3]; readonly stride: readonly [1, 1] };
@@ -167,8 +168,10 @@ describe('a module whose 3x3 convs run as Winograd', () => {
     models.slimc = await out.exports.load({ convolutions: 'slimc' });
     models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
     models.direct = await out.exports.load({ winograd: false });
-    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: { winogradIn: Kernel } | null } }).wasm;
-    const kernels = wasm.slimcConvKernels;
+    type Builds = { simd?: { winogradIn: Kernel } | null; fma?: { winogradIn: Kernel } | null };
+    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: Builds } }).wasm;
+    // The build the models run: with fused multiply-adds where the host has relaxed SIMD.
+    const kernels = wasm.slimcConvKernels?.[HOST_RELAXED_SIMD ? 'fma' : 'simd'];
     if (!kernels) throw new Error('the runtime made no conv kernels');
     const winogradIn = kernels.winogradIn;
     kernels.winogradIn = (...args: number[]) => {
@@ -187,8 +190,8 @@ describe('a module whose 3x3 convs run as Winograd', () => {
   });
 
   it('says whether they do, and refuses a choice that is not a boolean', async () => {
-    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true });
-    expect(models.direct.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: false });
+    expect(models.slimc.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: true, fma: HOST_RELAXED_SIMD });
+    expect(models.direct.info.runtime).toEqual({ name: 'plan', convolutions: 'slimc', winograd: false, fma: HOST_RELAXED_SIMD });
     await expect(out.exports.load({ winograd: 'yes' as unknown as boolean })).rejects.toThrow(/winograd must be true or false, got yes/);
   });
 

@@ -47,7 +47,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  *   HEAPU8: Uint8Array,
  *   slimcUnusable?: string,
  *   slimcChannelKernels?: ChannelKernels | null,
- *   slimcConvKernels?: ConvKernels | null,
+ *   slimcConvKernels?: { simd?: ConvKernels | null, fma?: ConvKernels | null },
  *   slimcMemory?: WebAssembly.Memory,
  * }} WasmModule
  * @typedef {(src: number, srcStride: number, dst: number, dstStride: number, pixels: number, runs: number, runsEnd: number) => void} CopyRuns
@@ -458,14 +458,17 @@ function channelKernels(wasm) {
  * kernels (src/train/kernels/wasm_kernels.ts) are made here too.
  * @param {Pick<WasmModule, 'asm' | 'slimcMemory'>} wasm
  * @param {string} plain the plain build, base64
+ * @param {boolean} [fma] the build with fused multiply-adds (fmaBuild): null where the host has no relaxed SIMD
  * @returns {WebAssembly.Exports | null}
  */
-export function kernelModule(wasm, plain) {
+export function kernelModule(wasm, plain, fma = false) {
   const memory = /** @type {unknown} */ (wasm.asm.memory) ?? wasm.slimcMemory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   try {
     const isShared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = Uint8Array.from(atob(plain), (c) => c.charCodeAt(0));
+    const decoded = Uint8Array.from(atob(plain), (c) => c.charCodeAt(0));
+    const bytes = fma ? fmaBuild(decoded) : decoded;
+    if (bytes === null) return null;
     const build = isShared ? sharedMemoryBuild(bytes) : bytes;
     if (build === null) return null;
     return new WebAssembly.Instance(new WebAssembly.Module(build), { env: { memory } }).exports;
@@ -480,17 +483,16 @@ const PLAIN_MEMORY_IMPORT = [1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 12
 const SHARED_MEMORY_IMPORT = [...PLAIN_MEMORY_IMPORT.slice(0, -2), 3, 1, 0x80, 0x80, 4];
 
 /**
- * A kernel module's shared-memory build, made from its plain build: the two differ only in the
- * memory import's limits, so the runtime ships one and rewrites the import section (id 2; the
- * sections follow the 8-byte header as id, LEB128 size, content). null if the bytes do not hold
- * exactly the import this expects.
- * @param {Uint8Array<ArrayBuffer>} bytes
- * @returns {Uint8Array<ArrayBuffer> | null}
+ * Where section `id` of a wasm module's bytes lies: [its first byte, its content's first byte,
+ * the content's size]; null if it has none. Sections follow the 8-byte header as id, LEB128 size,
+ * content.
+ * @param {Uint8Array} bytes
+ * @param {number} id
+ * @returns {[number, number, number] | null}
  */
-export function sharedMemoryBuild(bytes) {
+function sectionOf(bytes, id) {
   let at = 8;
   while (at < bytes.length) {
-    const id = bytes[at];
     let [size, shift, content] = [0, 0, at + 1];
     for (;;) {
       const byte = bytes[content++];
@@ -498,19 +500,58 @@ export function sharedMemoryBuild(bytes) {
       shift += 7;
       if (byte < 0x80) break;
     }
-    if (id === 2) {
-      if (size !== PLAIN_MEMORY_IMPORT.length || PLAIN_MEMORY_IMPORT.some((b, i) => bytes[content + i] !== b)) return null;
-      return Uint8Array.from([
-        ...bytes.subarray(0, at),
-        2,
-        SHARED_MEMORY_IMPORT.length,
-        ...SHARED_MEMORY_IMPORT,
-        ...bytes.subarray(content + size),
-      ]);
-    }
+    if (bytes[at] === id) return [at, content, size];
     at = content + size;
   }
   return null;
+}
+
+/**
+ * A kernel module's shared-memory build, made from its plain build: the two differ only in the
+ * memory import's limits, so the runtime ships one and rewrites the import section (id 2). null
+ * if the bytes do not hold exactly the import this expects.
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ * @returns {Uint8Array<ArrayBuffer> | null}
+ */
+export function sharedMemoryBuild(bytes) {
+  const imports = sectionOf(bytes, 2);
+  if (imports === null) return null;
+  const [at, content, size] = imports;
+  if (size !== PLAIN_MEMORY_IMPORT.length || PLAIN_MEMORY_IMPORT.some((b, i) => bytes[content + i] !== b)) return null;
+  return Uint8Array.from([
+    ...bytes.subarray(0, at),
+    2,
+    SHARED_MEMORY_IMPORT.length,
+    ...SHARED_MEMORY_IMPORT,
+    ...bytes.subarray(content + size),
+  ]);
+}
+
+/** A multiply-add as narrow_conv.wasm's plain build has it: f32x4.mul, local.get X (-1), f32x4.add. */
+const MUL_GET_ADD = [0xfd, 0xe6, 0x01, 0x20, -1, 0xfd, 0xe4, 0x01];
+
+/**
+ * A kernel module's build with fused multiply-adds, made from its plain build: each
+ * `f32x4.add (f32x4.mul a b) (local.get X)` (bytes a, b, mul, get X, add) becomes `local.get X,
+ * f32x4.relaxed_madd` (a * b + X in one instruction, rounded once) and three nops: the same
+ * length, so no size or offset in the module changes. Only the code section (id 10) is rewritten.
+ * null if it has no multiply-add. Hosts without relaxed SIMD do not validate the result.
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ * @returns {Uint8Array<ArrayBuffer> | null}
+ */
+export function fmaBuild(bytes) {
+  const code = sectionOf(bytes, 10);
+  if (code === null) return null;
+  const [, content, size] = code;
+  const out = Uint8Array.from(bytes);
+  let rewritten = 0;
+  for (let i = content; i + MUL_GET_ADD.length <= content + size; i++) {
+    if (bytes[i + 4] >= 0x80 || MUL_GET_ADD.some((b, k) => b >= 0 && bytes[i + k] !== b)) continue;
+    out.set([0x20, bytes[i + 4], 0xfd, 0x85, 0x02, 0x01, 0x01, 0x01], i);
+    rewritten++;
+    i += MUL_GET_ADD.length - 1;
+  }
+  return rewritten > 0 ? out : null;
 }
 
 // ---- convolutions in wasm ----
@@ -519,7 +560,7 @@ export function sharedMemoryBuild(bytes) {
 // scripts/narrow_conv_wat.ts) by scripts/build_runtime_kernels.ts (a test checks these match it).
 // narrow_conv.wasm: begin
 const NARROW_CONV_WASM =
-  'AGFzbQEAAAABSgVgA397fwBgEn9/f39/f39/f39/f39/f399fQBgCX9/f39/f39/fwBgC39/f39/f39/f39/AGARf39/f39/f39/f39/f39/fX0AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQEBAgMEBzcGBmNvbnZfMQABBmNvbnZfMgACBmNvbnZfNAADA3BhZAAEB3dpbm9faW4ABQh3aW5vX291dAAGCpghBy0AIAAgAf1aAgAAIAJBAk8EQCAAIAH9WgIEAQsgAkEDRgRAIAAgAf1aAggCCwurBAMFfwh7B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiEfIAYhICAWIBQgCmxqISEgCP0ABAAhHiAeIRkgHiEaIB4hGyAeIRwgDCElA0AgHyEiIA0hJANAICD9AAQAIR0gIiEjICP9CQIAIR4gGSAeIB395gH95AEhGSAjIAVqISMgI/0JAgAhHiAaIB4gHf3mAf3kASEaICMgBWohIyAj/QkCACEeIBsgHiAd/eYB/eQBIRsgIyAFaiEjICP9CQIAIR4gHCAeIB395gH95AEhHCAiQQRqISIgICAHaiEgICRBAWsiJA0ACyAfIANqIR8gJUEBayIlDQALIBggFyAZ/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALICEgCmohISAYIBcgGv3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAhIApqISEgGCAXIBv96QH96AEhHiALQQRGBEAgISAe/QsCAAUgIUEAaiAeIAsQAAsgISAKaiEhIBggFyAc/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALIBRBBGoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC9sFAwV/DXsHfyAQ/RMhFyAR/RMhGCAJIRYCQCABRSAORSAPQQRJcnINAANAIAAgEiACbGohFUEAIRMDQEEAIRQDQCAUQQRqIA9LBEAgD0EEayEUCyAVIBQgBWxqISQgBiElIBYgFCAKbGohJiAI/QAEACEjICMhGSAjIRsgIyEdICMhHyAI/QAEECEjICMhGiAjIRwgIyEeICMhICAMISoDQCAkIScgDSEpA0AgJf0ABAAhISAl/QAEECEiICchKCAo/QkCACEjIBkgIyAh/eYB/eQBIRkgGiAjICL95gH95AEhGiAoIAVqISggKP0JAgAhIyAbICMgIf3mAf3kASEbIBwgIyAi/eYB/eQBIRwgKCAFaiEoICj9CQIAISMgHSAjICH95gH95AEhHSAeICMgIv3mAf3kASEeICggBWohKCAo/QkCACEjIB8gIyAh/eYB/eQBIR8gICAjICL95gH95AEhICAnQQRqIScgJSAHaiElIClBAWsiKQ0ACyAkIANqISQgKkEBayIqDQALIBggFyAZ/ekB/egBISMgJiAj/QsCACAYIBcgGv3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAmIApqISYgGCAXIBv96QH96AEhIyAmICP9CwIAIBggFyAc/ekB/egBISMgC0EERgRAICYgI/0LAhAFICZBEGogIyALEAALICYgCmohJiAYIBcgHf3pAf3oASEjICYgI/0LAgAgGCAXIB796QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgJiAKaiEmIBggFyAf/ekB/egBISMgJiAj/QsCACAYIBcgIP3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwunBQMFfw97B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0ECSXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEECaiAPSwRAIA9BAmshFAsgFSAUIAVsaiEmIAYhJyAWIBQgCmxqISggCP0ABAAhJSAlIRkgJSEdIAj9AAQQISUgJSEaICUhHiAI/QAEICElICUhGyAlIR8gCP0ABDAhJSAlIRwgJSEgIAwhLANAICYhKSANISsDQCAn/QAEACEhICf9AAQQISIgJ/0ABCAhIyAn/QAEMCEkICkhKiAq/QkCACElIBkgJSAh/eYB/eQBIRkgGiAlICL95gH95AEhGiAbICUgI/3mAf3kASEbIBwgJSAk/eYB/eQBIRwgKiAFaiEqICr9CQIAISUgHSAlICH95gH95AEhHSAeICUgIv3mAf3kASEeIB8gJSAj/eYB/eQBIR8gICAlICT95gH95AEhICApQQRqISkgJyAHaiEnICtBAWsiKw0ACyAmIANqISYgLEEBayIsDQALIBggFyAZ/ekB/egBISUgKCAl/QsCACAYIBcgGv3pAf3oASElICggJf0LAhAgGCAXIBv96QH96AEhJSAoICX9CwIgIBggFyAc/ekB/egBISUgC0EERgRAICggJf0LAjAFIChBMGogJSALEAALICggCmohKCAYIBcgHf3pAf3oASElICggJf0LAgAgGCAXIB796QH96AEhJSAoICX9CwIQIBggFyAf/ekB/egBISUgKCAl/QsCICAYIBcgIP3pAf3oASElIAtBBEYEQCAoICX9CwIwBSAoQTBqICUgCxAACyAUQQJqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwuYAQEDfwJAA0AgCSACTw0BIAEgByAIbGohCyABQQAgBSAIbCAGavwLACABIAUgCGwgBmpqIQFBACEKAkADQCAKIANPDQEgASAAIAT8CgAAIAEgBGpBACAIIARr/AsAIAAgBGohACABIAhqIQEgCkEBaiEKDAALCyABIAZrIQEgAUEAIAsgAWv8CwAgCyEBIAlBAWohCQwACwsL/wgCInsof0EAIAJsQQAgAWxqIS1BACACbEEBIAFsaiEvQQAgAmxBAiABbGohMUEAIAJsQQMgAWxqITNBASACbEEAIAFsaiE1QQEgAmxBASABbGohN0EBIAJsQQIgAWxqITlBASACbEEDIAFsaiE7QQIgAmxBACABbGohPUECIAJsQQEgAWxqIT9BAiACbEECIAFsaiFBQQIgAmxBAyABbGohQ0EDIAJsQQAgAWxqIUVBAyACbEEBIAFsaiFHQQMgAmxBAiABbGohSUEDIAJsQQMgAWxqIUtBACAKbCEuQQEgCmwhMEECIApsITJBAyAKbCE0QQQgCmwhNkEFIApsIThBBiAKbCE6QQcgCmwhPEEIIApsIT5BCSAKbCFAQQogCmwhQkELIApsIURBDCAKbCFGQQ0gCmwhSEEOIApsIUpBDyAKbCFMIAj9Ef0MAAAAAAEAAAACAAAAAwAAAP07IQwgACFRIAkhVANAIFEhUkEAIU4DQEEAIU8DQCBSIE9BAXQgAWxqIVNBACFQA0AgDP0M/////////////////////yBQIAdBAWtGGyELIAsgUyAtav0AAgD9TiENIAsgUyAvav0AAgD9TiEPIAsgUyAxav0AAgD9TiERIAsgUyAzav0AAgD9TiETIAsgUyA1av0AAgD9TiEVIAsgUyA3av0AAgD9TiEXIAsgUyA5av0AAgD9TiEZIAsgUyA7av0AAgD9TiEbIAsgUyA9av0AAgD9TiEdIAsgUyA/av0AAgD9TiEfIAsgUyBBav0AAgD9TiEhIAsgUyBDav0AAgD9TiEjIAsgUyBFav0AAgD9TiElIAsgUyBHav0AAgD9TiEnIAsgUyBJav0AAgD9TiEpIAsgUyBLav0AAgD9TiErIA0gHf3lASEOIBUgHf3kASEWIB0gFf3lASEeIBUgJf3lASEmIA8gH/3lASEQIBcgH/3kASEYIB8gF/3lASEgIBcgJ/3lASEoIBEgIf3lASESIBkgIf3kASEaICEgGf3lASEiIBkgKf3lASEqIBMgI/3lASEUIBsgI/3kASEcICMgG/3lASEkIBsgK/3lASEsIFQgLmogDiAS/eUB/QsCACBUIDBqIBAgEv3kAf0LAgAgVCAyaiASIBD95QH9CwIAIFQgNGogECAU/eUB/QsCACBUIDZqIBYgGv3lAf0LAgAgVCA4aiAYIBr95AH9CwIAIFQgOmogGiAY/eUB/QsCACBUIDxqIBggHP3lAf0LAgAgVCA+aiAeICL95QH9CwIAIFQgQGogICAi/eQB/QsCACBUIEJqICIgIP3lAf0LAgAgVCBEaiAgICT95QH9CwIAIFQgRmogJiAq/eUB/QsCACBUIEhqICggKv3kAf0LAgAgVCBKaiAqICj95QH9CwIAIFQgTGogKCAs/eUB/QsCACBTQRBqIVMgVEEQaiFUIFBBAWoiUCAHSQ0ACyBPQQFqIk8gBkkNAAsgUiACQQF0aiFSIE5BAWoiTiAFSQ0ACyBRIANqIVEgTUEBaiJNIARJDQALC5kHAhx7Hn8gD/0TISsgEP0TISxBACABbCEtQQEgAWwhLkECIAFsIS9BAyABbCEwQQQgAWwhMUEFIAFsITJBBiABbCEzQQcgAWwhNEEIIAFsITVBCSABbCE2QQogAWwhN0ELIAFsIThBDCABbCE5QQ0gAWwhOkEOIAFsITtBDyABbCE8QQAgBmxBACAFbGohPUEAIAZsQQEgBWxqIT5BASAGbEEAIAVsaiE/QQEgBmxBASAFbGohQCAAIUYgBCFIA0AgSCFJQQAhQgNAQQAhQwNAQQAhRCBGIUUgSSBDQQF0IAVsaiFHA0AgDkEERiBEQQFqIA1JciFKIAMgREEEdGr9AAIAISogRSAtav0AAgAhESBFIC5q/QACACESIEUgL2r9AAIAIRMgRSAwav0AAgAhFCBFIDFq/QACACEVIEUgMmr9AAIAIRYgRSAzav0AAgAhFyBFIDRq/QACACEYIEUgNWr9AAIAIRkgRSA2av0AAgAhGiBFIDdq/QACACEbIEUgOGr9AAIAIRwgRSA5av0AAgAhHSBFIDpq/QACACEeIEUgO2r9AAIAIR8gRSA8av0AAgAhICARIBX95AEgGf3kASEhIBUgGf3lASAd/eUBISUgEiAW/eQBIBr95AEhIiAWIBr95QEgHv3lASEmIBMgF/3kASAb/eQBISMgFyAb/eUBIB/95QEhJyAUIBj95AEgHP3kASEkIBggHP3lASAg/eUBISggISAi/eQBICP95AEgKv3kASAr/esBICz96gEhKSBKBEAgRyA9aiAp/QsCAAUgRyA9aiApIA4QAAsgQ0EBdEEBaiAMSQRAICIgI/3lASAk/eUBICr95AEgK/3rASAs/eoBISkgSgRAIEcgPmogKf0LAgAFIEcgPmogKSAOEAALCyBCQQF0QQFqIAtJBEAgJSAm/eQBICf95AEgKv3kASAr/esBICz96gEhKSBKBEAgRyA/aiAp/QsCAAUgRyA/aiApIA4QAAsLIEJBAXRBAWogC0kgQ0EBdEEBaiAMSXEEQCAmICf95QEgKP3lASAq/eQBICv96wEgLP3qASEpIEoEQCBHIEBqICn9CwIABSBHIEBqICkgDhAACwsgRUEQaiFFIEdBEGohRyBEQQFqIkQgDUkNAAsgRiACaiFGIENBAWoiQyAKSQ0ACyBJIAZBAXRqIUkgQkEBaiJCIAlJDQALIEggB2ohSCBBQQFqIkEgCEkNAAsL';
+  'AGFzbQEAAAABSgVgA397fwBgEn9/f39/f39/f39/f39/f399fQBgCX9/f39/f39/fwBgC39/f39/f39/f39/AGARf39/f39/f39/f39/f39/fX0AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQEBAgMEBzcGBmNvbnZfMQABBmNvbnZfMgACBmNvbnZfNAADA3BhZAAEB3dpbm9faW4ABQh3aW5vX291dAAGCpghBy0AIAAgAf1aAgAAIAJBAk8EQCAAIAH9WgIEAQsgAkEDRgRAIAAgAf1aAggCCwurBAMFfwh7B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0EESXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEEEaiAPSwRAIA9BBGshFAsgFSAUIAVsaiEfIAYhICAWIBQgCmxqISEgCP0ABAAhHiAeIRkgHiEaIB4hGyAeIRwgDCElA0AgHyEiIA0hJANAICD9AAQAIR0gIiEjICP9CQIAIR4gHiAd/eYBIBn95AEhGSAjIAVqISMgI/0JAgAhHiAeIB395gEgGv3kASEaICMgBWohIyAj/QkCACEeIB4gHf3mASAb/eQBIRsgIyAFaiEjICP9CQIAIR4gHiAd/eYBIBz95AEhHCAiQQRqISIgICAHaiEgICRBAWsiJA0ACyAfIANqIR8gJUEBayIlDQALIBggFyAZ/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALICEgCmohISAYIBcgGv3pAf3oASEeIAtBBEYEQCAhIB79CwIABSAhQQBqIB4gCxAACyAhIApqISEgGCAXIBv96QH96AEhHiALQQRGBEAgISAe/QsCAAUgIUEAaiAeIAsQAAsgISAKaiEhIBggFyAc/ekB/egBIR4gC0EERgRAICEgHv0LAgAFICFBAGogHiALEAALIBRBBGoiFCAPSQ0ACyAWIA8gCmxqIRYgFSAEaiEVIBNBAWoiEyAOSQ0ACyASQQFqIhIgAUkNAAsLC9sFAwV/DXsHfyAQ/RMhFyAR/RMhGCAJIRYCQCABRSAORSAPQQRJcnINAANAIAAgEiACbGohFUEAIRMDQEEAIRQDQCAUQQRqIA9LBEAgD0EEayEUCyAVIBQgBWxqISQgBiElIBYgFCAKbGohJiAI/QAEACEjICMhGSAjIRsgIyEdICMhHyAI/QAEECEjICMhGiAjIRwgIyEeICMhICAMISoDQCAkIScgDSEpA0AgJf0ABAAhISAl/QAEECEiICchKCAo/QkCACEjICMgIf3mASAZ/eQBIRkgIyAi/eYBIBr95AEhGiAoIAVqISggKP0JAgAhIyAjICH95gEgG/3kASEbICMgIv3mASAc/eQBIRwgKCAFaiEoICj9CQIAISMgIyAh/eYBIB395AEhHSAjICL95gEgHv3kASEeICggBWohKCAo/QkCACEjICMgIf3mASAf/eQBIR8gIyAi/eYBICD95AEhICAnQQRqIScgJSAHaiElIClBAWsiKQ0ACyAkIANqISQgKkEBayIqDQALIBggFyAZ/ekB/egBISMgJiAj/QsCACAYIBcgGv3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAmIApqISYgGCAXIBv96QH96AEhIyAmICP9CwIAIBggFyAc/ekB/egBISMgC0EERgRAICYgI/0LAhAFICZBEGogIyALEAALICYgCmohJiAYIBcgHf3pAf3oASEjICYgI/0LAgAgGCAXIB796QH96AEhIyALQQRGBEAgJiAj/QsCEAUgJkEQaiAjIAsQAAsgJiAKaiEmIBggFyAf/ekB/egBISMgJiAj/QsCACAYIBcgIP3pAf3oASEjIAtBBEYEQCAmICP9CwIQBSAmQRBqICMgCxAACyAUQQRqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwunBQMFfw97B38gEP0TIRcgEf0TIRggCSEWAkAgAUUgDkUgD0ECSXJyDQADQCAAIBIgAmxqIRVBACETA0BBACEUA0AgFEECaiAPSwRAIA9BAmshFAsgFSAUIAVsaiEmIAYhJyAWIBQgCmxqISggCP0ABAAhJSAlIRkgJSEdIAj9AAQQISUgJSEaICUhHiAI/QAEICElICUhGyAlIR8gCP0ABDAhJSAlIRwgJSEgIAwhLANAICYhKSANISsDQCAn/QAEACEhICf9AAQQISIgJ/0ABCAhIyAn/QAEMCEkICkhKiAq/QkCACElICUgIf3mASAZ/eQBIRkgJSAi/eYBIBr95AEhGiAlICP95gEgG/3kASEbICUgJP3mASAc/eQBIRwgKiAFaiEqICr9CQIAISUgJSAh/eYBIB395AEhHSAlICL95gEgHv3kASEeICUgI/3mASAf/eQBIR8gJSAk/eYBICD95AEhICApQQRqISkgJyAHaiEnICtBAWsiKw0ACyAmIANqISYgLEEBayIsDQALIBggFyAZ/ekB/egBISUgKCAl/QsCACAYIBcgGv3pAf3oASElICggJf0LAhAgGCAXIBv96QH96AEhJSAoICX9CwIgIBggFyAc/ekB/egBISUgC0EERgRAICggJf0LAjAFIChBMGogJSALEAALICggCmohKCAYIBcgHf3pAf3oASElICggJf0LAgAgGCAXIB796QH96AEhJSAoICX9CwIQIBggFyAf/ekB/egBISUgKCAl/QsCICAYIBcgIP3pAf3oASElIAtBBEYEQCAoICX9CwIwBSAoQTBqICUgCxAACyAUQQJqIhQgD0kNAAsgFiAPIApsaiEWIBUgBGohFSATQQFqIhMgDkkNAAsgEkEBaiISIAFJDQALCwuYAQEDfwJAA0AgCSACTw0BIAEgByAIbGohCyABQQAgBSAIbCAGavwLACABIAUgCGwgBmpqIQFBACEKAkADQCAKIANPDQEgASAAIAT8CgAAIAEgBGpBACAIIARr/AsAIAAgBGohACABIAhqIQEgCkEBaiEKDAALCyABIAZrIQEgAUEAIAsgAWv8CwAgCyEBIAlBAWohCQwACwsL/wgCInsof0EAIAJsQQAgAWxqIS1BACACbEEBIAFsaiEvQQAgAmxBAiABbGohMUEAIAJsQQMgAWxqITNBASACbEEAIAFsaiE1QQEgAmxBASABbGohN0EBIAJsQQIgAWxqITlBASACbEEDIAFsaiE7QQIgAmxBACABbGohPUECIAJsQQEgAWxqIT9BAiACbEECIAFsaiFBQQIgAmxBAyABbGohQ0EDIAJsQQAgAWxqIUVBAyACbEEBIAFsaiFHQQMgAmxBAiABbGohSUEDIAJsQQMgAWxqIUtBACAKbCEuQQEgCmwhMEECIApsITJBAyAKbCE0QQQgCmwhNkEFIApsIThBBiAKbCE6QQcgCmwhPEEIIApsIT5BCSAKbCFAQQogCmwhQkELIApsIURBDCAKbCFGQQ0gCmwhSEEOIApsIUpBDyAKbCFMIAj9Ef0MAAAAAAEAAAACAAAAAwAAAP07IQwgACFRIAkhVANAIFEhUkEAIU4DQEEAIU8DQCBSIE9BAXQgAWxqIVNBACFQA0AgDP0M/////////////////////yBQIAdBAWtGGyELIAsgUyAtav0AAgD9TiENIAsgUyAvav0AAgD9TiEPIAsgUyAxav0AAgD9TiERIAsgUyAzav0AAgD9TiETIAsgUyA1av0AAgD9TiEVIAsgUyA3av0AAgD9TiEXIAsgUyA5av0AAgD9TiEZIAsgUyA7av0AAgD9TiEbIAsgUyA9av0AAgD9TiEdIAsgUyA/av0AAgD9TiEfIAsgUyBBav0AAgD9TiEhIAsgUyBDav0AAgD9TiEjIAsgUyBFav0AAgD9TiElIAsgUyBHav0AAgD9TiEnIAsgUyBJav0AAgD9TiEpIAsgUyBLav0AAgD9TiErIA0gHf3lASEOIBUgHf3kASEWIB0gFf3lASEeIBUgJf3lASEmIA8gH/3lASEQIBcgH/3kASEYIB8gF/3lASEgIBcgJ/3lASEoIBEgIf3lASESIBkgIf3kASEaICEgGf3lASEiIBkgKf3lASEqIBMgI/3lASEUIBsgI/3kASEcICMgG/3lASEkIBsgK/3lASEsIFQgLmogDiAS/eUB/QsCACBUIDBqIBAgEv3kAf0LAgAgVCAyaiASIBD95QH9CwIAIFQgNGogECAU/eUB/QsCACBUIDZqIBYgGv3lAf0LAgAgVCA4aiAYIBr95AH9CwIAIFQgOmogGiAY/eUB/QsCACBUIDxqIBggHP3lAf0LAgAgVCA+aiAeICL95QH9CwIAIFQgQGogICAi/eQB/QsCACBUIEJqICIgIP3lAf0LAgAgVCBEaiAgICT95QH9CwIAIFQgRmogJiAq/eUB/QsCACBUIEhqICggKv3kAf0LAgAgVCBKaiAqICj95QH9CwIAIFQgTGogKCAs/eUB/QsCACBTQRBqIVMgVEEQaiFUIFBBAWoiUCAHSQ0ACyBPQQFqIk8gBkkNAAsgUiACQQF0aiFSIE5BAWoiTiAFSQ0ACyBRIANqIVEgTUEBaiJNIARJDQALC5kHAhx7Hn8gD/0TISsgEP0TISxBACABbCEtQQEgAWwhLkECIAFsIS9BAyABbCEwQQQgAWwhMUEFIAFsITJBBiABbCEzQQcgAWwhNEEIIAFsITVBCSABbCE2QQogAWwhN0ELIAFsIThBDCABbCE5QQ0gAWwhOkEOIAFsITtBDyABbCE8QQAgBmxBACAFbGohPUEAIAZsQQEgBWxqIT5BASAGbEEAIAVsaiE/QQEgBmxBASAFbGohQCAAIUYgBCFIA0AgSCFJQQAhQgNAQQAhQwNAQQAhRCBGIUUgSSBDQQF0IAVsaiFHA0AgDkEERiBEQQFqIA1JciFKIAMgREEEdGr9AAIAISogRSAtav0AAgAhESBFIC5q/QACACESIEUgL2r9AAIAIRMgRSAwav0AAgAhFCBFIDFq/QACACEVIEUgMmr9AAIAIRYgRSAzav0AAgAhFyBFIDRq/QACACEYIEUgNWr9AAIAIRkgRSA2av0AAgAhGiBFIDdq/QACACEbIEUgOGr9AAIAIRwgRSA5av0AAgAhHSBFIDpq/QACACEeIEUgO2r9AAIAIR8gRSA8av0AAgAhICARIBX95AEgGf3kASEhIBUgGf3lASAd/eUBISUgEiAW/eQBIBr95AEhIiAWIBr95QEgHv3lASEmIBMgF/3kASAb/eQBISMgFyAb/eUBIB/95QEhJyAUIBj95AEgHP3kASEkIBggHP3lASAg/eUBISggISAi/eQBICP95AEgKv3kASAr/esBICz96gEhKSBKBEAgRyA9aiAp/QsCAAUgRyA9aiApIA4QAAsgQ0EBdEEBaiAMSQRAICIgI/3lASAk/eUBICr95AEgK/3rASAs/eoBISkgSgRAIEcgPmogKf0LAgAFIEcgPmogKSAOEAALCyBCQQF0QQFqIAtJBEAgJSAm/eQBICf95AEgKv3kASAr/esBICz96gEhKSBKBEAgRyA/aiAp/QsCAAUgRyA/aiApIA4QAAsLIEJBAXRBAWogC0kgQ0EBdEEBaiAMSXEEQCAmICf95QEgKP3lASAq/eQBICv96wEgLP3qASEpIEoEQCBHIEBqICn9CwIABSBHIEBqICkgDhAACwsgRUEQaiFFIEdBEGohRyBEQQFqIkQgDUkNAAsgRiACaiFGIENBAWoiQyAKSQ0ACyBJIAZBAXRqIUkgQkEBaiJCIAlJDQALIEggB2ohSCBBQQFqIkEgCEkNAAsL';
 // narrow_conv.wasm: end
 
 /** Output channels one block of narrow_conv.wat computes at most (4 vectors of 4). */
@@ -556,15 +597,19 @@ const CONV_MIN_WIDTH = 4;
 const CONV_MAX_CHANNELS = 128;
 
 /**
- * narrow_conv.wasm's kernels over the backend's memory, made once per backend; null where they
- * cannot be made (the plan then runs every conv on XNNPACK).
+ * narrow_conv.wasm's kernels over the backend's memory, made once per backend and build: 'simd'
+ * (plain wasm SIMD) or 'fma' (its multiply-adds fused, where the host has relaxed SIMD); null
+ * where they cannot be made (the plan then runs every conv on XNNPACK, or on the 'simd' build).
  * @param {WasmModule} wasm
+ * @param {'simd' | 'fma'} build
  * @returns {ConvKernels | null}
  */
-function convKernels(wasm) {
-  if (wasm.slimcConvKernels !== undefined) return wasm.slimcConvKernels;
-  const exports = kernelModule(wasm, NARROW_CONV_WASM);
-  wasm.slimcConvKernels =
+function convKernels(wasm, build) {
+  const made = (wasm.slimcConvKernels ??= {});
+  const cached = made[build];
+  if (cached !== undefined) return cached;
+  const exports = kernelModule(wasm, NARROW_CONV_WASM, build === 'fma');
+  made[build] =
     exports === null
       ? null
       : {
@@ -574,7 +619,7 @@ function convKernels(wasm) {
           winogradIn: /** @type {WinogradIn} */ (exports.wino_in),
           winogradOut: /** @type {WinogradOut} */ (exports.wino_out),
         };
-  return wasm.slimcConvKernels;
+  return made[build];
 }
 
 /**
@@ -1555,15 +1600,19 @@ const isWasmTrap = (e) => e instanceof WebAssembly.RuntimeError || (e instanceof
  * XNNPACK's there on the layers they take), XNNPACK's with threads, or as asked.
  * @param {LoadOptions} opts
  * @param {BackendInfo} backend
- * @returns {Pick<RuntimeInfo, 'convolutions' | 'winograd' | 'note'>}
+ * @returns {Pick<RuntimeInfo, 'convolutions' | 'winograd' | 'fma' | 'note'>}
  */
 function planConvolutions(opts, backend) {
   const wanted = opts.convolutions ?? (backend.threads > 1 ? 'xnnpack' : 'slimc');
-  if (wanted === 'xnnpack') return { convolutions: 'xnnpack', winograd: false };
-  if (convKernels(wasmBackend().wasm) !== null) return { convolutions: 'slimc', winograd: opts.winograd ?? true };
+  if (wanted === 'xnnpack') return { convolutions: 'xnnpack', winograd: false, fma: false };
+  const winograd = opts.winograd ?? true;
+  const { wasm } = wasmBackend();
+  if ((opts.fma ?? true) && convKernels(wasm, 'fma') !== null) return { convolutions: 'slimc', winograd, fma: true };
+  if (convKernels(wasm, 'simd') !== null) return { convolutions: 'slimc', winograd, fma: false };
   return {
     convolutions: 'xnnpack',
     winograd: false,
+    fma: false,
     note: "XNNPACK runs every convolution: slimc's narrow_conv.wasm could not be instantiated",
   };
 }
@@ -1747,7 +1796,8 @@ class Model {
     const entries = this.#weights.map((t) => wasmBackend().dataIdMap.get(t.dataId));
     const [ids, pointers] = [entries.map((e) => e.id), entries.map((e) => e.memoryOffset)];
     const selection = (/** @type {number} */ k) => constantValues(this.#model.constants[k][1]);
-    const convs = this.info.runtime.convolutions === 'slimc' ? convKernels(wasmBackend().wasm) : null;
+    const { convolutions, fma } = this.info.runtime;
+    const convs = convolutions === 'slimc' ? convKernels(wasmBackend().wasm, fma === true ? 'fma' : 'simd') : null;
     const winograd = this.info.runtime.winograd === true ? this.#winogradFilters : null;
     let instance = instantiatePlan(plan, batch, ids, pointers, selection, convs, winograd);
     if (instance === null && this.#instances.size > 0) {
@@ -1910,8 +1960,10 @@ export async function loadModel(model, opts = {}) {
   if (opts.convolutions !== undefined && opts.convolutions !== 'slimc' && opts.convolutions !== 'xnnpack') {
     throw new SlimcModelError("load: convolutions must be 'slimc' or 'xnnpack', got " + String(opts.convolutions));
   }
-  if (opts.winograd !== undefined && typeof opts.winograd !== 'boolean') {
-    throw new SlimcModelError('load: winograd must be true or false, got ' + String(opts.winograd));
+  for (const flag of /** @type {const} */ (['winograd', 'fma'])) {
+    if (opts[flag] !== undefined && typeof opts[flag] !== 'boolean') {
+      throw new SlimcModelError(`load: ${flag} must be true or false, got ` + String(opts[flag]));
+    }
   }
   const [backend, [bytes, file]] = await Promise.all([startBackend(opts), readWeights(opts.weights, model.weightsFile)]);
   const decoded = decodeWeights(bytes, file, model.weightsLayout);

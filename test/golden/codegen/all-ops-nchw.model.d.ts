@@ -53,6 +53,12 @@ export interface RuntimeInfo {
    * size: packed by XNNPACK, or as they are for slimc's kernels). Absent on the engine path.
    */
   readonly winograd?: boolean;
+  /**
+   * Whether slimc's conv kernels run with fused multiply-adds (relaxed SIMD's f32x4.relaxed_madd:
+   * one instruction and one rounding per multiply-add), which needs a host with relaxed SIMD
+   * (Chrome 114+, Node 22+). Absent on the engine path.
+   */
+  readonly fma?: boolean;
   /** Why the engine path runs: asked for, an op the plan does not cover, or a backend the plan was not made for. */
   readonly note?: string;
 }
@@ -78,6 +84,13 @@ export interface LoadOptions {
    * on the wasm heap (16/9 of their size); false keeps them direct.
    */
   readonly winograd?: boolean;
+  /**
+   * With slimc's convolutions, fuse their multiply-adds where the host has relaxed SIMD (default
+   * true; see info.runtime.fma): faster, with results that differ from the unfused ones in the
+   * last bits (each multiply-add rounds once instead of twice). false gives the same bits on every
+   * host.
+   */
+  readonly fma?: boolean;
 }
 
 /** One step of the plan (a node, or a channel copy the plan adds) and its median time. */

@@ -1,0 +1,92 @@
+// Fused multiply-adds: where the host has relaxed SIMD, slimc's conv kernels run a build of
+// narrow_conv.wasm whose multiply-adds are f32x4.relaxed_madd (the runtime rewrites the plain
+// build's bytes, fmaBuild). The rewrite touches exactly the kernels' multiply-adds; modules run on
+// it (Node with relaxed SIMD enabled, one thread and two) predict what the plain build predicts,
+// within float32 tolerance and not bit for bit (so the fused build did run); load({ fma: false })
+// keeps the plain build; a host without relaxed SIMD runs the plain one and says so.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
+import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
+import { fmaBuild } from '../../src/codegen/runtime/model_runtime.js';
+import { compareOutputs } from '../helpers/compare.ts';
+import { compileToScratch, type CompiledDir } from './emitted.ts';
+import { HOST_RELAXED_SIMD, runChild, type ChildPrediction } from './model_child.ts';
+import { SMALL_NETS } from './nets.ts';
+
+/** Node's flag for relaxed SIMD where it is not on by default. */
+const RELAXED_FLAGS = HOST_RELAXED_SIMD ? [] : ['--experimental-wasm-relaxed-simd'];
+
+const plainBuild = async (name: string): Promise<Uint8Array<ArrayBuffer>> =>
+  Uint8Array.from(Buffer.from((await assembleRuntimeKernels()).get(name)?.plain ?? '', 'base64'));
+
+describe('fmaBuild', () => {
+  it("rewrites each of narrow_conv's multiply-adds into a relaxed_madd, and no other byte", async () => {
+    const wat = await readFile(new URL('../../src/codegen/runtime/narrow_conv.wat', import.meta.url), 'utf8');
+    const multiplyAdds = wat.split('(f32x4.add (f32x4.mul ').length - 1;
+    expect(multiplyAdds).toBeGreaterThan(0);
+    const plain = await plainBuild('narrow_conv');
+    const fused = fmaBuild(plain);
+    expect(fused).not.toBeNull();
+    const bytes = fused as Uint8Array;
+    expect(bytes.length).toBe(plain.length);
+    // Each site: mul, get X, add (8 bytes) -> get X, relaxed_madd, 3 nops.
+    let sites = 0;
+    for (let i = 0; i < plain.length; i++) {
+      if (bytes[i] === plain[i]) continue;
+      expect([...bytes.subarray(i, i + 8)]).toEqual([0x20, plain[i + 4], 0xfd, 0x85, 0x02, 0x01, 0x01, 0x01]);
+      expect([...plain.subarray(i, i + 8)]).toEqual([0xfd, 0xe6, 0x01, 0x20, plain[i + 4], 0xfd, 0xe4, 0x01]);
+      sites++;
+      i += 7;
+    }
+    expect(sites).toBe(multiplyAdds);
+  });
+
+  it('gives null for a module without multiply-adds', async () => {
+    const wabt = await wabtInit();
+    const module = wabt.parseWat('add.wat', '(module (func (param v128 v128) (result v128) (f32x4.add (local.get 0) (local.get 1))))', {
+      simd: true,
+    });
+    try {
+      expect(fmaBuild(Uint8Array.from(module.toBinary({}).buffer))).toBeNull();
+    } finally {
+      module.destroy();
+    }
+  });
+});
+
+describe('a module on the fused build', () => {
+  const outs: Record<string, CompiledDir> = {};
+  beforeAll(async () => {
+    // VGG-shaped at 0.4: slimc's direct convs; DenseNet-shaped: its Winograd products on slimc's kernels too.
+    outs.vgg = await compileToScratch(SMALL_NETS.vgg(), { slim: { ratio: 0.4 } });
+    outs.densenet = await compileToScratch(SMALL_NETS.densenet(), {});
+  });
+  afterAll(async () => {
+    for (const out of Object.values(outs)) await out.cleanup();
+  });
+
+  it.each(['vgg', 'densenet'])('%s: predicts what the plain build predicts, on one thread and two', async (name) => {
+    const url = pathToFileURL(join(outs[name].dir, 'model.js')).href;
+    const runs = [
+      await runChild(url, { fma: false }, RELAXED_FLAGS),
+      await runChild(url, {}, RELAXED_FLAGS),
+      await runChild(url, { threads: 2, convolutions: 'slimc' }, RELAXED_FLAGS),
+      await runChild(url, {}),
+    ];
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const [plain, fused, fusedThreads, host] = runs.map((run) => JSON.parse(run.stdout) as ChildPrediction);
+    expect(plain.runtime.fma).toBe(false);
+    expect(fused.runtime.fma).toBe(true);
+    expect(fusedThreads.runtime.fma).toBe(true);
+    expect(host.runtime.fma).toBe(HOST_RELAXED_SIMD);
+    for (const run of [fused, fusedThreads]) {
+      const c = compareOutputs(Float32Array.from(plain.y), Float32Array.from(run.y));
+      expect(c.ok, `max |fused - plain| = ${c.maxAbsDiff}`).toBe(true);
+      // One rounding per multiply-add instead of two: the last bits differ somewhere.
+      expect(c.maxAbsDiff).toBeGreaterThan(0);
+    }
+  });
+});
