@@ -47,6 +47,8 @@ export interface WorkerResult {
   readonly net: NetworkName;
   readonly threadsRequested: number;
   readonly backend: { readonly variant: string; readonly threads: number };
+  /** Whether slimc's conv kernels ran with fused multiply-adds (info.runtime.fma). */
+  readonly fma: boolean;
   readonly ortThreads: number | null;
   /** Medians over the samples of every ratio's rounds. */
   readonly unpruned: { readonly params: number; readonly macs: number; readonly compiled: Timing; readonly interpreter: Timing };
@@ -143,8 +145,11 @@ async function main(): Promise<void> {
     const unprunedCompiled = compileGraph(graph);
     await writeCompiled(unprunedCompiled, graph, join(scratch, 'unpruned'), { check: false });
     const unpruned = await (await importEmittedModule(join(scratch, 'unpruned'))).load({ threads: flags.threads });
-    const backend = (unpruned as unknown as { info: { backend: { variant: string; threads: number } } }).info.backend;
-    progress(`backend ${backend.variant}, ${backend.threads} thread(s)`);
+    const { backend, runtime } = (
+      unpruned as unknown as { info: { backend: { variant: string; threads: number }; runtime: { fma?: boolean } } }
+    ).info;
+    const fma = runtime.fma === true;
+    progress(`backend ${backend.variant}, ${backend.threads} thread(s)${fma ? ', fused multiply-adds' : ''}`);
 
     // The reference interpreter on the unpruned graph, weights resident as for the module.
     const weights = new WeightTensors(graph.weights);
@@ -209,6 +214,7 @@ async function main(): Promise<void> {
       net: flags.net,
       threadsRequested: flags.threads,
       backend,
+      fma,
       ortThreads: flags.ort ? flags.threads : null,
       unpruned: { params: base.params, macs: base.macs, compiled: timing(pooled.compiled), interpreter: timing(pooled.interpreter) },
       ratios,

@@ -20,6 +20,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RELAXED_SIMD_FLAGS } from '../scripts/relaxed_simd.ts';
 import { COST_CONVENTION } from '../src/ir/cost.ts';
 import type { RatioResult, Timing, WorkerResult } from './latency_worker.ts';
 import { parseSchedule, type Schedule } from './schedule.ts';
@@ -37,6 +38,8 @@ interface Options {
   readonly schedule: Schedule;
   /** Whole passes over the networks; each row's figures are medians over them. */
   readonly repeat: number;
+  /** Node flags for the worker processes. */
+  readonly nodeFlags: readonly string[];
   readonly out: string;
 }
 
@@ -51,6 +54,8 @@ const USAGE = `usage: npm run bench -- [options]
   --no-ort             leave onnxruntime-web out
   --schedule S         interleaved (default) or alone
   --repeat N           N passes over the networks; each row the median of the passes (default 1)
+  --relaxed-simd       run Node with relaxed SIMD on (Node 20's --experimental-wasm-relaxed-simd), so
+                       slimc's convs use fused multiply-adds as in Chrome 114+ and Node 22+
   --out FILE           where the results go (default bench/results.json)
   --help               this text`;
 
@@ -65,6 +70,7 @@ const FLAGS = {
   schedule: { type: 'string' },
   repeat: { type: 'string' },
   out: { type: 'string' },
+  'relaxed-simd': { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -96,6 +102,7 @@ function options(argv: readonly string[]): Options {
     ort: !a['no-ort'],
     schedule: parseSchedule(a.schedule ?? 'interleaved'),
     repeat: positiveInteger('--repeat', a.repeat ?? '1'),
+    nodeFlags: a['relaxed-simd'] ? RELAXED_SIMD_FLAGS : [],
     // A quick run does not overwrite the full run's record.
     out: a.out ?? new URL(quick ? './results.quick.json' : './results.json', import.meta.url).pathname,
   };
@@ -111,12 +118,12 @@ function runWorker(net: NetworkName, threads: number, opts: Options): Promise<Wo
   const args = ['--net', net, '--threads', String(threads)];
   args.push('--ratios', opts.ratios, '--runs', String(opts.runs), '--warmup', String(opts.warmup), '--schedule', opts.schedule);
   if (!opts.ort) args.push('--no-ort');
-  return runScript<WorkerResult>('./latency_worker.ts', args, `benchmark of ${net} (threads ${threads})`);
+  return runScript<WorkerResult>('./latency_worker.ts', args, `benchmark of ${net} (threads ${threads})`, opts.nodeFlags);
 }
 
 /** Runs a benchmark script in its own process and returns the JSON object its last line prints. */
-function runScript<T>(script: string, scriptArgs: readonly string[], what: string): Promise<T> {
-  const args = ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...scriptArgs];
+function runScript<T>(script: string, scriptArgs: readonly string[], what: string, nodeFlags: readonly string[] = []): Promise<T> {
+  const args = [...nodeFlags, '--import', 'tsx', new URL(script, import.meta.url).pathname, ...scriptArgs];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -154,7 +161,7 @@ function rows(results: readonly WorkerResult[]): Row[] {
         ...x,
         net: r.net,
         threads: r.backend.threads,
-        variant: r.backend.variant,
+        variant: r.fma ? `${r.backend.variant}+fma` : r.backend.variant,
         macReduction,
         speedup,
         efficiency: speedup / macReduction,

@@ -13,11 +13,9 @@ import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
 import { fmaBuild } from '../../src/codegen/runtime/model_runtime.js';
 import { compareOutputs } from '../helpers/compare.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
-import { HOST_RELAXED_SIMD, runChild, type ChildPrediction } from './model_child.ts';
+import { HOST_RELAXED_SIMD, RELAXED_SIMD_FLAGS } from '../../scripts/relaxed_simd.ts';
+import { runChild, type ChildPrediction } from './model_child.ts';
 import { SMALL_NETS } from './nets.ts';
-
-/** Node's flag for relaxed SIMD where it is not on by default. */
-const RELAXED_FLAGS = HOST_RELAXED_SIMD ? [] : ['--experimental-wasm-relaxed-simd'];
 
 const plainBuild = async (name: string): Promise<Uint8Array<ArrayBuffer>> =>
   Uint8Array.from(Buffer.from((await assembleRuntimeKernels()).get(name)?.plain ?? '', 'base64'));
@@ -71,9 +69,9 @@ describe('a module on the fused build', () => {
   it.each(['vgg', 'densenet'])('%s: predicts what the plain build predicts, on one thread and two', async (name) => {
     const url = pathToFileURL(join(outs[name].dir, 'model.js')).href;
     const runs = [
-      await runChild(url, { fma: false }, RELAXED_FLAGS),
-      await runChild(url, {}, RELAXED_FLAGS),
-      await runChild(url, { threads: 2, convolutions: 'slimc' }, RELAXED_FLAGS),
+      await runChild(url, { fma: false }, RELAXED_SIMD_FLAGS),
+      await runChild(url, {}, RELAXED_SIMD_FLAGS),
+      await runChild(url, { threads: 2, convolutions: 'slimc' }, RELAXED_SIMD_FLAGS),
       await runChild(url, {}),
     ];
     for (const run of runs) expect(run.code, run.stderr).toBe(0);

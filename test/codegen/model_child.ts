@@ -48,8 +48,3 @@ export function runChild(modelUrl: string, load: object, flags: readonly string[
     });
   });
 }
-
-/** Whether this host runs relaxed SIMD (f32x4.relaxed_madd) without flags. */
-export const HOST_RELAXED_SIMD = WebAssembly.validate(
-  Uint8Array.from(Buffer.from('0061736d0100000001080160037b7b7b017b030201000a0d010b00200020012002fd85020b', 'hex')),
-);

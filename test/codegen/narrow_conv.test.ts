@@ -24,7 +24,7 @@ import {
   type Kernel,
 } from './conv_reference.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
-import { HOST_RELAXED_SIMD } from './model_child.ts';
+import { HOST_RELAXED_SIMD } from '../../scripts/relaxed_simd.ts';
 
 describe('narrow_conv.wasm', () => {
   let blocks: Record<number, Kernel>;

@@ -13,7 +13,7 @@ import { MODULE_FILE } from '../../src/codegen/module_source.ts';
 import { interpret } from '../../src/interp/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compileToScratch, type CompiledDir, type EmittedExports, type EmittedModel } from './emitted.ts';
-import { HOST_RELAXED_SIMD } from './model_child.ts';
+import { HOST_RELAXED_SIMD } from '../../scripts/relaxed_simd.ts';
 import { SMALL_NETS } from './nets.ts';
 
 const randomData = (n: number, seed: number) => {

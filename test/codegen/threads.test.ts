@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareOutputs } from '../helpers/compare.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
-import { HOST_RELAXED_SIMD, runChild, type ChildPrediction } from './model_child.ts';
+import { HOST_RELAXED_SIMD } from '../../scripts/relaxed_simd.ts';
+import { runChild, type ChildPrediction } from './model_child.ts';
 import { SMALL_NETS } from './nets.ts';
 
 describe('threads in Node', () => {

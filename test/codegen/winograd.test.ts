@@ -23,7 +23,7 @@ import {
   type Kernel,
 } from './conv_reference.ts';
 import { compileToScratch, type CompiledDir, type EmittedModel } from './emitted.ts';
-import { HOST_RELAXED_SIMD } from './model_child.ts';
+import { HOST_RELAXED_SIMD } from '../../scripts/relaxed_simd.ts';
 
 /** A 3x3 stride-1 conv: the case of the general ones the transforms compute. */
 type WinogradCase = ConvCase & { readonly kernel: readonly [3, 3]; readonly stride: readonly [1, 1] };
