@@ -58,15 +58,18 @@ describe('fmaBuild', () => {
 describe('a module on the fused build', () => {
   const outs: Record<string, CompiledDir> = {};
   beforeAll(async () => {
-    // VGG-shaped at 0.4: slimc's direct convs; DenseNet-shaped: its Winograd products on slimc's kernels too.
+    // VGG-shaped at 0.4: slimc's direct convs; DenseNet-shaped: its Winograd products on slimc's
+    // kernels too; pre-activation ResNet at 0.4: its 1x1 convs from few channels to many, which
+    // slimc's kernels take only on the fused build.
     outs.vgg = await compileToScratch(SMALL_NETS.vgg(), { slim: { ratio: 0.4 } });
     outs.densenet = await compileToScratch(SMALL_NETS.densenet(), {});
+    outs.resnet = await compileToScratch(SMALL_NETS['resnet-preact'](), { slim: { ratio: 0.4 } });
   });
   afterAll(async () => {
     for (const out of Object.values(outs)) await out.cleanup();
   });
 
-  it.each(['vgg', 'densenet'])('%s: predicts what the plain build predicts, on one thread and two', async (name) => {
+  it.each(['vgg', 'densenet', 'resnet'])('%s: predicts what the plain build predicts, on one thread and two', async (name) => {
     const url = pathToFileURL(join(outs[name].dir, 'model.js')).href;
     const runs = [
       await runChild(url, { fma: false }, RELAXED_SIMD_FLAGS),

@@ -63,7 +63,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@t
  * @typedef {(src: number, estride: number, tile: number, bias: number, y: number, ypix: number, yrow: number,
  *   yimage: number, images: number, th: number, tw: number, ho: number, wo: number, vectors: number, lanes: number,
  *   lo: number, hi: number) => void} WinogradOut
- * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages, winogradIn: WinogradIn, winogradOut: WinogradOut }} ConvKernels
+ * @typedef {{ blocks: Record<number, ConvBlock>, pad: PadImages, winogradIn: WinogradIn, winogradOut: WinogradOut, fma: boolean }} ConvKernels
  * @typedef {{ ids: number[], memory?: number, u?: number }} WinogradFilter the 16 transformed filters of a
  *   conv: backend tensors XNNPACK has packed, or (memory, u) a block slimc's kernels read (winogradFiltersOf)
  * @typedef {{ wasm: WasmModule, dataIdNextNumber: number, dataIdMap: { get(dataId: object): { id: number, memoryOffset: number } } }} WasmBackend
@@ -618,6 +618,7 @@ function convKernels(wasm, build) {
           pad: /** @type {PadImages} */ (exports.pad),
           winogradIn: /** @type {WinogradIn} */ (exports.wino_in),
           winogradOut: /** @type {WinogradOut} */ (exports.wino_out),
+          fma: build === 'fma',
         };
   return made[build];
 }
@@ -632,21 +633,26 @@ function convKernels(wasm, build) {
  *   channels, DenseNet-40's 12-channel layers, down to 8x8);
  * - 3x3 (and larger) convs of up to CONV_MAX_CHANNELS output channels on outputs at least 16
  *   pixels wide (VGG-19's layers at 32x32 and 16x16);
- * - not 1x1 convs from few channels to many (7 -> 64, 9 -> 128 profiled at 0.65-0.75x: each block
- *   re-reads the input for a short sum, where XNNPACK's GEMM tiles do better), nor wide layers on
- *   small outputs (VGG-19 at 0.7 ran 0.93x with its 100-180 channel layers at 8x8 and below
- *   included, 1.08x without them: with few pixels per row a tile reuses each weight too few times).
+ * - on the plain SIMD build, not 1x1 convs from few channels to many (7 -> 64, 9 -> 128 profiled at
+ *   0.65-0.75x: each block re-reads the input for a short sum, where XNNPACK's GEMM tiles do
+ *   better); on the fused multiply-add build those too, up to CONV_MAX_CHANNELS on outputs at least
+ *   16 pixels wide (ResNet-164 unpruned / 0.4 / 0.7 1.11 / 1.07-1.09 / 1.01-1.03x, MobileNet
+ *   1.1x; the same rule on plain SIMD made ResNet-164 at 0.7 0.91x);
+ * - not wide layers on small outputs (VGG-19 at 0.7 ran 0.93x with its 100-180 channel layers at
+ *   8x8 and below included, 1.08x without them: with few pixels per row a tile reuses each weight
+ *   too few times).
  * @param {EncodedStep} step
  * @param {number} cin
  * @param {readonly number[]} out the output's [H, W, C]
+ * @param {boolean} fma whether the kernels are the fused multiply-add build
  */
-function slimcConvRuns(step, cin, out) {
+function slimcConvRuns(step, cin, out, fma) {
   if (step[0] !== 'conv2d') return false;
   const [, , , , , , kh, kw, sh, sw, dh, dw, , , , , act] = step;
   const [, wo, cout] = out;
   if (!(dh === 1 && dw === 1 && act <= 2 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && cin > 0 && cout > 0)) return false;
   if (cout <= CONV_BLOCK_CHANNELS) return wo >= CONV_MIN_WIDTH;
-  return kh * kw > 1 && cout <= CONV_MAX_CHANNELS && wo >= 16;
+  return (fma || kh * kw > 1) && cout <= CONV_MAX_CHANNELS && wo >= 16;
 }
 
 /**
@@ -962,7 +968,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const { ho, wo, cout } = convOutput(step);
     if (weightPointers[filter] + 4 * product([step[6], step[7], hwc(step[2])[2], cout]) > heapEnd) return false;
     if (bias >= 0 && weightPointers[bias] + 4 * cout > heapEnd) return false;
-    return slimcConvRuns(step, hwc(step[2])[2], [ho, wo, cout]);
+    return slimcConvRuns(step, hwc(step[2])[2], [ho, wo, cout], convs.fma);
   };
   // Winograd convs (winogradConvRuns): a padded copy of the input to whole tiles, the transformed
   // input V and the products M (16 matrices each, one buffer each as large as the largest), and
