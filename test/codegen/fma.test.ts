@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
 import { fmaBuild } from '../../src/codegen/runtime/model_runtime.js';
+import { conv2d, model, relu } from '../../src/frontends/dsl.ts';
 import { compareOutputs } from '../helpers/compare.ts';
+import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
 import { HOST_RELAXED_SIMD, RELAXED_SIMD_FLAGS } from '../../scripts/relaxed_simd.ts';
 import { runChild, type ChildPrediction } from './model_child.ts';
@@ -64,12 +66,17 @@ describe('a module on the fused build', () => {
     outs.vgg = await compileToScratch(SMALL_NETS.vgg(), { slim: { ratio: 0.4 } });
     outs.densenet = await compileToScratch(SMALL_NETS.densenet(), {});
     outs.resnet = await compileToScratch(SMALL_NETS['resnet-preact'](), { slim: { ratio: 0.4 } });
+    // Winograd convs to 33 and 64 channels: their products run on slimc's kernels only on the fused build.
+    const wide = model('winograd-wide', { input: [7, 9, 35] }, (x) =>
+      conv2d(relu(conv2d(x, 33, { bias: true, name: 'same' })), 64, { padding: 'valid', name: 'valid' }),
+    );
+    outs.winograd = await compileToScratch(withSparsityLikeWeights(wide), {});
   });
   afterAll(async () => {
     for (const out of Object.values(outs)) await out.cleanup();
   });
 
-  it.each(['vgg', 'densenet', 'resnet'])('%s: predicts what the plain build predicts, on one thread and two', async (name) => {
+  it.each(['vgg', 'densenet', 'resnet', 'winograd'])('%s: predicts what the plain build predicts, on one thread and two', async (name) => {
     const url = pathToFileURL(join(outs[name].dir, 'model.js')).href;
     const runs = [
       await runChild(url, { fma: false }, RELAXED_SIMD_FLAGS),

@@ -9,6 +9,7 @@ const model = await load(JSON.parse(process.env.SLIMC_LOAD));
 const sample = model.info.inputs[0].shape.slice(1).reduce((a, b) => a * b, 1);
 const x = Float32Array.from({ length: 2 * sample }, (_, i) => Math.sin(i));
 const y = await model.predict(x);
+if (!(y instanceof Float32Array)) throw new Error('the child runs models of one output');
 process.stdout.write(JSON.stringify({ backend: model.info.backend, runtime: model.info.runtime, y: Array.from(y) }));
 `;
 

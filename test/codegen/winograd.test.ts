@@ -120,7 +120,7 @@ describe('the Winograd transforms', () => {
     );
   });
 
-  it('are taken by 3x3 stride-1 convs from 32 channels or more: to 32 or more on outputs 4 pixels a side, to fewer on 4 tiles', () => {
+  it('are taken by 3x3 stride-1 convs from 32 channels or more: to 32 (65 with fused multiply-adds) or more on outputs 4 pixels a side, to fewer on 4 tiles', () => {
     const step = (kernel: number, stride: number, dilation: number, act: ActivationCode) =>
       ['conv2d', 'c', 0, 1, 0, -1, kernel, kernel, stride, stride, dilation, dilation, 1, 1, 1, 1, act] as const;
     expect(winogradConvRuns(step(3, 1, 1, 1), 32, [8, 8, 64])).toBe(true);
@@ -133,6 +133,10 @@ describe('the Winograd transforms', () => {
     expect(winogradConvRuns(step(3, 1, 1, 1), 64, [4, 4, 32])).toBe(true);
     expect(winogradConvRuns(step(3, 1, 1, 1), 64, [2, 2, 32])).toBe(false);
     expect(winogradConvRuns(step(3, 1, 1, 1), 64, [3, 8, 32])).toBe(false);
+    // With fused multiply-adds slimc's kernels take products up to 64 channels, on 4 tiles or more.
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [3, 8, 64], true)).toBe(true);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [3, 8, 65], true)).toBe(false);
+    expect(winogradConvRuns(step(3, 1, 1, 1), 64, [2, 2, 64], true)).toBe(false);
     expect(winogradConvRuns(step(3, 2, 1, 1), 64, [8, 8, 64])).toBe(false);
     expect(winogradConvRuns(step(3, 1, 2, 1), 64, [8, 8, 64])).toBe(false);
     expect(winogradConvRuns(step(5, 1, 1, 1), 64, [8, 8, 64])).toBe(false);

@@ -660,20 +660,22 @@ function slimcConvRuns(step, cin, out, fma) {
  * dilated, activation none/relu/relu6, from enough input channels that the 16 matrix products
  * (2.25x fewer multiply-adds than the direct conv) outweigh the transforms: measured on whole
  * networks, with 16 instead of WINOGRAD_MIN_CHANNELS ResNet-164's narrow layers ran slower, and
- * from 8 its pruned ones 5-7% slower. Products of 32 output channels or more run on XNNPACK's GEMM
- * (outputs of WINOGRAD_MIN_SIZE pixels a side or more), narrower ones on slimc's kernels.
+ * from 8 its pruned ones 5-7% slower. Products of WINOGRAD_SLIMC_PRODUCTS_BELOW output channels or
+ * more (32 on plain SIMD, 65 with fused multiply-adds) run on XNNPACK's GEMM (outputs of
+ * WINOGRAD_MIN_SIZE pixels a side or more), narrower ones on slimc's kernels.
  * @param {EncodedStep} step
  * @param {number} cin
  * @param {readonly number[]} out the output's [H, W, C]
+ * @param {boolean} [fma] whether slimc's kernels are the fused multiply-add build
  */
-export function winogradConvRuns(step, cin, out) {
+export function winogradConvRuns(step, cin, out, fma = false) {
   if (step[0] !== 'conv2d') return false;
   const [, , , , , , kh, kw, sh, sw, dh, dw, , , , , act] = step;
   const [ho, wo, cout] = out;
   if (!(kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && act <= 2)) return false;
   if (cin < WINOGRAD_MIN_CHANNELS) return false;
   // slimc's kernels take rows of at least CONV_MIN_WIDTH pixels: here, tiles of an image.
-  if (cout < WINOGRAD_SLIMC_PRODUCTS_BELOW) return Math.ceil(ho / 2) * Math.ceil(wo / 2) >= CONV_MIN_WIDTH;
+  if (cout < winogradSlimcProductsBelow(fma)) return Math.ceil(ho / 2) * Math.ceil(wo / 2) >= CONV_MIN_WIDTH;
   return Math.min(ho, wo) >= WINOGRAD_MIN_SIZE;
 }
 
@@ -688,10 +690,15 @@ const WINOGRAD_MIN_SIZE = 4;
 /**
  * Output channels below which a Winograd conv's 16 products run on slimc's conv kernels (each a
  * 1x1 conv over a one-row image of tiles) instead of XNNPACK's GEMM, whose tiles of 8 channels
- * and per-call setup cost narrow products more (DenseNet-40's 12-channel layers ran 1.10-1.14x
- * faster for it, VGG-19 at 0.7 1.09x; up to 64 channels VGG-19 gained nothing more).
+ * and per-call setup cost narrow products more, by build of slimc's kernels. Plain SIMD: below 32
+ * (DenseNet-40's 12-channel layers ran 1.10-1.14x faster for it, VGG-19 at 0.7 1.09x; up to 64
+ * channels VGG-19 gained nothing more). Fused multiply-adds: up to 64 (VGG-19 unpruned / 0.4 / 0.7
+ * 1.12 / 1.03 / 1.02x, ResNet-164 unpruned / 0.4 1.06 / 1.04x over below 32; up to 128 no better).
  */
-const WINOGRAD_SLIMC_PRODUCTS_BELOW = 32;
+const WINOGRAD_SLIMC_PRODUCTS_BELOW = { simd: 32, fma: 65 };
+
+/** @param {boolean} fma whether slimc's kernels are the fused multiply-add build */
+const winogradSlimcProductsBelow = (fma) => WINOGRAD_SLIMC_PRODUCTS_BELOW[fma ? 'fma' : 'simd'];
 
 /**
  * The Winograd F(2x2, 3x3) filters U[e] = (G g G^T)[e], e = 0..15, of an HWIO 3x3 filter, each
@@ -742,16 +749,17 @@ export function winogradFilters(heap, filter, cin, cout, cin4, out) {
  * @param {number} filterPointer where the HWIO filter is (bytes)
  * @param {number} cin
  * @param {number} cout
+ * @param {boolean} fma whether slimc's kernels are the fused multiply-add build
  * @returns {WinogradFilter | null}
  */
-function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout) {
+function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout, fma) {
   const made = filters.get(filterIndex);
   if (made !== undefined) return made;
   const backend = wasmBackend();
   const asm = /** @type {Record<string, WasmExport>} */ (backend.wasm.asm);
   const cin4 = 4 * Math.ceil(cin / 4);
   const matrix = cin4 * cout;
-  const slimcProducts = cout < WINOGRAD_SLIMC_PRODUCTS_BELOW;
+  const slimcProducts = cout < winogradSlimcProductsBelow(fma);
   // The 16 matrices, then: for slimc's kernels, which read them where they are, 3 floats of slack
   // (the last vector of a block reads past the last row and never stores those lanes); for
   // XNNPACK, a row of input, a row of output and the two shapes of the packing products.
@@ -980,7 +988,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const { ho, wo, cout } = convOutput(step);
     // wino_out reads the bias in whole vectors: never past the heap's end.
     if (bias >= 0 && weightPointers[bias] + 16 * Math.ceil(cout / 4) > wasm.HEAPU8.length - 16) return false;
-    return winogradConvRuns(step, hwc(step[2])[2], [ho, wo, cout]);
+    return winogradConvRuns(step, hwc(step[2])[2], [ho, wo, cout], convs.fma);
   };
   const winogradConvs = plan.steps.map(byWinograd);
   /** [tile rows, tile columns, cin4] of a Winograd conv. @param {EncodedStep} step */
@@ -1044,8 +1052,8 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     if (!winogradConvs[i]) continue;
     const [cin, cout] = [hwc(/** @type {number} */ (step[2]))[2], convOutput(step).cout];
     const filter = /** @type {number} */ (step[4]);
-    if (winogradFiltersOf(/** @type {Map<number, WinogradFilter>} */ (winograd), filter, weightPointers[filter], cin, cout) === null)
-      return null;
+    const filters = /** @type {Map<number, WinogradFilter>} */ (winograd);
+    if (winogradFiltersOf(filters, filter, weightPointers[filter], cin, cout, /** @type {ConvKernels} */ (convs).fma) === null) return null;
   }
   const bytes = arenaBytes + 4 * scratchInts + 64;
   if (bytes > WASM_HEAP_MAX) return null;
@@ -1131,7 +1139,7 @@ function instantiatePlan(plan, batch, weightIds, weightPointers, selection, conv
     const [vStride, mStride] = [rows * cin4, rows * cout];
     // Made (and packed) before the arena was allocated: see winogradFiltersOf.
     const filters = /** @type {WinogradFilter} */ (/** @type {Map<number, WinogradFilter>} */ (winograd).get(filterIndex));
-    const small = cout < WINOGRAD_SLIMC_PRODUCTS_BELOW;
+    const small = cout < winogradSlimcProductsBelow(/** @type {ConvKernels} */ (convs).fma);
     const aShape = small ? 0 : scratchArray([1, rows, cin4]);
     const bShape = small ? 0 : scratchArray([1, cin4, cout]);
     const products = small
