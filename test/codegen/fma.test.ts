@@ -10,12 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
+import { HOST_RELAXED_SIMD, RELAXED_SIMD_FLAGS } from '../../scripts/relaxed_simd.ts';
 import { fmaBuild } from '../../src/codegen/runtime/model_runtime.js';
 import { conv2d, model, relu } from '../../src/frontends/dsl.ts';
 import { compareOutputs } from '../helpers/compare.ts';
 import { withSparsityLikeWeights } from '../helpers/sparsity_weights.ts';
 import { compileToScratch, type CompiledDir } from './emitted.ts';
-import { HOST_RELAXED_SIMD, RELAXED_SIMD_FLAGS } from '../../scripts/relaxed_simd.ts';
 import { runChild, type ChildPrediction } from './model_child.ts';
 import { SMALL_NETS } from './nets.ts';
 

@@ -808,9 +808,9 @@ function winogradFiltersOf(filters, filterIndex, filterPointer, cin, cout, fma) 
 const GATHER_RECORD_BYTES = 32;
 
 /**
- * gather_vectors' records for selecting `indices` from `channels` (>= 4) channels, one per 4
- * output channels: plain (1) when they are 4 consecutive source channels, else lane by lane (0)
- * from each lane's source channel (a lane past the last reads that one again).
+ * gather_vectors' records for selecting source channels `indices`, one per 4 output channels:
+ * plain (1) when they are 4 consecutive source channels, else lane by lane (0) from each lane's
+ * source channel (a lane past the last reads that one again).
  * @param {readonly number[]} indices
  * @returns {Int32Array}
  */
