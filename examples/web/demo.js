@@ -134,10 +134,16 @@ try {
     const { params, macs } = m.model.info;
     m.panel.querySelector('.size').textContent = `${params.toLocaleString('en-US')} params, ${macs.toLocaleString('en-US')} MACs per digit`;
   }
-  const { backend } = full.info;
+  const { backend, runtime } = full.info;
+  const convolutions =
+    runtime.name !== 'plan'
+      ? 'one tfjs kernel call per layer'
+      : runtime.convolutions === 'slimc'
+        ? `slimc's kernels${runtime.fma ? ', with fused multiply-adds (relaxed SIMD)' : ''}`
+        : "XNNPACK's kernels";
   footer.textContent =
     `Backend: tfjs-backend-wasm, ${backend.variant} (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` +
-    `${backend.note ? ` (${backend.note})` : ''}. Cross-origin isolated: ${globalThis.crossOriginIsolated === true ? 'yes' : 'no'}` +
+    `${backend.note ? ` (${backend.note})` : ''}; convolutions: ${convolutions}. Cross-origin isolated: ${globalThis.crossOriginIsolated === true ? 'yes' : 'no'}` +
     `${globalThis.crossOriginIsolated ? '' : ' (threads need the COOP/COEP headers serve.ts sends)'}. ` +
     `Latency is one predict call, batch 1, measured here; the machine and the browser set it.`;
 

@@ -212,6 +212,8 @@ describe.skipIf(!chromiumAvailable)('report.html and the web demo in headless Ch
     const footer = await page.locator('#backend').innerText();
     expect(footer).toContain(ready.backend?.variant ?? '?');
     expect(footer).toContain('Cross-origin isolated: yes');
+    // Chromium has relaxed SIMD: the page says its convs run with fused multiply-adds.
+    expect(footer).toContain("convolutions: slimc's kernels, with fused multiply-adds (relaxed SIMD)");
     expect(await page.locator('#full .latency').innerText()).toMatch(/this inference: [\d.]+ ms/);
     const href = await page.locator('#pruned a.report').getAttribute('href');
     expect(href).toBe(`${server.url}/${relative(ROOT, models.pruned)}/report.html`);
