@@ -96,21 +96,22 @@ function options(argv: readonly string[]): Options {
   return {
     nets,
     ratios: a.ratios ?? (quick ? '0,0.7' : '0,0.4,0.7'),
-    threads: (a.threads ?? (quick ? '1' : '1,2')).split(',').map((t) => positiveInteger('--threads', t)),
-    runs: positiveInteger('--runs', a.runs ?? '30'),
-    warmup: Number(a.warmup ?? (quick ? '3' : '5')),
+    threads: (a.threads ?? (quick ? '1' : '1,2')).split(',').map((t) => integerFlag('--threads', t)),
+    runs: integerFlag('--runs', a.runs ?? '30'),
+    warmup: integerFlag('--warmup', a.warmup ?? (quick ? '3' : '5'), 0),
     ort: !a['no-ort'],
     schedule: parseSchedule(a.schedule ?? 'interleaved'),
-    repeat: positiveInteger('--repeat', a.repeat ?? '1'),
+    repeat: integerFlag('--repeat', a.repeat ?? '1'),
     nodeFlags: a['relaxed-simd'] ? RELAXED_SIMD_FLAGS : [],
     // A quick run does not overwrite the full run's record.
     out: a.out ?? new URL(quick ? './results.quick.json' : './results.json', import.meta.url).pathname,
   };
 }
 
-function positiveInteger(flag: string, text: string): number {
+/** A flag's integer value, at least `min`. */
+function integerFlag(flag: string, text: string, min = 1): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${text}`);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer of at least ${min}, got ${text}`);
   return n;
 }
 

@@ -43,6 +43,13 @@ export async function assembleRuntimeKernels(): Promise<Map<string, BuiltKernel>
   return built;
 }
 
+/** One runtime kernel module's plain build as bytes, assembled from its .wat (for tests to run or rewrite). */
+export async function plainBuildOf(name: string): Promise<Uint8Array<ArrayBuffer>> {
+  const built = (await assembleRuntimeKernels()).get(name);
+  if (built === undefined) throw new Error(`${name} is not a runtime kernel module`);
+  return Uint8Array.from(Buffer.from(built.plain, 'base64'));
+}
+
 /** model_runtime.js's text with the constants of `built`. */
 export function runtimeWith(runtime: string, built: ReadonlyMap<string, BuiltKernel>): string {
   let text = runtime;

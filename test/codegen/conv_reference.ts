@@ -1,8 +1,10 @@
 // What the conv-kernel tests share: a case of a convolution, the float64 reference it must equal,
 // the runtime's narrow_conv.wasm over a memory of its own, and a heap whose buffers lie between
 // NaN canaries (a kernel writing one float outside the buffers it owns shows).
+import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
+import { plainBuildOf } from '../../scripts/build_runtime_kernels.ts';
+import { HOST_RELAXED_SIMD } from '../../scripts/relaxed_simd.ts';
 
 /** One of narrow_conv.wasm's exports, called with the integers and floats the runtime passes. */
 export type Kernel = (...args: number[]) => void;
@@ -65,11 +67,28 @@ export function referenceConv(c: ConvCase, x: Float32Array, filter: Float32Array
 export async function narrowConvModule(
   pages: number,
 ): Promise<{ readonly exports: Record<string, Kernel>; readonly memory: WebAssembly.Memory }> {
-  const built = (await assembleRuntimeKernels()).get('narrow_conv');
-  if (built === undefined) throw new Error('narrow_conv was not assembled');
   const memory = new WebAssembly.Memory({ initial: pages });
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(built.plain, 'base64')), { env: { memory } });
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(await plainBuildOf('narrow_conv')), { env: { memory } });
   return { exports: exports as unknown as Record<string, Kernel>, memory };
+}
+
+/** The parts of the runtime's conv kernels the module tests wrap to count calls. */
+export interface RunningConvKernels {
+  blocks: Record<number, Kernel>;
+  winogradIn: Kernel;
+}
+
+/**
+ * The conv kernels the runtime made for the current backend, in the build the models loaded on
+ * this host run (fused multiply-adds where it has relaxed SIMD): the object their plans call
+ * through, so that a test may wrap its functions. Throws if no model has made them yet.
+ */
+export function runningConvKernels(): RunningConvKernels {
+  type Builds = Partial<Record<'simd' | 'fma', RunningConvKernels | null>>;
+  const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: Builds } }).wasm;
+  const kernels = wasm.slimcConvKernels?.[HOST_RELAXED_SIMD ? 'fma' : 'simd'];
+  if (!kernels) throw new Error('the runtime made no conv kernels');
+  return kernels;
 }
 
 /** Floats of NaN before, between and after the placed buffers. */

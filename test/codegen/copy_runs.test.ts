@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assembleWat } from '../../scripts/assemble_wat.ts';
 import { narrowConvWat } from '../../scripts/narrow_conv_wat.ts';
-import { assembleRuntimeKernels, runtimeWith } from '../../scripts/build_runtime_kernels.ts';
+import { assembleRuntimeKernels, plainBuildOf, runtimeWith } from '../../scripts/build_runtime_kernels.ts';
 import { sharedMemoryBuild } from '../../src/codegen/runtime/model_runtime.js';
 
 const RUNTIME = new URL('../../src/codegen/runtime/model_runtime.js', import.meta.url);
@@ -34,9 +34,8 @@ describe('copy_runs.wasm', () => {
   });
 
   it('copies every run of every pixel as a JS loop does, and nothing else', async () => {
-    const { plain } = (await assembleRuntimeKernels()).get('copy_runs') ?? { plain: '' };
     const memory = new WebAssembly.Memory({ initial: 8 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(plain, 'base64')), { env: { memory } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(await plainBuildOf('copy_runs')), { env: { memory } });
     const copy = instance.exports.copy_runs as CopyRuns;
     const heap = new Float32Array(memory.buffer);
     const ints = new Int32Array(memory.buffer);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
-import { assembleRuntimeKernels } from '../../scripts/build_runtime_kernels.ts';
+import { plainBuildOf } from '../../scripts/build_runtime_kernels.ts';
 import { HOST_RELAXED_SIMD, RELAXED_SIMD_FLAGS } from '../../scripts/relaxed_simd.ts';
 import { fmaBuild } from '../../src/codegen/runtime/model_runtime.js';
 import { conv2d, model, relu } from '../../src/frontends/dsl.ts';
@@ -19,15 +19,12 @@ import { compileToScratch, type CompiledDir } from './emitted.ts';
 import { runChild, type ChildPrediction } from './model_child.ts';
 import { SMALL_NETS } from './nets.ts';
 
-const plainBuild = async (name: string): Promise<Uint8Array<ArrayBuffer>> =>
-  Uint8Array.from(Buffer.from((await assembleRuntimeKernels()).get(name)?.plain ?? '', 'base64'));
-
 describe('fmaBuild', () => {
   it("rewrites each of narrow_conv's multiply-adds into a relaxed_madd, and no other byte", async () => {
     const wat = await readFile(new URL('../../src/codegen/runtime/narrow_conv.wat', import.meta.url), 'utf8');
     const multiplyAdds = wat.split('(f32x4.add (f32x4.mul ').length - 1;
     expect(multiplyAdds).toBeGreaterThan(0);
-    const plain = await plainBuild('narrow_conv');
+    const plain = await plainBuildOf('narrow_conv');
     const fused = fmaBuild(plain);
     expect(fused).not.toBeNull();
     const bytes = fused as Uint8Array;

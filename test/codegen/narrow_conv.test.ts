@@ -5,7 +5,6 @@
 // - a compiled module whose convs take every route (slimc's kernels and XNNPACK's), on
 //   load({ convolutions: 'slimc' }) and 'xnnpack', against the interpreter, with the kernel calls
 //   counted so that a plan which silently left them all to XNNPACK fails.
-import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_OUTPUT_WIDTH } from '../../scripts/narrow_conv_wat.ts';
@@ -20,6 +19,7 @@ import {
   narrowConvModule,
   outputSize,
   referenceConv,
+  runningConvKernels,
   type ConvCase,
   type Kernel,
 } from './conv_reference.ts';
@@ -157,11 +157,7 @@ describe("a module's convs on slimc's kernels and on XNNPACK's", () => {
     models.slimc = await out.exports.load({ convolutions: 'slimc' });
     models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
     // Count the kernel calls: wrap the kernels the runtime made (it makes them once per backend).
-    type Builds = { simd?: { blocks: Record<number, Kernel> } | null; fma?: { blocks: Record<number, Kernel> } | null };
-    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: Builds } }).wasm;
-    // The build the models run: with fused multiply-adds where the host has relaxed SIMD.
-    const kernels = wasm.slimcConvKernels?.[HOST_RELAXED_SIMD ? 'fma' : 'simd'];
-    if (!kernels) throw new Error('the runtime made no conv kernels');
+    const kernels = runningConvKernels();
     kernels.blocks = Object.fromEntries(
       Object.entries(kernels.blocks).map(([vectors, block]) => [
         vectors,

@@ -19,6 +19,7 @@ import {
   narrowConvModule,
   outputSize,
   referenceConv,
+  runningConvKernels,
   type ConvCase,
   type Kernel,
 } from './conv_reference.ts';
@@ -172,11 +173,7 @@ describe('a module whose 3x3 convs run as Winograd', () => {
     models.slimc = await out.exports.load({ convolutions: 'slimc' });
     models.xnnpack = await out.exports.load({ convolutions: 'xnnpack' });
     models.direct = await out.exports.load({ winograd: false });
-    type Builds = { simd?: { winogradIn: Kernel } | null; fma?: { winogradIn: Kernel } | null };
-    const wasm = (tf.backend() as unknown as { wasm: { slimcConvKernels?: Builds } }).wasm;
-    // The build the models run: with fused multiply-adds where the host has relaxed SIMD.
-    const kernels = wasm.slimcConvKernels?.[HOST_RELAXED_SIMD ? 'fma' : 'simd'];
-    if (!kernels) throw new Error('the runtime made no conv kernels');
+    const kernels = runningConvKernels();
     const winogradIn = kernels.winogradIn;
     kernels.winogradIn = (...args: number[]) => {
       calls++;
